@@ -1,0 +1,274 @@
+/**
+ * The classifier adapter: any tfjs LayersModel or GraphModel becomes "input batch → logits".
+ *
+ * Everything downstream (directions, surfaces, the metric, attacks) needs real logits: the
+ * decision margin is a difference of logits and the metric's scale normaliser divides by
+ * their spread. Models saved for deployment usually end in a softmax, so the adapter finds
+ * that softmax and reads the tensor that feeds it instead.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { EngineError } from './errors';
+
+/** How the adapter obtains logits from the wrapped model. */
+export type LogitsSource =
+  | 'output' // the model's output already is logits
+  | 'before-softmax-layer' // a trailing Softmax / Activation('softmax') layer was skipped
+  | 'dense-without-softmax' // the last Dense layer's softmax activation was replaced by identity
+  | 'before-softmax-op' // GraphModel: the node feeding the output Softmax op is read
+  | 'log-of-output'; // last resort: log of the model's probabilities (equal to logits up to a shift)
+
+/** A differentiable map from an input batch to logits. */
+export interface Classifier {
+  /** Shape of one input without the batch axis, e.g. [28, 28, 1]. */
+  readonly inputShape: readonly number[];
+  /** Number of input values per sample (product of inputShape). */
+  readonly inputSize: number;
+  /** Number of classes K (>= 2). */
+  readonly numClasses: number;
+  /** Valid input range [lo, hi] in the model's own input units (e.g. [0, 1] for pixels/255). */
+  readonly valueRange: readonly [number, number];
+  /** Where the logits come from (shown to the user next to the model). */
+  readonly logitsSource: LogitsSource;
+  /**
+   * Rough activation memory of one sample's forward pass in bytes, used to size batches
+   * (forward outputs of every layer, float32). Backward passes need about twice this.
+   */
+  readonly bytesPerSample: number;
+  /**
+   * Logits for a batch. `x`: [N, ...inputShape] float32, owned by the caller. Returns [N, K],
+   * owned by the caller. Differentiable (works inside tf.grad / tf.valueAndGrads).
+   */
+  logits(x: tf.Tensor): tf.Tensor2D;
+  /** Frees what the adapter created (never the wrapped model or its weights). */
+  dispose(): void;
+}
+
+export interface ClassifierOptions {
+  /** Valid input range; default [0, 1]. */
+  valueRange?: readonly [number, number];
+  /** Input shape without batch, needed only when the model leaves some dimensions open. */
+  inputShape?: readonly number[];
+}
+
+/** Largest input we accept per sample (values): a 1024×1024 RGB image. Bigger needs tiling. */
+const MAX_INPUT_VALUES = 1024 * 1024 * 3;
+
+function describeShape(shape: readonly (number | null | undefined)[]): string {
+  return `[${shape.map((d) => (d == null || d < 0 ? '?' : String(d))).join(', ')}]`;
+}
+
+function resolveInputShape(declared: readonly (number | null)[], override?: readonly number[]): number[] {
+  const perSample = declared.slice(1);
+  if (override) {
+    if (override.length !== perSample.length) {
+      throw new EngineError(
+        'model-input',
+        `The model expects inputs of rank ${declared.length} ${describeShape(declared)}, but an input shape of rank ${override.length + 1} was given.`,
+      );
+    }
+    override.forEach((d, i) => {
+      const want = perSample[i];
+      if (want != null && want >= 0 && want !== d) {
+        throw new EngineError(
+          'model-input',
+          `Input shape mismatch: the model expects ${describeShape(declared)} but ${describeShape([null, ...override])} was given.`,
+        );
+      }
+    });
+    return [...override];
+  }
+  if (perSample.length === 0 || perSample.some((d) => d == null || d < 1)) {
+    throw new EngineError(
+      'model-input',
+      `The model's input shape ${describeShape(declared)} leaves dimensions open; Ravine needs a fixed input size (e.g. [?, 28, 28, 1]).`,
+    );
+  }
+  return perSample as number[];
+}
+
+function product(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+interface Built {
+  fn: (x: tf.Tensor) => tf.Tensor;
+  source: LogitsSource;
+  bytesPerSample: number;
+  declaredInput: (number | null)[];
+  ownedDispose?: () => void;
+}
+
+function layerActivationName(layer: tf.layers.Layer): string | undefined {
+  const config = layer.getConfig() as { activation?: unknown };
+  return typeof config.activation === 'string' ? config.activation : undefined;
+}
+
+function buildFromLayers(model: tf.LayersModel): Built {
+  if (model.inputs.length !== 1) {
+    throw new EngineError('model-input', `The model has ${model.inputs.length} inputs; Ravine needs a classifier with exactly one input.`);
+  }
+  if (model.outputs.length !== 1) {
+    throw new EngineError('model-output', `The model has ${model.outputs.length} outputs; Ravine needs a classifier with exactly one output (the class scores).`);
+  }
+  const declaredInput = model.inputs[0].shape as (number | null)[];
+  let bytesPerSample = 0;
+  for (const layer of model.layers) {
+    const shapes = layer.outputShape;
+    const list = Array.isArray(shapes[0]) || shapes.length === 0 ? (shapes as (number | null)[][]) : [shapes as (number | null)[]];
+    for (const s of list) bytesPerSample += 4 * product(s.slice(1).map((d) => (d == null ? 1 : d)));
+  }
+  const outLayer = model.outputs[0].sourceLayer as tf.layers.Layer;
+  const className = outLayer.getClassName();
+  const activation = layerActivationName(outLayer);
+  const featureInput = outLayer.input;
+  const single = !Array.isArray(featureInput);
+
+  if (single && (className === 'Softmax' || (className === 'Activation' && activation === 'softmax'))) {
+    // The logits are the tensor entering the softmax layer: a sub-model that shares the
+    // original layers (and their weights) and ends one layer earlier.
+    const sub = tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor });
+    return { fn: (x) => sub.apply(x, { training: false }) as tf.Tensor, source: 'before-softmax-layer', bytesPerSample, declaredInput };
+  }
+  if (single && className === 'Dense' && activation === 'softmax') {
+    // Same idea for Dense(activation='softmax'): features from a sub-model, then the Dense
+    // layer's own kernel and bias without the activation. We read the layer's variables; we
+    // own none of them.
+    const sub = tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor });
+    const config = outLayer.getConfig() as { useBias?: boolean };
+    const [kernel, bias] = outLayer.getWeights();
+    const fn = (x: tf.Tensor): tf.Tensor =>
+      tf.tidy(() => {
+        const features = sub.apply(x, { training: false }) as tf.Tensor;
+        const z = tf.matMul(features.reshape([features.shape[0], -1]), kernel);
+        return config.useBias !== false && bias ? tf.add(z, bias) : z;
+      });
+    return { fn, source: 'dense-without-softmax', bytesPerSample, declaredInput };
+  }
+  if (activation === 'softmax') {
+    // Another layer type with a built-in softmax: log-probabilities equal the logits up to a
+    // per-sample shift, which leaves CE, margin and the metric unchanged; only probabilities
+    // that underflow to 0 lose information, so clamp them.
+    return {
+      fn: (x) => tf.tidy(() => tf.log(tf.maximum(model.apply(x, { training: false }) as tf.Tensor, 1e-30))),
+      source: 'log-of-output',
+      bytesPerSample,
+      declaredInput,
+    };
+  }
+  return { fn: (x) => model.apply(x, { training: false }) as tf.Tensor, source: 'output', bytesPerSample, declaredInput };
+}
+
+interface GraphNodeDef {
+  name: string;
+  op: string;
+  input?: string[];
+}
+
+function buildFromGraph(model: tf.GraphModel): Built {
+  if (model.inputs.length !== 1) {
+    throw new EngineError('model-input', `The model has ${model.inputs.length} inputs; Ravine needs a classifier with exactly one input.`);
+  }
+  if (model.outputs.length !== 1) {
+    throw new EngineError('model-output', `The model has ${model.outputs.length} outputs; Ravine needs a classifier with exactly one output (the class scores).`);
+  }
+  const declaredInput = (model.inputs[0].shape ?? []).map((d) => (d < 0 ? null : d));
+  const inputName = model.inputs[0].name;
+  const outputName = model.outputs[0].name;
+  // The graph definition is not part of tfjs's typed surface; read it defensively.
+  const topology = (model as unknown as { artifacts?: { modelTopology?: { node?: GraphNodeDef[] } } }).artifacts?.modelTopology;
+  const nodes = new Map<string, GraphNodeDef>();
+  for (const n of topology?.node ?? []) nodes.set(n.name, n);
+  const outNode = nodes.get(outputName.replace(/:\d+$/, ''));
+  let target = outputName;
+  let source: LogitsSource = 'output';
+  if (outNode && outNode.op === 'Softmax' && outNode.input?.[0]) {
+    target = outNode.input[0].replace(/^\^/, '');
+    source = 'before-softmax-op';
+  }
+  const inputValues = product(declaredInput.slice(1).map((d) => d ?? 1));
+  return {
+    fn: (x) => model.execute({ [inputName]: x }, target) as tf.Tensor,
+    source,
+    // Graph models do not expose per-layer shapes; assume a small CNN's worth of activations.
+    bytesPerSample: 4 * inputValues * 32,
+    declaredInput,
+  };
+}
+
+/**
+ * Wraps a loaded tfjs model. Checks (with a dry run on one zero input) that it maps one
+ * input of a fixed shape to `[N, K]` class scores with K >= 2 and throws an EngineError
+ * with a user-readable message otherwise. The wrapped model stays owned by the caller.
+ */
+export function createClassifier(model: tf.LayersModel | tf.GraphModel, options: ClassifierOptions = {}): Classifier {
+  const built = model instanceof tf.GraphModel ? buildFromGraph(model) : buildFromLayers(model as tf.LayersModel);
+  const inputShape = resolveInputShape(built.declaredInput, options.inputShape);
+  const inputSize = product(inputShape);
+  if (inputSize > MAX_INPUT_VALUES) {
+    throw new EngineError('model-input', `The model's input ${describeShape([null, ...inputShape])} has ${inputSize} values per sample; Ravine handles at most ${MAX_INPUT_VALUES}.`);
+  }
+  const valueRange = options.valueRange ?? ([0, 1] as const);
+  if (!(valueRange[0] < valueRange[1])) {
+    throw new EngineError('bad-setting', `The value range [${valueRange[0]}, ${valueRange[1]}] is empty.`);
+  }
+  const probe = tf.tidy(() => {
+    const z = built.fn(tf.zeros([1, ...inputShape]));
+    return { shape: z.shape.slice(), finite: tf.all(tf.isFinite(z)).dataSync()[0] === 1 };
+  });
+  if (probe.shape.length !== 2 || probe.shape[0] !== 1) {
+    throw new EngineError(
+      'model-output',
+      `The model's output has shape ${describeShape([null, ...probe.shape.slice(1)])}; a classifier must output [N, K] class scores (logits or probabilities).`,
+    );
+  }
+  const numClasses = probe.shape[1];
+  if (numClasses < 2) {
+    throw new EngineError('model-output', `The model outputs ${numClasses} score per sample; a classifier needs at least 2 classes.`);
+  }
+  if (!probe.finite) {
+    throw new EngineError('model-output', 'The model outputs NaN or Infinity on a blank input; its weights are probably broken.');
+  }
+  let disposed = false;
+  return {
+    inputShape,
+    inputSize,
+    numClasses,
+    valueRange: [valueRange[0], valueRange[1]],
+    logitsSource: built.source,
+    bytesPerSample: Math.max(built.bytesPerSample, 4 * inputSize),
+    logits(x: tf.Tensor): tf.Tensor2D {
+      if (disposed) throw new EngineError('model-unsupported', 'This model has been unloaded.');
+      if (x.shape.length !== inputShape.length + 1 || x.shape.slice(1).some((d, i) => d !== inputShape[i])) {
+        throw new EngineError(
+          'input-shape',
+          `Input of shape ${describeShape(x.shape)} does not fit the model, which expects ${describeShape([null, ...inputShape])}.`,
+        );
+      }
+      return built.fn(x) as tf.Tensor2D;
+    },
+    dispose() {
+      disposed = true;
+      built.ownedDispose?.();
+    },
+  };
+}
+
+/** A classifier from a plain logits function; used by tests and synthetic models. */
+export function classifierFromFunction(
+  fn: (x: tf.Tensor) => tf.Tensor2D,
+  inputShape: readonly number[],
+  numClasses: number,
+  valueRange: readonly [number, number] = [0, 1],
+): Classifier {
+  const inputSize = product(inputShape);
+  return {
+    inputShape: [...inputShape],
+    inputSize,
+    numClasses,
+    valueRange: [valueRange[0], valueRange[1]],
+    logitsSource: 'output',
+    bytesPerSample: 4 * inputSize * 4,
+    logits: fn,
+    dispose() {},
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Projected gradient ascent in an L∞ or L2 ball intersected with the valid input range: the
+ * shared core of the robustness metric (ascent on KL) and of the PGD attack (ascent on CE).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { checkSetting, EngineError, throwIfAborted } from './errors';
+import { l2PerSample, perSample } from './ops';
+import { createRng, gaussian, uniform } from './rng';
+import { yieldToEventLoop } from './schedule';
+
+export type Norm = 'linf' | 'l2';
+
+export interface PgdSettings {
+  norm: Norm;
+  /** Radius of the ball, in input units. */
+  eps: number;
+  /** Gradient steps per restart (0 = evaluate the start point only). */
+  steps: number;
+  /** Step size α in input units (L∞: per coordinate; L2: length of the step). */
+  stepSize: number;
+  /** Start from a uniformly random point of the ball (true) or from x itself. */
+  randomStart: boolean;
+}
+
+/** Default α of PAPER.md: 2.5 ε / steps (so a run can cross the ball 2.5 times). */
+export function defaultStepSize(eps: number, steps: number): number {
+  return steps > 0 ? (2.5 * eps) / steps : 0;
+}
+
+/** Upper bound of PGD steps (a setting beyond this would only waste time). */
+export const MAX_STEPS = 1000;
+
+export function checkPgdSettings(s: PgdSettings, epsMax: number): void {
+  if (s.norm !== 'linf' && s.norm !== 'l2') throw new EngineError('bad-setting', `Unknown norm '${String(s.norm)}'; use 'linf' or 'l2'.`);
+  checkSetting('ε', s.eps, 0, epsMax);
+  checkSetting('The number of steps', s.steps, 0, MAX_STEPS, true);
+  checkSetting('The step size', s.stepSize, 0, epsMax * 10 + 1);
+}
+
+/**
+ * A random start for each sample of a chunk, drawn from its own seeded stream so the result
+ * does not depend on how samples are chunked. Returns n × size values.
+ * L∞: uniform in [-ε, ε]^D. L2: uniform in the ε ball (Gaussian direction, radius ε·U^(1/D)).
+ */
+export function randomStarts(
+  seed: number,
+  purpose: string,
+  firstIndex: number,
+  n: number,
+  size: number,
+  norm: Norm,
+  eps: number,
+): Float32Array {
+  const out = new Float32Array(n * size);
+  for (let k = 0; k < n; k++) {
+    const rng = createRng(seed, `${purpose}/${firstIndex + k}`);
+    if (norm === 'linf') {
+      out.set(uniform(rng, size, -eps, eps), k * size);
+    } else {
+      const g = gaussian(rng, size);
+      let s = 0;
+      for (let i = 0; i < size; i++) s += g[i] * g[i];
+      const r = (eps * Math.pow(rng.next(), 1 / size)) / (Math.sqrt(s) || 1);
+      for (let i = 0; i < size; i++) out[k * size + i] = g[i] * r;
+    }
+  }
+  return out;
+}
+
+/** Projects x + δ back onto the ball around x and the valid range. Tensors owned by caller. */
+export function project(x: tf.Tensor, xAdv: tf.Tensor, norm: Norm, eps: number, lo: number, hi: number): tf.Tensor {
+  return tf.tidy(() => {
+    let delta = tf.sub(xAdv, x);
+    if (norm === 'linf') {
+      delta = tf.clipByValue(delta, -eps, eps);
+    } else {
+      const n = l2PerSample(delta);
+      const k = tf.minimum(1, tf.div(eps, tf.maximum(n, 1e-12))) as tf.Tensor1D;
+      delta = tf.mul(delta, perSample(k, delta.shape.length));
+    }
+    return tf.clipByValue(tf.add(x, delta), lo, hi);
+  });
+}
+
+/** One ascent step from xAdv along gradient g (L∞: sign; L2: unit direction). */
+function ascend(xAdv: tf.Tensor, g: tf.Tensor, norm: Norm, alpha: number): tf.Tensor {
+  return tf.tidy(() => {
+    if (norm === 'linf') return tf.add(xAdv, tf.mul(alpha, tf.sign(g)));
+    const n = l2PerSample(g);
+    const unit = tf.div(g, perSample(tf.maximum(n, 1e-12) as tf.Tensor1D, g.shape.length));
+    return tf.add(xAdv, tf.mul(alpha, unit));
+  });
+}
+
+/**
+ * Runs PGD from `start` (already projected) and calls `visit` with every iterate, the final
+ * one included, and the objective's value there. `objective` maps a batch [N, ...] to [N]
+ * and must be differentiable. Tensors: `x` and `start` are owned by the caller; iterates
+ * passed to `visit` are disposed after the call returns (keep what you need via tf.keep or
+ * by computing a new tensor). Yields to the event loop between steps and checks `signal`.
+ */
+export async function runPgd(
+  x: tf.Tensor,
+  start: tf.Tensor,
+  objective: (xb: tf.Tensor) => tf.Tensor1D,
+  settings: PgdSettings,
+  range: readonly [number, number],
+  visit: (xAdv: tf.Tensor, value: tf.Tensor1D) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const valueAndGrad = tf.valueAndGrad(objective);
+  let xAdv = tf.clone(start);
+  try {
+    for (let step = 0; step < settings.steps; step++) {
+      throwIfAborted(signal);
+      const next = tf.tidy(() => {
+        const { value, grad } = valueAndGrad(xAdv);
+        visit(xAdv, value as tf.Tensor1D);
+        return project(x, ascend(xAdv, grad, settings.norm, settings.stepSize), settings.norm, settings.eps, range[0], range[1]);
+      });
+      xAdv.dispose();
+      xAdv = next;
+      await yieldToEventLoop();
+    }
+    throwIfAborted(signal);
+    tf.tidy(() => visit(xAdv, objective(xAdv)));
+  } finally {
+    xAdv.dispose();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The input-space surface S(a, b) = Q(f, clip(x + a·d1 + b·d2), y) on a grid (PAPER.md §1).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Classifier } from './classifier';
+import { checkLabel } from './directions';
+import { checkSetting, EngineError, throwIfAborted } from './errors';
+import { crossEntropy, logitMargin, perSample } from './ops';
+import { chunkSizeFor, type JobOptions, yieldToEventLoop } from './schedule';
+
+/** Largest grid side the engine accepts (the lab offers 11–201). */
+export const MAX_GRID_SIDE = 401;
+
+export interface SurfaceSpec {
+  /** Clean input, inputSize values in the model's input units. */
+  x: Float32Array;
+  /** True label y. */
+  label: number;
+  /** Direction of the a axis, inputSize values. */
+  d1: Float32Array;
+  /** Direction of the b axis, inputSize values. */
+  d2: Float32Array;
+  /** Coefficients along d1 (columns), length Ga. */
+  a: ArrayLike<number>;
+  /** Coefficients along d2 (rows), length Gb. */
+  b: ArrayLike<number>;
+}
+
+/**
+ * Every quantity on the grid. Arrays are row-major [Gb, Ga]: the value at (a[i], b[j]) is at
+ * index j * Ga + i, so row j is one b and a column is one a (the orientation of a heatmap
+ * with a on the horizontal axis).
+ */
+export interface SurfaceResult {
+  a: Float32Array;
+  b: Float32Array;
+  /** Cross-entropy CE(z, y) (nats). */
+  loss: Float32Array;
+  /** Logit margin z_y - max_{j≠y} z_j; the decision boundary is margin = 0. */
+  margin: Float32Array;
+  /** Predicted class (argmax of the logits). */
+  pred: Int32Array;
+  /** Softmax probability of the predicted class. */
+  confidence: Float32Array;
+  /** Wall seconds spent evaluating the grid. */
+  seconds: number;
+}
+
+/** `n` evenly spaced values from -range to +range (n odd puts 0 exactly in the middle). */
+export function gridAxis(range: number, n: number): Float32Array {
+  const out = new Float32Array(n);
+  if (n === 1) return out;
+  for (let i = 0; i < n; i++) out[i] = -range + (2 * range * i) / (n - 1);
+  // Symmetric grids should contain the clean point exactly, not -1e-9.
+  if (n % 2 === 1) out[(n - 1) / 2] = 0;
+  return out;
+}
+
+function validate(classifier: Classifier, spec: SurfaceSpec): void {
+  const size = classifier.inputSize;
+  for (const [name, v] of [['The input', spec.x], ['Direction d1', spec.d1], ['Direction d2', spec.d2]] as const) {
+    if (v.length !== size) throw new EngineError('input-shape', `${name} has ${v.length} values but the model's input has ${size}.`);
+  }
+  checkLabel(classifier, spec.label);
+  checkSetting('The number of grid columns', spec.a.length, 1, MAX_GRID_SIDE, true);
+  checkSetting('The number of grid rows', spec.b.length, 1, MAX_GRID_SIDE, true);
+  for (const [name, axis] of [['a', spec.a], ['b', spec.b]] as const) {
+    for (let i = 0; i < axis.length; i++) {
+      if (!Number.isFinite(axis[i])) throw new EngineError('bad-setting', `Grid coefficient ${name}[${i}] is not a finite number.`);
+    }
+  }
+}
+
+/**
+ * Evaluates the surface in chunks of grid points (size from the classifier's activation
+ * budget, see schedule.ts), reading each chunk back with `await data()` and yielding between
+ * chunks. Rejects with an AbortError when `options.signal` fires; no tensors survive the
+ * call in any outcome.
+ */
+export async function computeSurface(classifier: Classifier, spec: SurfaceSpec, options: JobOptions = {}): Promise<SurfaceResult> {
+  validate(classifier, spec);
+  const t0 = performance.now();
+  const ga = spec.a.length;
+  const gb = spec.b.length;
+  const total = ga * gb;
+  const result: SurfaceResult = {
+    a: Float32Array.from(spec.a),
+    b: Float32Array.from(spec.b),
+    loss: new Float32Array(total),
+    margin: new Float32Array(total),
+    pred: new Int32Array(total),
+    confidence: new Float32Array(total),
+    seconds: 0,
+  };
+  const chunk = chunkSizeFor(classifier, false, options.chunkSize);
+  const shape = [1, ...classifier.inputShape];
+  const [lo, hi] = classifier.valueRange;
+  const x = tf.tensor(spec.x, shape);
+  const d1 = tf.tensor(spec.d1, shape);
+  const d2 = tf.tensor(spec.d2, shape);
+  const coefA = new Float32Array(chunk);
+  const coefB = new Float32Array(chunk);
+  try {
+    for (let start = 0; start < total; start += chunk) {
+      throwIfAborted(options.signal);
+      const n = Math.min(chunk, total - start);
+      for (let k = 0; k < n; k++) {
+        const p = start + k;
+        coefA[k] = result.a[p % ga];
+        coefB[k] = result.b[Math.floor(p / ga)];
+      }
+      const out = tf.tidy(() => {
+        const ca = perSample(tf.tensor1d(coefA.subarray(0, n)), shape.length);
+        const cb = perSample(tf.tensor1d(coefB.subarray(0, n)), shape.length);
+        const batch = tf.clipByValue(tf.add(x, tf.add(tf.mul(ca, d1), tf.mul(cb, d2))), lo, hi);
+        const z = classifier.logits(batch);
+        const y = tf.fill([n], spec.label, 'int32') as tf.Tensor1D;
+        const probs = tf.softmax(z);
+        return [crossEntropy(z, y), logitMargin(z, y), tf.cast(tf.argMax(z, 1), 'int32'), tf.max(probs, 1)];
+      });
+      try {
+        const [loss, margin, pred, conf] = await Promise.all(out.map((t) => t.data()));
+        result.loss.set(loss as Float32Array, start);
+        result.margin.set(margin as Float32Array, start);
+        result.pred.set(pred as Int32Array, start);
+        result.confidence.set(conf as Float32Array, start);
+      } finally {
+        tf.dispose(out);
+      }
+      options.onProgress?.({ done: start + n, total });
+      await yieldToEventLoop();
+    }
+  } finally {
+    tf.dispose([x, d1, d2]);
+  }
+  result.seconds = (performance.now() - t0) / 1000;
+  return result;
+}
