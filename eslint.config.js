@@ -11,7 +11,7 @@ const ENGINE_FORBIDDEN_IMPORTS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'test-results', 'playwright-report', 'public'] },
+  { ignores: ['dist', 'node_modules', 'test-results', 'playwright-report', 'public', '.tmp', '.cache'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
