@@ -9,7 +9,7 @@ import type { Classifier } from './classifier';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
 import { crossEntropy, l2PerSample, perSample } from './ops';
 import { checkPgdSettings, defaultStepSize, type Norm, project, randomStarts, runPgd } from './pgd';
-import { chunkSizeFor, type JobOptions, yieldToEventLoop } from './schedule';
+import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 
 export type AttackMethod = 'fgsm' | 'pgd';
 
@@ -148,7 +148,7 @@ export async function adversarialAccuracy(
                     robust.dispose();
                     robust = next;
                   },
-                  options.signal,
+                  options,
                 );
               } finally {
                 start.dispose();
@@ -162,7 +162,7 @@ export async function adversarialAccuracy(
         }
         done += m;
         options.onProgress?.({ done, total });
-        await yieldToEventLoop();
+        await betweenChunks(options);
       }
     } finally {
       tf.dispose([xb, y]);

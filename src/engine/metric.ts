@@ -13,7 +13,7 @@ import type { Classifier } from './classifier';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
 import { klDivergence } from './ops';
 import { checkPgdSettings, defaultStepSize, type Norm, project, randomStarts, runPgd } from './pgd';
-import { chunkSizeFor, type JobOptions, yieldToEventLoop } from './schedule';
+import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 import { type Summary, summarize } from './stats';
 
 export interface MetricSettings {
@@ -136,7 +136,7 @@ export async function computeMetric(
               best?.dispose();
               best = next;
             },
-            options.signal,
+            options,
           );
         } finally {
           start.dispose();
@@ -155,7 +155,7 @@ export async function computeMetric(
       const sum = summarize(sofar);
       options.onPartial(sofar, { ...sum, R: sum.mean });
     }
-    await yieldToEventLoop();
+    await betweenChunks(options);
   }
   const summary = summarize(psi);
   return { ...summary, R: summary.mean, psi, settings: s, seconds: (performance.now() - t0) / 1000 };

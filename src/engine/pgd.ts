@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
 import { l2PerSample, perSample } from './ops';
 import { createRng, gaussian, uniform } from './rng';
-import { yieldToEventLoop } from './schedule';
+import { betweenChunks, type JobOptions } from './schedule';
 
 export type Norm = 'linf' | 'l2';
 
@@ -97,7 +97,7 @@ function ascend(xAdv: tf.Tensor, g: tf.Tensor, norm: Norm, alpha: number): tf.Te
  * one included, and the objective's value there. `objective` maps a batch [N, ...] to [N]
  * and must be differentiable. Tensors: `x` and `start` are owned by the caller; iterates
  * passed to `visit` are disposed after the call returns (keep what you need via tf.keep or
- * by computing a new tensor). Yields to the event loop between steps and checks `signal`.
+ * by computing a new tensor). Awaits `options.pause` (or yields) between steps and checks `options.signal`.
  */
 export async function runPgd(
   x: tf.Tensor,
@@ -106,8 +106,9 @@ export async function runPgd(
   settings: PgdSettings,
   range: readonly [number, number],
   visit: (xAdv: tf.Tensor, value: tf.Tensor1D) => void,
-  signal?: AbortSignal,
+  options: Pick<JobOptions, 'signal' | 'pause'> = {},
 ): Promise<void> {
+  const signal = options.signal;
   const valueAndGrad = tf.valueAndGrad(objective);
   let xAdv = tf.clone(start);
   try {
@@ -120,7 +121,7 @@ export async function runPgd(
       });
       xAdv.dispose();
       xAdv = next;
-      await yieldToEventLoop();
+      await betweenChunks(options);
     }
     throwIfAborted(signal);
     tf.tidy(() => visit(xAdv, objective(xAdv)));

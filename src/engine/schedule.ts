@@ -30,6 +30,17 @@ export interface JobOptions {
   onProgress?: (p: Progress) => void;
   /** Override of the batch size (samples or grid points per chunk). */
   chunkSize?: number;
+  /**
+   * Awaited between chunks and PGD steps instead of a plain event-loop yield. A host running
+   * several jobs on one thread uses it to hold a background job (the metric) while a
+   * foreground one (the surface the user is looking at) runs.
+   */
+  pause?: () => Promise<void>;
+}
+
+/** What a job awaits between chunks: the host's pause hook, or a plain yield. */
+export function betweenChunks(options: Pick<JobOptions, 'pause'>): Promise<void> {
+  return options.pause ? options.pause() : yieldToEventLoop();
 }
 
 /**

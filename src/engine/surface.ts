@@ -6,7 +6,7 @@ import type { Classifier } from './classifier';
 import { checkLabel } from './directions';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
 import { crossEntropy, logitMargin, perSample } from './ops';
-import { chunkSizeFor, type JobOptions, yieldToEventLoop } from './schedule';
+import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 
 /** Largest grid side the engine accepts (the lab offers 11–201). */
 export const MAX_GRID_SIDE = 401;
@@ -128,7 +128,7 @@ export async function computeSurface(classifier: Classifier, spec: SurfaceSpec, 
         tf.dispose(out);
       }
       options.onProgress?.({ done: start + n, total });
-      await yieldToEventLoop();
+      await betweenChunks(options);
     }
   } finally {
     tf.dispose([x, d1, d2]);

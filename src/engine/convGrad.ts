@@ -1,0 +1,493 @@
+/**
+ * Fast Conv2D gradients for the tfjs wasm backend, built from FORWARD convolutions.
+ *
+ * Why this exists (measured on @tensorflow/tfjs-backend-wasm 4.22, see bench/convGrad.ts):
+ * - wasm has no `Conv2DBackpropFilter` kernel, so training any CNN on wasm throws;
+ * - wasm's `Conv2DBackpropInput` is a naive loop, 6-9x slower than the XNNPACK forward
+ *   `Conv2D` of the same layer at batch 64, and it dominates PGD attacks and the
+ *   robustness metric.
+ * Both gradients are themselves convolutions, so we rewrite them as forward `Conv2D`s
+ * (which wasm runs through XNNPACK) plus cheap reshapes, pads, transposes and one tiny
+ * matmul. Big slices are avoided: wasm's Slice copies its whole input into JS first.
+ *
+ * Notation used in the comments below, per spatial axis (height and width alike):
+ *   H   input size            K   filter size         s   stride
+ *   pb  padding before (top / left, as tfjs computes it, including the asymmetric
+ *       split of 'same': floor(total / 2) before, the rest after)
+ *   Ho  output size (= dy size)
+ * The forward convolution is   y[o] = sum_k xpad[o*s + k] * w[k],   xpad[p] = x[p - pb].
+ *
+ * Only NHWC and dilation 1 take the fast path; everything else keeps tfjs's own gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+
+/** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
+export type Conv2DPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+/** `tf.conv2d`'s explicit padding type (NHWC), spelled out to keep the literal tuples typed. */
+type ExplicitPad = [[number, number], [number, number], [number, number], [number, number]];
+
+/** Backend name on which the forward-convolution formulation replaces the native kernels. */
+const FAST_BACKEND = 'wasm';
+
+/** Marks our gradient config, so a second registration (even from a second copy of this module) is a no-op. */
+const FAST_MARK = '__ravineFastConvGrad';
+
+interface FastGradConfig extends GradConfig {
+  [FAST_MARK]: true;
+  /** The gradient config that was registered before ours (tfjs-core's), used off wasm and to restore. */
+  original: GradConfig;
+}
+
+interface FastKernelConfig extends KernelConfig {
+  [FAST_MARK]: true;
+  /** The wasm kernel we replaced, if any (wasm has a Conv2DBackpropInput but no Conv2DBackpropFilter). */
+  original: KernelConfig | undefined;
+}
+
+/** Per-axis geometry of a strided, padded convolution, from tfjs's own padding rules. */
+interface AxisGeometry {
+  /** Input size H. */
+  size: number;
+  /** Filter size K. */
+  filter: number;
+  /** Stride s. */
+  stride: number;
+  /** Padding before (top or left), pb. */
+  padBefore: number;
+  /** Output size Ho. */
+  out: number;
+}
+
+function pair(v: number | [number, number]): [number, number] {
+  return typeof v === 'number' ? [v, v] : v;
+}
+
+/**
+ * Height and width geometry of `conv2d(x, filter, strides, pad)` with dilation 1, using
+ * tfjs's `computeConv2DInfo` so the padding split ('same' puts the odd pixel after) is
+ * exactly the one the forward kernel used.
+ */
+function convGeometry(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Conv2DPad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): [AxisGeometry, AxisGeometry] {
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad, dimRoundingMode);
+  return [
+    { size: info.inHeight, filter: info.filterHeight, stride: info.strideHeight, padBefore: info.padInfo.top, out: info.outHeight },
+    { size: info.inWidth, filter: info.filterWidth, stride: info.strideWidth, padBefore: info.padInfo.left, out: info.outWidth },
+  ];
+}
+
+/** Throws unless dy has the forward output's shape (a mismatch would otherwise pass silently). */
+function checkDyShape(fn: string, dy: tf.Tensor4D, n: number, gh: AxisGeometry, gw: AxisGeometry, cout: number): void {
+  const want = [n, gh.out, gw.out, cout];
+  tf.util.assert(
+    dy.shape.every((v, i) => v === want[i]),
+    () => `${fn}: dy has shape [${dy.shape}] but the forward conv outputs [${want}]`,
+  );
+}
+
+/**
+ * Reverses the leading axis of a `[rows, cols]` matrix as `J @ x`, J the rows x rows
+ * anti-identity. Why a matmul: wasm's Reverse and Gather compute an index per element
+ * (~40 ns each: 2.3 ms for a 5x5x32x64 filter, more than the whole batch-1 gradient), and
+ * its Slice copies the entire input to JS first; the matmul costs rows^2 * cols
+ * multiply-adds (microseconds). It is exact for finite values (one 1, the rest 0 per row);
+ * a NaN or infinite weight would smear over its column, where the gradient is garbage anyway.
+ */
+function reverseRows(x: tf.Tensor2D): tf.Tensor2D {
+  const rows = x.shape[0];
+  if (rows === 1) return x;
+  const j = new Float32Array(rows * rows);
+  for (let i = 0; i < rows; i++) j[i * rows + (rows - 1 - i)] = 1;
+  return tf.matMul(tf.tensor2d(j, [rows, rows]), x);
+}
+
+/**
+ * Per-axis plan of {@link conv2dInputGradViaForward}. All counts are along one spatial axis.
+ */
+interface PhasePlan {
+  /** Stride s: the number of phases. */
+  s: number;
+  /** Taps per phase M = ceil((a + K) / s). */
+  m: number;
+  /** Zero taps prepended (a) and appended to the filter so it spans exactly M*s taps. */
+  front: number;
+  back: number;
+  /** Rows of dy to drop in front and keep; rows outside never reach x (only padding). */
+  dyStart: number;
+  dyKeep: number;
+  /** Zero padding of dy before / after for the stride-1 'valid' phase convolution. */
+  padBefore: number;
+  padAfter: number;
+  /** Phase rows Q computed; after interleaving they cover Q*s pixels, `lead` of them before x[0]. */
+  q: number;
+  lead: number;
+}
+
+/**
+ * Plans one axis of the polyphase input gradient. Index t = i + pb' runs over xpad, where
+ * pb' = pb + a and a zero taps are prepended to the filter: prepending a taps while padding
+ * a more pixels describes the same convolution. We choose a so that pb' is a multiple of s
+ * (then phase r of t is phase r of i, and the interleaved output starts exactly at x[0]),
+ * unless that would add a tap per phase (e.g. K = 4, s = 2, pb = 1): a crop is cheaper then.
+ * Phase rows q run over [pb' / s, ceil((pb' + H) / s)); row q needs dy[q - M + 1 .. q].
+ */
+function phasePlan(g: AxisGeometry): PhasePlan {
+  const { size, filter, stride: s, padBefore: pb, out } = g;
+  const align = (s - (pb % s)) % s;
+  const a = Math.ceil((filter + align) / s) === Math.ceil(filter / s) ? align : 0;
+  const m = Math.ceil((filter + a) / s);
+  const pbA = pb + a;
+  const q0 = Math.floor(pbA / s);
+  const qEnd = Math.ceil((pbA + size) / s);
+  // Padding that makes a 'valid' window of M taps produce exactly rows q0 .. qEnd-1;
+  // negative means those dy rows are never used (huge explicit padding): drop them instead.
+  const before = m - 1 - q0;
+  const after = qEnd - out;
+  const dyStart = Math.max(0, -before);
+  return {
+    s,
+    m,
+    front: a,
+    back: m * s - filter - a,
+    dyStart,
+    dyKeep: out + Math.min(0, after) - dyStart,
+    padBefore: Math.max(0, before),
+    padAfter: Math.max(0, after),
+    q: qEnd - q0,
+    lead: pbA - q0 * s,
+  };
+}
+
+/**
+ * The "phase filter" of {@link conv2dInputGradViaForward}, with w' = w zero-padded by
+ * (front, back) taps per axis:
+ *   G[m'h, m'w, co, (rh, rw, ci)] = w'[(Mh-1-m'h)*sh + rh, (Mw-1-m'w)*sw + rw, ci, co],
+ * i.e. for each phase (rh, rw) the taps k = m*s + r, flipped, with in/out channels swapped.
+ * Built from rank <= 4 transposes and one small matmul: wasm's Transpose is slow on
+ * rank-6 tensors (5 ms vs 0.1 ms for a 6x6x32x64 filter).
+ * @param filter `[Kh, Kw, Cin, Cout]`, owned by the caller.
+ * @returns `[Mh, Mw, Cout, sh*sw*Cin]`; call inside a tidy.
+ */
+function phaseFilter(filter: tf.Tensor4D, ph: PhasePlan, pw: PhasePlan): tf.Tensor4D {
+  const [, , cin, cout] = filter.shape;
+  const { s: sh, m: mh } = ph;
+  const { s: sw, m: mw } = pw;
+  let g: tf.Tensor = tf.transpose(filter, [0, 1, 3, 2]); // [Kh, Kw, Cout, Cin]
+  if (ph.front + ph.back + pw.front + pw.back > 0) {
+    g = tf.pad(g, [[ph.front, ph.back], [pw.front, pw.back], [0, 0], [0, 0]]);
+  }
+  // Now [Mh, sh, Mw, sw, Cout, Cin] in memory. Move to [Mh, Mw, Cout, sh, sw, Cin] with two
+  // rank-4 swaps: first (sw <-> Cout), then (sh <-> Mw*Cout).
+  if (sw > 1) g = tf.transpose(tf.reshape(g, [mh * sh * mw, sw, cout, cin]), [0, 2, 1, 3]);
+  if (sh > 1) g = tf.transpose(tf.reshape(g, [mh, sh, mw * cout, sw * cin]), [0, 2, 1, 3]);
+  // Flip the taps m on both axes: with (m_h, m_w) leading, that is reversing their
+  // flattened index, one row reversal.
+  g = reverseRows(tf.reshape(g, [mh * mw, cout * sh * sw * cin]));
+  return tf.reshape(g, [mh, mw, cout, sh * sw * cin]) as tf.Tensor4D;
+}
+
+/**
+ * Input gradient of a dilation-1 NHWC `conv2d`, computed with ONE forward, stride-1
+ * convolution (no `Conv2DBackpropInput`, no `conv2dTranspose`).
+ *
+ * Method (polyphase: the stride is folded into channels): write t = i + pb = q*s + r with
+ * phase r in [0, s). Only filter taps k = m*s + r reach dx[i], so
+ *     dx[i] = sum_{m} dy[q - m] * w[m*s + r],     m = 0 .. M-1,  M = ceil(K / s).
+ * For each phase r this is a plain stride-1 correlation of dy with the flipped sub-filter
+ * w[(M-1-m')*s + r]; stacking the s*s phases (height x width) as output channels gives a
+ * single conv with filter [Mh, Mw, Cout, sh*sw*Cin], then a depth-to-space interleaves the
+ * phases back into pixels (see {@link phasePlan} for the alignment that avoids a crop).
+ * The textbook alternative (zero-dilate dy by s, then a full correlation with the
+ * 180-degree-rotated filter) spends s*s times more multiply-adds on the inserted zeros;
+ * bench/convGrad.ts measures both.
+ *
+ * @param dy Gradient w.r.t. the conv output, `[N, Ho, Wo, Cout]`. Owned by the caller.
+ * @param filter The forward filter, `[Kh, Kw, Cin, Cout]`. Owned by the caller.
+ * @param xShape Shape of the forward input, `[N, H, W, Cin]`.
+ * @param strides Forward strides, `s` or `[sh, sw]`.
+ * @param pad Forward padding, as given to `tf.conv2d`.
+ * @param dimRoundingMode Forward rounding mode (only meaningful with a numeric `pad`).
+ * @returns dL/dx, `[N, H, W, Cin]`, float32; the caller owns it. Intermediates are disposed.
+ */
+export function conv2dInputGradViaForward(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  xShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Conv2DPad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w, cin] = xShape;
+    const cout = filter.shape[3];
+    tf.util.assert(filter.shape[2] === cin, () => `conv2dInputGradViaForward: filter expects ${filter.shape[2]} input channels, x has ${cin}`);
+    const [gh, gw] = convGeometry(xShape, filter.shape, strides, pad, dimRoundingMode);
+    checkDyShape('conv2dInputGradViaForward', dy, n, gh, gw, cout);
+    const ph = phasePlan(gh);
+    const pw = phasePlan(gw);
+    // Every dy row only meets padding (absurd explicit padding): x got no gradient.
+    if (ph.dyKeep <= 0 || pw.dyKeep <= 0) return tf.zeros(xShape);
+
+    let dyUsed: tf.Tensor4D = dy;
+    if (ph.dyKeep !== gh.out || pw.dyKeep !== gw.out) {
+      dyUsed = tf.slice(dy, [0, ph.dyStart, pw.dyStart, 0], [n, ph.dyKeep, pw.dyKeep, cout]);
+    }
+    const convPad: ExplicitPad = [[0, 0], [ph.padBefore, ph.padAfter], [pw.padBefore, pw.padAfter], [0, 0]];
+    // [N, Qh, Qw, sh*sw*Cin]: channel (rh, rw, ci) holds the pixel at phase (rh, rw).
+    const z = tf.conv2d(dyUsed, phaseFilter(filter, ph, pw), 1, convPad);
+
+    // Depth-to-space, [N, Qh, Qw, (sh, sw, Cin)] -> [N, Qh*sh, Qw*sw, Cin]: only the height
+    // phase needs moving (one rank-4 transpose); the width phase sits next to Cin already,
+    // so it lands in place with the reshape. (tf.depthToSpace is ~80x slower on wasm.)
+    const fullH = ph.q * ph.s;
+    const fullW = pw.q * pw.s;
+    let full: tf.Tensor = z;
+    if (ph.s > 1) full = tf.transpose(tf.reshape(z, [n * ph.q, pw.q, ph.s, pw.s * cin]), [0, 2, 1, 3]);
+
+    // Crop to x when the phases do not tile it exactly (odd sizes, some even filters).
+    // wasm's Slice copies its whole input to JS first, hence the alignment in phasePlan;
+    // the [N, H, W*Cin] view makes each copied run a whole row rather than one pixel.
+    if (ph.lead !== 0 || pw.lead !== 0 || fullH !== h || fullW !== w) {
+      full = tf.slice(tf.reshape(full, [n, fullH, fullW * cin]), [0, ph.lead, pw.lead * cin], [n, h, w * cin]);
+    }
+    return tf.reshape(full, [n, h, w, cin]) as tf.Tensor4D;
+  });
+}
+
+/**
+ * Filter gradient of a dilation-1 NHWC `conv2d`, computed with ONE forward convolution
+ * in which the batch axis plays the role of the reduced channel axis:
+ *     dW[kh, kw, ci, co] = sum_{n, oh, ow} xpad[n, oh*sh + kh, ow*sw + kw, ci] * dy[n, oh, ow, co]
+ * is `conv2d(input = xpad as [Cin, Hp, Wp, N], filter = dy as [Ho, Wo, N, Cout],
+ * stride 1, dilation = forward stride)`, whose output is `[Cin, Kh, Kw, Cout]`.
+ * The padding is explicit and sized so the output is exactly Kh x Kw: the dilated
+ * "filter" spans (Ho-1)*s + 1 pixels, so the padded input must span (Ho-1)*s + K.
+ * wasm's XNNPACK Conv2D supports dilation, so this stays on the fast kernel.
+ *
+ * @param x The forward input, `[N, H, W, Cin]`. Owned by the caller.
+ * @param dy Gradient w.r.t. the conv output, `[N, Ho, Wo, Cout]`. Owned by the caller.
+ * @param filterShape Shape of the forward filter, `[Kh, Kw, Cin, Cout]`.
+ * @param strides Forward strides, `s` or `[sh, sw]`.
+ * @param pad Forward padding, as given to `tf.conv2d`.
+ * @param dimRoundingMode Forward rounding mode (only meaningful with a numeric `pad`).
+ * @returns dL/dW, `[Kh, Kw, Cin, Cout]`, float32; the caller owns it. Intermediates are disposed.
+ */
+export function conv2dFilterGradViaForward(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: Conv2DPad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, , , cin] = x.shape;
+    const [kh, kw, , cout] = filterShape;
+    tf.util.assert(filterShape[2] === cin, () => `conv2dFilterGradViaForward: filter expects ${filterShape[2]} input channels, x has ${cin}`);
+    const [gh, gw] = convGeometry(x.shape, filterShape, strides, pad, dimRoundingMode);
+    checkDyShape('conv2dFilterGradViaForward', dy, n, gh, gw, cout);
+    // Extent of xpad actually read by the forward conv, and the padding after that it implies.
+    // Negative "padding after" means the forward conv never read the last input pixels
+    // (e.g. 'valid' with (H - K) not divisible by s): crop them instead.
+    const spanH = (gh.out - 1) * gh.stride + kh;
+    const spanW = (gw.out - 1) * gw.stride + kw;
+    const afterH = spanH - gh.padBefore - gh.size;
+    const afterW = spanW - gw.padBefore - gw.size;
+    let xUsed: tf.Tensor4D = x;
+    if (afterH < 0 || afterW < 0) {
+      const usedH = gh.size + Math.min(afterH, 0);
+      const usedW = gw.size + Math.min(afterW, 0);
+      // Sliced as [N, H, W*Cin] so each copied run is a row (wasm's Slice copies run by run).
+      const rows = tf.slice(tf.reshape(x, [n, gh.size, gw.size * cin]), [0, 0, 0], [n, usedH, usedW * cin]);
+      xUsed = tf.reshape(rows, [n, usedH, usedW, cin]);
+    }
+    // Channels-last input whose "channels" are the batch: [Cin, H', W', N].
+    const xT = tf.transpose(xUsed, [3, 1, 2, 0]);
+    // Filter whose input channels are the batch: [Ho, Wo, N, Cout].
+    const dyT = tf.transpose(dy, [1, 2, 0, 3]);
+    const convPad: ExplicitPad = [[0, 0], [gh.padBefore, Math.max(afterH, 0)], [gw.padBefore, Math.max(afterW, 0)], [0, 0]];
+    const dwT = tf.conv2d(xT, dyT, 1, convPad, 'NHWC', [gh.stride, gw.stride]); // [Cin, Kh, Kw, Cout]
+    // With one input channel the transpose below only relabels axes: a reshape is free.
+    return cin === 1 ? tf.reshape(dwT, [kh, kw, cin, cout]) : tf.transpose(dwT, [1, 2, 0, 3]);
+  });
+}
+
+/** Whether a Conv2D with these attributes can take the forward-convolution path. */
+function fastPathApplies(dataFormat: unknown, dilations: unknown): boolean {
+  const d = pair((dilations ?? 1) as number | [number, number]);
+  return (dataFormat === undefined || dataFormat === 'NHWC') && d[0] === 1 && d[1] === 1;
+}
+
+function isFastGrad(config: GradConfig | undefined): config is FastGradConfig {
+  return config !== undefined && (config as Partial<FastGradConfig>)[FAST_MARK] === true;
+}
+
+function isFastKernel(config: KernelConfig | undefined): config is FastKernelConfig {
+  return config !== undefined && (config as Partial<FastKernelConfig>)[FAST_MARK] === true;
+}
+
+/**
+ * A kernel's inputs are Tensors when an op runs it (the usual case), but the kernel
+ * contract only promises TensorInfos; wrap those so tf ops accept them. The wrapper
+ * shares the data (ref-counted); the caller disposes it.
+ */
+function asTensor4D(info: TensorInfo): { t: tf.Tensor4D; wrapped: boolean } {
+  // Duck-typed like the engine itself does (`rank` exists on Tensors only): `instanceof`
+  // would fail if a bundler ever loaded two copies of tfjs-core.
+  if ((info as Partial<tf.Tensor>).rank !== undefined) return { t: info as tf.Tensor4D, wrapped: false };
+  const t = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
+  return { t, wrapped: true };
+}
+
+function makeGradConfig(original: GradConfig): FastGradConfig {
+  return {
+    [FAST_MARK]: true,
+    original,
+    kernelName: tf.Conv2D,
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: NamedAttrMap) => {
+      const { dilations, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as tf.Conv2DAttrs;
+      // Off wasm the native backprop kernels are fast (webgl) or the reference (cpu);
+      // unsupported layouts and dilations keep tfjs's semantics, errors included.
+      if (tf.getBackend() !== FAST_BACKEND || !fastPathApplies(dataFormat, dilations)) {
+        return original.gradFunc(dy, saved, attrs);
+      }
+      const [x4D, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const dy4D = dy as tf.Tensor4D;
+      return {
+        x: () => conv2dInputGradViaForward(dy4D, filter, x4D.shape, strides, pad, dimRoundingMode),
+        filter: () => conv2dFilterGradViaForward(x4D, dy4D, filter.shape, strides, pad, dimRoundingMode),
+      };
+    },
+  };
+}
+
+/**
+ * wasm kernel for `Conv2DBackpropFilter` (absent from tfjs-backend-wasm). Needed because
+ * `tf.fused.conv2d` with a linear activation (tf.layers conv without activation, or with
+ * 'linear') stays fused while recording gradients, and its gradient is a closure
+ * (customGrad) that calls the backprop ops directly: no registered gradient is consulted.
+ * Ops run inside a kernel are not recorded on the tape (engine kernelDepth > 0), and the
+ * engine accepts a Tensor as a kernel output.
+ */
+function makeFilterKernel(original: KernelConfig | undefined): FastKernelConfig {
+  return {
+    [FAST_MARK]: true,
+    original,
+    kernelName: tf.Conv2DBackpropFilter,
+    backendName: FAST_BACKEND,
+    kernelFunc: ({ inputs, attrs }) => {
+      const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+      if (dataFormat !== 'NHWC') {
+        throw new Error(`wasm Conv2DBackpropFilter (forward-conv formulation) supports NHWC only, got ${dataFormat}`);
+      }
+      const x = asTensor4D(inputs.x as TensorInfo);
+      const dy = asTensor4D(inputs.dy as TensorInfo);
+      try {
+        return conv2dFilterGradViaForward(x.t, dy.t, filterShape as [number, number, number, number], strides, pad, dimRoundingMode);
+      } finally {
+        if (x.wrapped) x.t.dispose();
+        if (dy.wrapped) dy.t.dispose();
+      }
+    },
+  };
+}
+
+/**
+ * wasm kernel for `Conv2DBackpropInput`, replacing wasm's slow native one so that the
+ * fused-conv gradient (see {@link makeFilterKernel}) and any direct `tf.conv2dTranspose`
+ * are fast too. Our formulation only calls forward `Conv2D`, so no recursion.
+ */
+function makeInputKernel(original: KernelConfig | undefined): FastKernelConfig {
+  return {
+    [FAST_MARK]: true,
+    original,
+    kernelName: tf.Conv2DBackpropInput,
+    backendName: FAST_BACKEND,
+    kernelFunc: (args) => {
+      const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+      if (dataFormat !== 'NHWC') {
+        // Our formulation is NHWC-only; keep whatever wasm itself does with other layouts.
+        if (original !== undefined) return original.kernelFunc(args);
+        throw new Error(`wasm Conv2DBackpropInput (forward-conv formulation) supports NHWC only, got ${dataFormat}`);
+      }
+      const dy = asTensor4D(args.inputs.dy as TensorInfo);
+      const filter = asTensor4D(args.inputs.filter as TensorInfo);
+      try {
+        return conv2dInputGradViaForward(dy.t, filter.t, inputShape, strides, pad, dimRoundingMode);
+      } finally {
+        if (dy.wrapped) dy.t.dispose();
+        if (filter.wrapped) filter.t.dispose();
+      }
+    },
+  };
+}
+
+/** Registers `config` in place of `original` without tfjs's "already registered" warning. */
+function replaceKernel(config: KernelConfig, original: KernelConfig | undefined): void {
+  if (original !== undefined) tf.unregisterKernel(config.kernelName, config.backendName);
+  tf.registerKernel(config);
+}
+
+/**
+ * Makes Conv2D gradients on the wasm backend fast and available. Idempotent; safe to
+ * call from Node, a Web Worker or the page, before or after `tf.setBackend`.
+ *
+ * - Replaces the registered gradient of the `Conv2D` kernel (what `tf.conv2d`, and
+ *   `tf.fused.conv2d` with a non-linear activation while recording, put on the tape).
+ *   On wasm, NHWC, dilation 1 it uses {@link conv2dInputGradViaForward} and
+ *   {@link conv2dFilterGradViaForward}; otherwise it delegates to tfjs-core's own
+ *   gradient, so webgl and cpu keep their native backprop kernels.
+ * - Registers a wasm `Conv2DBackpropFilter` kernel (wasm has none) and replaces wasm's
+ *   `Conv2DBackpropInput` kernel, both via forward convolutions. This covers fused convs
+ *   with a linear activation, whose gradient calls those kernels directly.
+ *
+ * The `Conv2DBackpropInput` replacement needs the wasm backend's kernels to be registered
+ * already (importing `@tensorflow/tfjs-backend-wasm` does that); if they are not, call this
+ * again after that import (a later call completes the registration; nothing is duplicated).
+ */
+export function registerFastConvGradients(): void {
+  const grad = tf.getGradient(tf.Conv2D);
+  if (!isFastGrad(grad)) {
+    tf.registerGradient(makeGradConfig(grad));
+  }
+  const filterKernel = tf.getKernel(tf.Conv2DBackpropFilter, FAST_BACKEND);
+  if (!isFastKernel(filterKernel)) {
+    replaceKernel(makeFilterKernel(filterKernel), filterKernel);
+  }
+  const inputKernel = tf.getKernel(tf.Conv2DBackpropInput, FAST_BACKEND);
+  // Registering ours before wasm registers its own would only earn a warning and be
+  // overwritten at import: wait for the native kernel to exist.
+  if (inputKernel !== undefined && !isFastKernel(inputKernel)) {
+    replaceKernel(makeInputKernel(inputKernel), inputKernel);
+  }
+}
+
+/**
+ * Undoes {@link registerFastConvGradients}: restores tfjs-core's Conv2D gradient and wasm's
+ * original kernels (so Conv2DBackpropFilter is again missing on wasm). For benchmarks and
+ * tests that need the native behaviour; the app never calls it.
+ */
+export function unregisterFastConvGradients(): void {
+  const grad = tf.getGradient(tf.Conv2D);
+  if (isFastGrad(grad)) tf.registerGradient(grad.original);
+  for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput]) {
+    const kernel = tf.getKernel(name, FAST_BACKEND);
+    if (isFastKernel(kernel)) {
+      tf.unregisterKernel(name, FAST_BACKEND);
+      if (kernel.original !== undefined) {
+        tf.registerKernel(kernel.original);
+        // setBackend runs kernel setup (wasm binds its C function there); if wasm is already
+        // active, the restored kernel may never have been set up while ours was registered.
+        if (tf.getBackend() === FAST_BACKEND) kernel.original.setupFunc?.(tf.backend());
+      }
+    }
+  }
+}

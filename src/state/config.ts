@@ -1,0 +1,183 @@
+/**
+ * The experiment config: everything that decides what the lab shows. Serialisable (URL hash,
+ * recipes), validated on the way in, with defaults from PAPER.md.
+ */
+import type { DirectionSettings } from '../engine/directions';
+import type { Norm } from '../engine/pgd';
+
+export type Quantity = 'loss' | 'margin';
+export type ColorBy = 'value' | 'class';
+export type ViewMode = '3d' | '2d' | '1d';
+export type Theme = 'dark' | 'light';
+export type ZMode = 'auto' | 'shared';
+export type SlotName = 'A' | 'B';
+
+export interface MetricConfig {
+  /** Test samples for R (the live estimate). */
+  samples: number;
+  /** ε; null = the dataset's default. */
+  eps: number | null;
+  norm: Norm;
+  steps: number;
+  restarts: number;
+  normalize: boolean;
+}
+
+export interface LabConfig {
+  /** Built-in model ids (or 'user:<sha256>' for dropped models) in each slot. */
+  slotA: string | null;
+  slotB: string | null;
+  active: SlotName;
+  dataset: 'mnist' | 'fashion-mnist';
+  /** Index into the dataset's test split (ignored when a custom sample is loaded). */
+  sample: number;
+  quantity: Quantity;
+  /** Half-width of the a axis (input units). */
+  range: number;
+  /** Half-width of the b axis. */
+  rangeB: number;
+  /** Grid points per side (11–201). */
+  resolution: number;
+  directions: DirectionSettings;
+  /** Use slot A's adversarial direction for both slots (transfer view). */
+  shareDirection: boolean;
+  colormap: string;
+  colorBy: ColorBy;
+  zMode: ZMode;
+  wireframe: boolean;
+  view: ViewMode;
+  split: boolean;
+  theme: Theme;
+  metric: MetricConfig;
+}
+
+/** Grid sides the lab offers. 201² = 40,401 points is a few seconds on wasm for a small CNN. */
+export const RESOLUTION_MIN = 11;
+export const RESOLUTION_MAX = 201;
+/** Preview grid side: cheap enough to appear within a fraction of a second. */
+export const PREVIEW_RESOLUTION = 15;
+
+export const DEFAULT_CONFIG: LabConfig = {
+  slotA: 'mnist-cnn-natural',
+  slotB: 'mnist-cnn-pgd',
+  active: 'A',
+  dataset: 'mnist',
+  sample: 0,
+  quantity: 'loss',
+  range: 0.3,
+  rangeB: 0.3,
+  resolution: 41,
+  directions: { adversarial: 'sign', random: 'rademacher', seed: 0, orthogonal: false },
+  shareDirection: false,
+  colormap: 'viridis',
+  colorBy: 'value',
+  zMode: 'shared',
+  wireframe: false,
+  view: '3d',
+  split: false,
+  theme: 'dark',
+  metric: { samples: 100, eps: null, norm: 'linf', steps: 20, restarts: 1, normalize: true },
+};
+
+/** A setting that was refused, with why. */
+export interface ConfigIssue {
+  key: string;
+  message: string;
+}
+
+function num(v: unknown, fallback: number, min: number, max: number, key: string, issues: ConfigIssue[], integer = false): number {
+  if (v === undefined) return fallback;
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
+    issues.push({ key, message: `${key} must be ${integer ? 'an integer' : 'a number'}; got '${String(v)}'` });
+    return fallback;
+  }
+  if (n < min || n > max) {
+    issues.push({ key, message: `${key} must be between ${min} and ${max}; got ${n} (clamped)` });
+    return Math.min(max, Math.max(min, n));
+  }
+  return n;
+}
+
+function pick<T extends string>(v: unknown, allowed: readonly T[], fallback: T, key: string, issues: ConfigIssue[]): T {
+  if (v === undefined) return fallback;
+  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+  issues.push({ key, message: `${key} must be one of ${allowed.join(', ')}; got '${String(v)}'` });
+  return fallback;
+}
+
+function bool(v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  return v === true || v === 'true' || v === '1' || v === 1;
+}
+
+/** Validates a partial config from an untrusted source (URL, recipe), clamping or refusing each bad value. */
+export function sanitizeConfig(raw: Record<string, unknown>, base: LabConfig = DEFAULT_CONFIG): { config: LabConfig; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const dir = (raw.directions ?? {}) as Record<string, unknown>;
+  const met = (raw.metric ?? {}) as Record<string, unknown>;
+  const idOrNull = (v: unknown, fallback: string | null, key: string): string | null => {
+    if (v === undefined) return fallback;
+    if (v === null || v === '') return null;
+    if (typeof v === 'string' && /^[a-z0-9:._-]{1,100}$/i.test(v)) return v;
+    issues.push({ key, message: `${key} is not a model id` });
+    return fallback;
+  };
+  const config: LabConfig = {
+    slotA: idOrNull(raw.slotA, base.slotA, 'slotA'),
+    slotB: idOrNull(raw.slotB, base.slotB, 'slotB'),
+    active: pick(raw.active, ['A', 'B'] as const, base.active, 'active', issues),
+    dataset: pick(raw.dataset, ['mnist', 'fashion-mnist'] as const, base.dataset, 'dataset', issues),
+    sample: num(raw.sample, base.sample, 0, 1e6, 'sample', issues, true),
+    quantity: pick(raw.quantity, ['loss', 'margin'] as const, base.quantity, 'quantity', issues),
+    range: num(raw.range, base.range, 1e-4, 10, 'range', issues),
+    rangeB: num(raw.rangeB, base.rangeB, 1e-4, 10, 'rangeB', issues),
+    resolution: num(raw.resolution, base.resolution, RESOLUTION_MIN, RESOLUTION_MAX, 'resolution', issues, true),
+    directions: {
+      adversarial: pick(dir.adversarial, ['sign', 'gradient'] as const, base.directions.adversarial, 'directions.adversarial', issues),
+      random: pick(dir.random, ['rademacher', 'gaussian'] as const, base.directions.random, 'directions.random', issues),
+      seed: num(dir.seed, base.directions.seed, 0, 2 ** 31 - 1, 'directions.seed', issues, true),
+      orthogonal: bool(dir.orthogonal, base.directions.orthogonal),
+    },
+    shareDirection: bool(raw.shareDirection, base.shareDirection),
+    colormap: typeof raw.colormap === 'string' && /^[a-z0-9-]{1,32}$/.test(raw.colormap) ? raw.colormap : base.colormap,
+    colorBy: pick(raw.colorBy, ['value', 'class'] as const, base.colorBy, 'colorBy', issues),
+    zMode: pick(raw.zMode, ['auto', 'shared'] as const, base.zMode, 'zMode', issues),
+    wireframe: bool(raw.wireframe, base.wireframe),
+    view: pick(raw.view, ['3d', '2d', '1d'] as const, base.view, 'view', issues),
+    split: bool(raw.split, base.split),
+    theme: pick(raw.theme, ['dark', 'light'] as const, base.theme, 'theme', issues),
+    metric: {
+      samples: num(met.samples, base.metric.samples, 1, 2000, 'metric.samples', issues, true),
+      eps: met.eps === undefined || met.eps === null || met.eps === '' ? base.metric.eps : num(met.eps, base.metric.eps ?? 0.3, 0, 1, 'metric.eps', issues),
+      norm: pick(met.norm, ['linf', 'l2'] as const, base.metric.norm, 'metric.norm', issues),
+      steps: num(met.steps, base.metric.steps, 1, 200, 'metric.steps', issues, true),
+      restarts: num(met.restarts, base.metric.restarts, 1, 20, 'metric.restarts', issues, true),
+      normalize: bool(met.normalize, base.metric.normalize),
+    },
+  };
+  return { config, issues };
+}
+
+/** The config as a URL hash (only values that differ from the defaults, so links stay short). */
+export function configToHash(config: LabConfig): string {
+  const diff: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(config)) {
+    const d = (DEFAULT_CONFIG as unknown as Record<string, unknown>)[k];
+    if (JSON.stringify(v) !== JSON.stringify(d)) diff[k] = v;
+  }
+  return Object.keys(diff).length === 0 ? '' : `#${encodeURIComponent(JSON.stringify(diff))}`;
+}
+
+/** Reads a config from a URL hash written by configToHash. */
+export function configFromHash(hash: string): { config: LabConfig; issues: ConfigIssue[] } {
+  const body = hash.replace(/^#/, '');
+  if (!body) return { config: DEFAULT_CONFIG, issues: [] };
+  try {
+    const raw = JSON.parse(decodeURIComponent(body)) as unknown;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error('not an object');
+    return sanitizeConfig(raw as Record<string, unknown>);
+  } catch (e) {
+    return { config: DEFAULT_CONFIG, issues: [{ key: 'url', message: `The link's settings could not be read (${(e as Error).message}); defaults are shown.` }] };
+  }
+}

@@ -1,0 +1,359 @@
+/**
+ * The lab controller: turns config changes into engine jobs and results into store updates.
+ * One direction only (DESIGN.md): UI → store.config → here → engine (worker) → store → views.
+ * Every job carries an id; a result whose id is no longer the latest for its slot is dropped.
+ */
+import type { BackendPreference } from '../engine/backend';
+import { isAbortError } from '../engine/errors';
+import type { MetricSummary } from '../engine/metric';
+import { gridAxis } from '../engine/surface';
+import { datasetToFloat, fetchDataset } from '../io/dataset';
+import { fetchModelFiles, fetchZoo } from '../io/zoo';
+import { connectEngine, type EngineConnection } from '../worker/client';
+import type { ModelFile } from '../worker/host';
+import { configFromHash, configToHash, PREVIEW_RESOLUTION, type LabConfig, type SlotName } from './config';
+import { emptyMetric, patchMetric, patchModel, patchSurface, useLab, type CustomSample } from './store';
+
+let engine: EngineConnection | null = null;
+let jobs = 0;
+const latestSurfaceJob: Record<SlotName, number> = { A: 0, B: 0 };
+const latestMetricJob: Record<SlotName, number> = { A: 0, B: 0 };
+/** Surfaces already computed, by key: flipping back or revisiting a sample is instant. */
+const surfaceCache = new Map<string, { result: import('../engine/surface').SurfaceResult; d1: Float32Array; d2: Float32Array; d1Source: import('../engine/directions').GradientSource }>();
+/** Cached surfaces (51² grids are ~50 KB each; 40 of them stay well under 10 MB). */
+const SURFACE_CACHE_SIZE = 40;
+/** Test images per prediction chunk when classifying the whole split for the filter. */
+const PREDICT_CHUNK = 500;
+
+const appBase = () => new URL('./', window.location.href).href;
+const slots: SlotName[] = ['A', 'B'];
+const other = (s: SlotName): SlotName => (s === 'A' ? 'B' : 'A');
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+export function api() {
+  if (!engine) throw new Error('The engine is not running yet.');
+  return engine.api;
+}
+
+/** The sample on screen: a custom (dropped) one, or a test image. */
+export function currentSample(): { id: string; x: Float32Array; label: number } | null {
+  const s = useLab.getState();
+  if (s.customSample) return { id: `custom:${s.customSample.name}`, x: s.customSample.x, label: s.customSample.label };
+  if (!s.dataset) return null;
+  const i = Math.min(s.config.sample, s.dataset.labels.length - 1);
+  return { id: `${s.dataset.manifest.id}:${i}`, x: datasetToFloat(s.dataset, [i]), label: s.dataset.labels[i] };
+}
+
+function surfaceKey(slot: SlotName, c: LabConfig, sampleId: string, label: number): string | null {
+  const m = useLab.getState().models;
+  const info = m[slot].info;
+  if (!info) return null;
+  const dirFrom = c.shareDirection ? m.A.info?.sha256 : info.sha256;
+  return JSON.stringify([info.sha256, dirFrom, sampleId, label, c.range, c.rangeB, c.resolution, c.directions]);
+}
+
+async function refreshSurface(slot: SlotName): Promise<void> {
+  const state = useLab.getState();
+  const c = state.config;
+  const sample = currentSample();
+  const info = state.models[slot].info;
+  if (!engine || !sample || !info) return;
+  const key = surfaceKey(slot, c, sample.id, sample.label);
+  if (!key) return;
+  const current = state.surfaces[slot];
+  if (current.key === key && (current.state === 'ready' || current.state === 'computing')) return;
+  const cached = surfaceCache.get(key);
+  if (cached) {
+    latestSurfaceJob[slot] = ++jobs;
+    patchSurface(slot, { key, ...cached, preview: false, state: 'ready', progress: 1, error: null });
+    return;
+  }
+  const id = ++jobs;
+  const previous = latestSurfaceJob[slot];
+  latestSurfaceJob[slot] = id;
+  if (previous) void engine.api.cancel(previous);
+  const stale = () => latestSurfaceJob[slot] !== id;
+  patchSurface(slot, { key, state: 'computing', progress: 0, error: null });
+  try {
+    const dirSlot = c.shareDirection ? 'A' : slot;
+    const dirs = await engine.api.directions(dirSlot, sample.x, sample.label, c.directions);
+    if (stale()) return;
+    const spec = (n: number, m: number) => ({ x: sample.x, label: sample.label, d1: dirs.d1, d2: dirs.d2, a: gridAxis(c.range, n), b: gridAxis(c.rangeB, m) });
+    const n = c.resolution;
+    if (n > PREVIEW_RESOLUTION) {
+      const preview = await engine.api.surface(id, slot, spec(PREVIEW_RESOLUTION, PREVIEW_RESOLUTION));
+      if (stale()) return;
+      patchSurface(slot, { result: preview, preview: true, d1: dirs.d1, d2: dirs.d2, d1Source: dirs.d1Source });
+    }
+    const full = await engine.api.surface(
+      id,
+      slot,
+      spec(n, n),
+      engine.callback((p: { done: number; total: number }) => {
+        if (!stale()) patchSurface(slot, { progress: p.done / p.total });
+      }),
+    );
+    if (stale()) return;
+    const entry = { result: full, d1: dirs.d1, d2: dirs.d2, d1Source: dirs.d1Source };
+    surfaceCache.set(key, entry);
+    while (surfaceCache.size > SURFACE_CACHE_SIZE) surfaceCache.delete(surfaceCache.keys().next().value as string);
+    patchSurface(slot, { ...entry, preview: false, state: 'ready', progress: 1 });
+  } catch (e) {
+    if (stale()) return;
+    if (isAbortError(e)) {
+      patchSurface(slot, { state: current.result ? 'ready' : 'idle', key: current.key, progress: 0 });
+      return;
+    }
+    patchSurface(slot, { state: 'error', error: errorText(e) });
+    useLab.getState().notify('error', `Surface for slot ${slot}: ${errorText(e)}`);
+  }
+}
+
+/** Cancels the running surface job of `slot` (the Cancel button). */
+export function cancelSurface(slot: SlotName): void {
+  const id = latestSurfaceJob[slot];
+  latestSurfaceJob[slot] = ++jobs;
+  if (engine && id) void engine.api.cancel(id);
+  const s = useLab.getState().surfaces[slot];
+  patchSurface(slot, { state: s.result && !s.preview ? 'ready' : s.result ? 'ready' : 'idle', progress: 0, key: s.result ? s.key : '' });
+}
+
+function metricKey(slot: SlotName, c: LabConfig): string | null {
+  const s = useLab.getState();
+  const info = s.models[slot].info;
+  if (!info || !s.dataset) return null;
+  return JSON.stringify([info.sha256, s.dataset.manifest.id, c.metric]);
+}
+
+async function refreshMetric(slot: SlotName): Promise<void> {
+  const s = useLab.getState();
+  const c = s.config;
+  const key = metricKey(slot, c);
+  if (!engine || !key || !s.dataset) return;
+  if (s.metrics[slot].key === key) return;
+  const id = ++jobs;
+  const previous = latestMetricJob[slot];
+  latestMetricJob[slot] = id;
+  if (previous) void engine.api.cancel(previous);
+  const stale = () => latestMetricJob[slot] !== id;
+  const ds = s.dataset;
+  const n = Math.min(c.metric.samples, ds.labels.length);
+  const indices = Array.from({ length: n }, (_, i) => i);
+  const x = datasetToFloat(ds, indices);
+  const labels = Array.from(ds.labels.subarray(0, n));
+  const eps = c.metric.eps ?? ds.manifest.defaultEps;
+  patchMetric(slot, { ...emptyMetric(), key, running: true });
+  try {
+    const result = await engine.api.metric(
+      id,
+      slot,
+      x,
+      { eps, norm: c.metric.norm, steps: c.metric.steps, restarts: c.metric.restarts, normalize: c.metric.normalize, seed: 0 },
+      engine.callback((psi: Float32Array, summary: MetricSummary) => {
+        if (!stale()) patchMetric(slot, { summary, progress: psi.length / n });
+      }),
+    );
+    if (stale()) return;
+    patchMetric(slot, { summary: result, running: false, progress: 1, attackRunning: true });
+    const grid = ds.manifest.epsGrid;
+    const pgd = await engine.api.attack(id, slot, x, labels, { method: 'pgd', norm: 'linf', eps: grid, steps: 20, restarts: 1, seed: 0 });
+    if (stale()) return;
+    patchMetric(slot, { attack: pgd, attackRunning: false });
+  } catch (e) {
+    if (stale()) return;
+    if (isAbortError(e)) {
+      patchMetric(slot, { running: false, attackRunning: false, key: '' });
+      return;
+    }
+    patchMetric(slot, { running: false, attackRunning: false, error: errorText(e) });
+  }
+}
+
+/** Cancels the metric (and attack) jobs of `slot`. */
+export function cancelMetric(slot: SlotName): void {
+  const id = latestMetricJob[slot];
+  latestMetricJob[slot] = ++jobs;
+  if (engine && id) void engine.api.cancel(id);
+  patchMetric(slot, { running: false, attackRunning: false });
+}
+
+/** Restarts the metric of `slot` even if its settings did not change. */
+export function restartMetric(slot: SlotName): void {
+  patchMetric(slot, { key: '' });
+  void refreshMetric(slot);
+}
+
+async function refreshSamplePsi(slot: SlotName): Promise<void> {
+  const s = useLab.getState();
+  const sample = currentSample();
+  if (!engine || !sample || !s.models[slot].info || !s.dataset) return;
+  const c = s.config;
+  const eps = c.metric.eps ?? s.dataset.manifest.defaultEps;
+  const id = ++jobs;
+  try {
+    const r = await engine.api.metric(id, slot, sample.x, { eps, norm: c.metric.norm, steps: c.metric.steps, restarts: c.metric.restarts, normalize: c.metric.normalize, seed: 0 });
+    if (currentSample()?.id === sample.id) patchMetric(slot, { samplePsi: r.psi[0] });
+  } catch (e) {
+    if (!isAbortError(e)) patchMetric(slot, { samplePsi: null });
+  }
+}
+
+async function refreshPredictions(slot: SlotName): Promise<void> {
+  const s = useLab.getState();
+  if (!engine || !s.dataset || !s.models[slot].info) return;
+  const ds = s.dataset;
+  const n = ds.labels.length;
+  const K = s.models[slot].info.numClasses;
+  const preds = new Int32Array(n);
+  for (let first = 0; first < n; first += PREDICT_CHUNK) {
+    const idx = Array.from({ length: Math.min(PREDICT_CHUNK, n - first) }, (_, k) => first + k);
+    const { logits } = await engine.api.predict(slot, datasetToFloat(ds, idx));
+    for (let k = 0; k < idx.length; k++) {
+      let best = 0;
+      for (let j = 1; j < K; j++) if (logits[k * K + j] > logits[k * K + best]) best = j;
+      preds[first + k] = best;
+    }
+  }
+  if (useLab.getState().dataset === ds) useLab.setState((st) => ({ predictions: { ...st.predictions, [slot]: preds } }));
+}
+
+let scheduled: ReturnType<typeof setTimeout> | null = null;
+
+/** Brings every result in line with the config (debounced; cheap when nothing changed). */
+export function schedule(): void {
+  if (scheduled) clearTimeout(scheduled);
+  scheduled = setTimeout(() => {
+    scheduled = null;
+    const { config, models } = useLab.getState();
+    const active = config.active;
+    void (async () => {
+      await refreshSurface(active);
+      if (models[other(active)].info) await refreshSurface(other(active));
+      void refreshSamplePsi(active);
+    })();
+    for (const slot of slots) void refreshMetric(slot);
+  }, 30);
+}
+
+async function loadFiles(slot: SlotName, name: string, files: ModelFile[], builtinId?: string): Promise<boolean> {
+  if (!engine) return false;
+  patchModel(slot, { loading: true });
+  try {
+    const info = await engine.api.loadModel(
+      slot,
+      name,
+      engine.send(files, files.map((f) => f.bytes.buffer)),
+      builtinId,
+    );
+    patchModel(slot, { info, loading: false });
+    useLab.setState((s) => ({ predictions: { ...s.predictions, [slot]: null } }));
+    void refreshPredictions(slot);
+    return true;
+  } catch (e) {
+    patchModel(slot, { loading: false });
+    useLab.getState().notify('error', `Could not load ${name} into slot ${slot}: ${errorText(e)}`);
+    return false;
+  }
+}
+
+/** Loads a built-in model by id into `slot`. */
+export async function loadBuiltin(slot: SlotName, id: string): Promise<void> {
+  const zoo = useLab.getState().zoo;
+  const entry = zoo?.models.find((m) => m.id === id);
+  if (!entry) {
+    useLab.getState().notify('error', `The built-in model '${id}' does not exist; slot ${slot} keeps its model.`);
+    return;
+  }
+  try {
+    const files = await fetchModelFiles(appBase(), entry);
+    if (await loadFiles(slot, entry.title, files, entry.id)) {
+      const s = useLab.getState();
+      if (s.dataset?.manifest.id !== entry.dataset) await switchDataset(entry.dataset);
+      s.setConfig(slot === 'A' ? { slotA: id } : { slotB: id });
+    }
+  } catch (e) {
+    useLab.getState().notify('error', errorText(e));
+  }
+}
+
+/** Loads a built-in natural/adversarial pair into A and B. */
+export async function loadPair(naturalId: string, robustId: string): Promise<void> {
+  await loadBuiltin('A', naturalId);
+  await loadBuiltin('B', robustId);
+}
+
+/** Loads dropped or picked model files into the active slot. */
+export async function loadUserModel(files: ModelFile[], name: string): Promise<boolean> {
+  const slot = useLab.getState().config.active;
+  const ok = await loadFiles(slot, name, files);
+  const info = useLab.getState().models[slot].info;
+  if (ok && info) useLab.getState().setConfig(slot === 'A' ? { slotA: `user:${info.sha256.slice(0, 16)}` } : { slotB: `user:${info.sha256.slice(0, 16)}` });
+  return ok;
+}
+
+export async function switchDataset(id: 'mnist' | 'fashion-mnist'): Promise<void> {
+  const s = useLab.getState();
+  if (s.dataset?.manifest.id === id) return;
+  try {
+    const ds = await fetchDataset(appBase() + 'data/', id);
+    useLab.setState((st) => ({ dataset: ds, predictions: { A: null, B: null }, config: { ...st.config, dataset: id, sample: Math.min(st.config.sample, ds.labels.length - 1) } }));
+    for (const slot of slots) void refreshPredictions(slot);
+  } catch (e) {
+    s.notify('error', `The ${id} test images could not be loaded: ${errorText(e)}`);
+  }
+}
+
+export function setCustomSample(sample: CustomSample | null): void {
+  useLab.setState({ customSample: sample });
+  schedule();
+}
+
+/** Starts the lab: engine, backend, manifest, data, default models, first surface. */
+export async function startLab(): Promise<void> {
+  const store = useLab.getState();
+  const { config, issues } = configFromHash(window.location.hash);
+  store.setConfig(config);
+  for (const issue of issues) store.notify('error', issue.message);
+  const pref = new URLSearchParams(window.location.search).get('backend');
+  const preference: BackendPreference = pref === 'webgl' || pref === 'wasm' || pref === 'cpu' ? pref : 'auto';
+  engine = await connectEngine();
+  const status = await engine.api.init(preference);
+  useLab.setState({ backend: status.choice, thread: engine.thread });
+  try {
+    useLab.setState({ zoo: await fetchZoo(appBase()) });
+  } catch (e) {
+    store.notify('error', errorText(e));
+  }
+  await switchDataset(config.dataset);
+  const zoo = useLab.getState().zoo;
+  const want: [SlotName, string | null][] = [
+    ['A', config.slotA],
+    ['B', config.slotB],
+  ];
+  for (const [slot, id] of want) {
+    if (!id) continue;
+    if (id.startsWith('user:')) {
+      store.notify('error', `This link needs a model you dropped earlier (${id}); drop its files to continue. Slot ${slot} is empty.`);
+      continue;
+    }
+    if (zoo?.models.some((m) => m.id === id)) await loadBuiltin(slot, id);
+    else store.notify('error', `The built-in model '${id}' named in the link does not exist.`);
+  }
+  useLab.subscribe((s, prev) => {
+    if (s.config !== prev.config) {
+      const hash = configToHash(s.config);
+      if (hash !== window.location.hash && !(hash === '' && window.location.hash === '')) history.replaceState(null, '', hash || window.location.pathname + window.location.search);
+      schedule();
+    }
+    if (s.models !== prev.models || s.dataset !== prev.dataset) schedule();
+  });
+  schedule();
+}
+
+/** Memory counters of the engine (for the status bar and leak tests). */
+export async function engineMemory(): Promise<{ numTensors: number; numBytes: number; backend: string } | null> {
+  return engine ? engine.api.memory() : null;
+}
