@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createClassifier, type Classifier } from '../../src/engine/classifier';
-import { crossEntropy } from '../../src/engine/ops';
+import { crossEntropy, exactSign } from '../../src/engine/ops';
 import { project } from '../../src/engine/pgd';
 import { createRng } from '../../src/engine/rng';
 import { buildArchitecture, type Architecture } from './architectures';
@@ -61,7 +61,7 @@ export function adversarialBatch(classifier: Classifier, x: tf.Tensor, y: tf.Ten
     const alpha = method === 'fgsm-rs' ? 1.25 * eps : (stepFactor * eps) / steps;
     for (let k = 0; k < count; k++) {
       const g = gradOf(xa);
-      xa = project(x, tf.add(xa, tf.mul(alpha, tf.sign(g))), 'linf', eps, 0, 1);
+      xa = project(x, tf.add(xa, tf.mul(alpha, exactSign(g))), 'linf', eps, 0, 1);
     }
     return xa;
   });

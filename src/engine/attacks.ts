@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from './classifier';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
-import { crossEntropy, l2PerSample, perSample } from './ops';
+import { crossEntropy, exactSign, l2PerSample, perSample } from './ops';
 import { checkPgdSettings, defaultStepSize, type Norm, project, randomStarts, runPgd } from './pgd';
 import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 
@@ -117,7 +117,7 @@ export async function adversarialAccuracy(
               const g = tf.grad((xi: tf.Tensor) => tf.sum(objective(xi)))(xb);
               const step =
                 settings.norm === 'linf'
-                  ? tf.mul(eps, tf.sign(g))
+                  ? tf.mul(eps, exactSign(g))
                   : tf.mul(eps, tf.div(g, perSample(tf.maximum(l2PerSample(g), 1e-12) as tf.Tensor1D, g.shape.length)));
               return tf.clipByValue(tf.add(xb, step), range[0], range[1]);
             });

@@ -32,6 +32,16 @@ export function klDivergence(zp: tf.Tensor2D, zq: tf.Tensor2D): tf.Tensor1D {
   });
 }
 
+/**
+ * sign(t) ∈ {-1, 0, +1}, exact for every float. Not tf.sign: tfjs-backend-wasm 4.22's Sign
+ * kernel returns 0 for |t| below about 1e-5 (measured: sign(1e-8) = 0 on wasm, 1 on cpu), and
+ * input gradients of a confident classifier are mostly that small, so FGSM/PGD steps built on
+ * tf.sign silently stop moving on wasm. Two comparisons cost about the same as the kernel.
+ */
+export function exactSign(t: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.cast(tf.greater(t, 0), 'float32'), tf.cast(tf.less(t, 0), 'float32')));
+}
+
 /** Broadcasts a per-sample vector `v` [N] against a batch of shape [N, ...rest]. */
 export function perSample(v: tf.Tensor1D, rank: number): tf.Tensor {
   return tf.reshape(v, [v.shape[0], ...new Array<number>(rank - 1).fill(1)]);

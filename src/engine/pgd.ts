@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
-import { l2PerSample, perSample } from './ops';
+import { exactSign, l2PerSample, perSample } from './ops';
 import { createRng, gaussian, uniform } from './rng';
 import { betweenChunks, type JobOptions } from './schedule';
 
@@ -85,7 +85,7 @@ export function project(x: tf.Tensor, xAdv: tf.Tensor, norm: Norm, eps: number, 
 /** One ascent step from xAdv along gradient g (L∞: sign; L2: unit direction). */
 function ascend(xAdv: tf.Tensor, g: tf.Tensor, norm: Norm, alpha: number): tf.Tensor {
   return tf.tidy(() => {
-    if (norm === 'linf') return tf.add(xAdv, tf.mul(alpha, tf.sign(g)));
+    if (norm === 'linf') return tf.add(xAdv, tf.mul(alpha, exactSign(g)));
     const n = l2PerSample(g);
     const unit = tf.div(g, perSample(tf.maximum(n, 1e-12) as tf.Tensor1D, g.shape.length));
     return tf.add(xAdv, tf.mul(alpha, unit));
