@@ -64,19 +64,19 @@ async function refreshSurface(slot: SlotName): Promise<void> {
   const key = surfaceKey(slot, c, sample.id, sample.label);
   if (!key) return;
   const current = state.surfaces[slot];
-  if (current.key === key && (current.state === 'ready' || current.state === 'computing')) return;
+  if (current.pending === key || (current.pending === null && current.key === key && !current.preview && current.state === 'ready')) return;
   const cached = surfaceCache.get(key);
+  const previous = latestSurfaceJob[slot];
+  if (previous && current.pending) void engine.api.cancel(previous);
   if (cached) {
     latestSurfaceJob[slot] = ++jobs;
-    patchSurface(slot, { key, ...cached, preview: false, state: 'ready', progress: 1, error: null });
+    patchSurface(slot, { key, pending: null, ...cached, preview: false, state: 'ready', progress: 1, error: null });
     return;
   }
   const id = ++jobs;
-  const previous = latestSurfaceJob[slot];
   latestSurfaceJob[slot] = id;
-  if (previous) void engine.api.cancel(previous);
   const stale = () => latestSurfaceJob[slot] !== id;
-  patchSurface(slot, { key, state: 'computing', progress: 0, error: null });
+  patchSurface(slot, { pending: key, state: 'computing', progress: 0, error: null });
   try {
     const dirSlot = c.shareDirection ? 'A' : slot;
     const dirs = await engine.api.directions(dirSlot, sample.x, sample.label, c.directions);
@@ -86,7 +86,7 @@ async function refreshSurface(slot: SlotName): Promise<void> {
     if (n > PREVIEW_RESOLUTION) {
       const preview = await engine.api.surface(id, slot, spec(PREVIEW_RESOLUTION, PREVIEW_RESOLUTION));
       if (stale()) return;
-      patchSurface(slot, { result: preview, preview: true, d1: dirs.d1, d2: dirs.d2, d1Source: dirs.d1Source });
+      patchSurface(slot, { key, result: preview, preview: true, d1: dirs.d1, d2: dirs.d2, d1Source: dirs.d1Source });
     }
     const full = await engine.api.surface(
       id,
@@ -100,14 +100,15 @@ async function refreshSurface(slot: SlotName): Promise<void> {
     const entry = { result: full, d1: dirs.d1, d2: dirs.d2, d1Source: dirs.d1Source };
     surfaceCache.set(key, entry);
     while (surfaceCache.size > SURFACE_CACHE_SIZE) surfaceCache.delete(surfaceCache.keys().next().value as string);
-    patchSurface(slot, { ...entry, preview: false, state: 'ready', progress: 1 });
+    patchSurface(slot, { key, pending: null, ...entry, preview: false, state: 'ready', progress: 1 });
   } catch (e) {
     if (stale()) return;
+    const shown = useLab.getState().surfaces[slot];
     if (isAbortError(e)) {
-      patchSurface(slot, { state: current.result ? 'ready' : 'idle', key: current.key, progress: 0 });
+      patchSurface(slot, { pending: null, state: shown.result ? 'ready' : 'idle', progress: 0 });
       return;
     }
-    patchSurface(slot, { state: 'error', error: errorText(e) });
+    patchSurface(slot, { pending: null, state: 'error', error: errorText(e) });
     useLab.getState().notify('error', `Surface for slot ${slot}: ${errorText(e)}`);
   }
 }
@@ -118,7 +119,8 @@ export function cancelSurface(slot: SlotName): void {
   latestSurfaceJob[slot] = ++jobs;
   if (engine && id) void engine.api.cancel(id);
   const s = useLab.getState().surfaces[slot];
-  patchSurface(slot, { state: s.result && !s.preview ? 'ready' : s.result ? 'ready' : 'idle', progress: 0, key: s.result ? s.key : '' });
+  // What is on screen stays (a preview of the cancelled grid, or the previous surface).
+  patchSurface(slot, { pending: null, state: s.result ? 'ready' : 'idle', progress: 0 });
 }
 
 function metricKey(slot: SlotName, c: LabConfig): string | null {
@@ -340,7 +342,7 @@ export async function startLab(): Promise<void> {
       continue;
     }
     if (zoo?.models.some((m) => m.id === id)) await loadBuiltin(slot, id);
-    else store.notify('error', `The built-in model '${id}' named in the link does not exist.`);
+    else store.notify('error', `The built-in model '${id}' is not in models/index.json; slot ${slot} stays empty.`);
   }
   useLab.subscribe((s, prev) => {
     if (s.config !== prev.config) {

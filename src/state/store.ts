@@ -23,6 +23,8 @@ export interface SlotModel {
 export interface SurfaceSlot {
   /** Identity of the settings that produced `result` (model, sample, directions, grid). */
   key: string;
+  /** Key of the surface being computed, or null when nothing runs. */
+  pending: string | null;
   result: SurfaceResult | null;
   /** True while `result` is the coarse preview. */
   preview: boolean;
@@ -82,7 +84,7 @@ export interface LabState {
   dismiss(id: number): void;
 }
 
-export const emptySurface = (): SurfaceSlot => ({ key: '', result: null, preview: false, state: 'idle', progress: 0, error: null, d1: null, d2: null, d1Source: null });
+export const emptySurface = (): SurfaceSlot => ({ key: '', pending: null, result: null, preview: false, state: 'idle', progress: 0, error: null, d1: null, d2: null, d1Source: null });
 export const emptyMetric = (): MetricSlot => ({ key: '', running: false, progress: 0, summary: null, samplePsi: null, attack: null, attackRunning: false, error: null });
 
 let noticeId = 0;

@@ -1,0 +1,135 @@
+import { expect, test, type Page } from '@playwright/test';
+import { afterNewSurface, canvasStats, cellDistance, dropFiles, LIGHT, labUrl, waitReady } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  return errors;
+}
+
+test('opens on the natural MNIST CNN: surface drawn with viridis colours and the metric filling in, no action needed', async ({ page }) => {
+  const errors = collectErrors(page);
+  await page.goto(labUrl());
+  await waitReady(page);
+  const stats = await canvasStats(page);
+  // A 3D surface covers a good part of the canvas, with both ends of viridis present:
+  // purple (low loss around the clean digit) and yellow-green (high loss along d1).
+  expect(stats.drawn / (stats.width * stats.height)).toBeGreaterThan(0.1);
+  expect(stats.purple).toBeGreaterThan(500);
+  expect(stats.yellow).toBeGreaterThan(200);
+  await expect(page.getByTestId('slot-A')).toContainText('MNIST CNN, natural training');
+  await expect(page.getByTestId('metric-A-R')).toHaveText(/^R = \d+\.\d{3}$/, { timeout: 120_000 });
+  await expect(page.getByTestId('metric-A-ci')).toHaveText(/^± \d+\.\d{3} \(95 % CI, n = \d+\)$/, { timeout: 120_000 });
+  // The ready state implies the engine's backend was reported.
+  await expect(page.getByTestId('backend')).toContainText(/Engine: (wasm|webgl|cpu)/);
+  expect(errors).toEqual([]);
+});
+
+test('under SwiftShader the engine runs on wasm unless WebGL is forced; forcing WebGL works', async ({ page }) => {
+  await page.goto(labUrl());
+  await waitReady(page);
+  const renderer = await page.evaluate(() => {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    return gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+  });
+  console.log(`renderer: ${renderer}`);
+  if (/swiftshader|llvmpipe/i.test(renderer)) await expect(page.getByTestId('backend')).toContainText('Engine: wasm — WebGL is a software renderer');
+  await page.goto(labUrl(LIGHT, '?backend=webgl'));
+  await waitReady(page, 180_000);
+  await expect(page.getByTestId('backend')).toContainText('Engine: webgl — forced by the user');
+  expect((await canvasStats(page)).drawn).toBeGreaterThan(1000);
+});
+
+test('the A/B flip changes the surface and keeps the camera; split view shows both', async ({ page }) => {
+  await page.goto(labUrl());
+  await waitReady(page);
+  await expect(page.getByTestId('slot-B')).toContainText('PGD', { timeout: 60_000 });
+  const before = await canvasStats(page);
+  const cameraBefore = await page.evaluate(() => (window as unknown as { ravine: { camera(): unknown } }).ravine.camera());
+  await afterNewSurface(page, () => page.keyboard.press('f'));
+  await expect(page.getByTestId('flip-B')).toHaveAttribute('aria-pressed', 'true');
+  const after = await canvasStats(page);
+  const cameraAfter = await page.evaluate(() => (window as unknown as { ravine: { camera(): unknown } }).ravine.camera());
+  expect(cellDistance(before.cells, after.cells)).toBeGreaterThan(2);
+  expect(cameraAfter).toEqual(cameraBefore);
+  await page.keyboard.press('s');
+  await waitReady(page);
+  await expect(page.locator('[data-testid=main-view] .slot-view canvas')).toHaveCount(2);
+});
+
+test('dropping a built-in model through a real drop event loads it; a broken model.json is refused and the old model keeps working', async ({ page }) => {
+  await page.goto(labUrl());
+  await waitReady(page);
+  await afterNewSurface(page, () =>
+    dropFiles(page, [
+      { name: 'model.json', url: 'models/mnist-mlp-natural/model.json' },
+      { name: 'group1-shard1of1.bin', url: 'models/mnist-mlp-natural/group1-shard1of1.bin' },
+    ]),
+  );
+  await expect(page.getByTestId('slot-A')).toContainText('model.json');
+  await expect(page.getByTestId('slot-A')).toContainText('235,146 params');
+
+  await dropFiles(page, [
+    { name: 'model.json', text: '{"modelTopology": {"class_name": "Sequential", "config": {}}, "weightsManifest": [{"paths": ["missing.bin"], "weights": []}]' },
+  ]);
+  await expect(page.getByRole('alert').filter({ hasText: 'not valid JSON' })).toBeVisible();
+  await expect(page.getByTestId('slot-A')).toContainText('235,146 params');
+  // The old model still computes: a new seed gives a new surface.
+  await afterNewSurface(page, () => page.getByTestId('seed').fill('7'));
+  expect((await canvasStats(page)).drawn).toBeGreaterThan(1000);
+});
+
+test('a dropped PNG becomes the sample', async ({ page }) => {
+  await page.goto(labUrl());
+  await waitReady(page);
+  // A white "1" on black, 56×56, drawn in the page and dropped as a PNG.
+  const png = await page.evaluate(async () => {
+    const c = document.createElement('canvas');
+    c.width = 56;
+    c.height = 56;
+    const ctx = c.getContext('2d') as CanvasRenderingContext2D;
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, 56, 56);
+    ctx.fillStyle = '#fff';
+    ctx.fillRect(24, 8, 8, 40);
+    const blob = await new Promise<Blob>((r) => c.toBlob((b) => r(b as Blob), 'image/png'));
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    return btoa(String.fromCharCode(...bytes));
+  });
+  await afterNewSurface(page, () => dropFiles(page, [{ name: 'my-one.png', base64: png, type: 'image/png' }]));
+  await expect(page.getByText('Your sample:')).toBeVisible();
+  await expect(page.locator('.custom-sample')).toContainText('my-one.png');
+  await expect(page.locator('.quantity-label')).toContainText('my-one.png');
+});
+
+test('cancel stops a running surface', async ({ page }) => {
+  await page.goto(labUrl());
+  await waitReady(page);
+  await page.getByTestId('resolution').fill('201');
+  await expect(page.getByTestId('main-view')).toHaveAttribute('data-surface-state', 'computing');
+  await page.getByTestId('cancel-surface').click();
+  await expect(page.getByTestId('main-view')).not.toHaveAttribute('data-surface-state', 'computing', { timeout: 15_000 });
+  await expect(page.getByTestId('cancel-surface')).toHaveCount(0);
+});
+
+test('30 surface recomputations leave the engine’s tensor count where it started', async ({ page }) => {
+  test.setTimeout(600_000);
+  await page.goto(labUrl({ ...LIGHT, resolution: 11, slotB: null, metric: { samples: 2, steps: 2 } }));
+  await waitReady(page);
+  // Let the metric and predictions finish so only surface work remains.
+  await expect(page.getByTestId('metric-A-R')).toHaveText(/^R = \d/, { timeout: 120_000 });
+  await page.waitForTimeout(500);
+  const memory = () => page.evaluate(() => (window as unknown as { ravine: { memory(): Promise<{ numTensors: number }> } }).ravine.memory());
+  const start = (await memory()).numTensors;
+  for (let seed = 1; seed <= 30; seed++) {
+    await afterNewSurface(page, () => page.getByTestId('seed').fill(String(seed)));
+  }
+  await page.waitForTimeout(500);
+  expect((await memory()).numTensors).toBe(start);
+});

@@ -1,0 +1,481 @@
+/**
+ * The 3D view of one surface: the height field of the loss or the margin with vertex colours,
+ * the decision boundary drawn on it (and projected on the base plane), the ε-box, the clean
+ * point, axes with labels, orbit controls and camera presets. It only reads the
+ * SurfaceResult it is given; all geometry comes from the pure builders in mesh.ts and
+ * contour.ts.
+ *
+ * Rendering is on demand (`frameloop="demand"`): nothing is drawn until a prop, the camera or
+ * the canvas size changes. The surface geometry is rewritten in place while the grid size
+ * stays the same; everything created here is disposed when it is replaced or unmounted.
+ */
+import { Canvas, addAfterEffect, useFrame, useThree, type ThreeEvent } from '@react-three/fiber';
+import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import {
+  BufferAttribute,
+  BufferGeometry,
+  Color,
+  DoubleSide,
+  LineBasicMaterial,
+  LineSegments,
+  type Mesh,
+  type PerspectiveCamera,
+  Vector3,
+} from 'three';
+import { LineMaterial } from 'three/examples/jsm/lines/LineMaterial.js';
+import { LineSegments2 } from 'three/examples/jsm/lines/LineSegments2.js';
+import { LineSegmentsGeometry } from 'three/examples/jsm/lines/LineSegmentsGeometry.js';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import type { SurfaceResult } from '../engine/surface';
+import { Axes3D, FLOOR_Y } from './axes3d';
+import { CAMERA_FOV, type CameraLink, type CameraPreset, type CameraState, presetPose } from './camera';
+import type { ColormapName } from './colormaps';
+import { decisionBoundary, liftPolyline, type Polyline, valueAt } from './contour';
+import {
+  type ColorBy,
+  type MeshOptions,
+  type Quantity,
+  type SurfaceFrame,
+  SURFACE_HEIGHT,
+  createSurfaceGeometry,
+  nearestIndex,
+  quantityValues,
+  resolveZRange,
+  surfaceFrame,
+  updateSurfaceGeometry,
+} from './mesh';
+import { AXIS_TITLES, QUANTITY_LABELS, type RenderTheme, THEMES } from './theme';
+
+export { CAMERA_PRESETS, createCameraLink, presetPose } from './camera';
+export type { CameraLink, CameraPreset, CameraState } from './camera';
+
+/** The grid point under the pointer: indices into surface.a / surface.b and their values. */
+export interface HoverPoint {
+  i: number;
+  j: number;
+  a: number;
+  b: number;
+}
+
+export interface SurfaceViewProps {
+  surface: SurfaceResult;
+  quantity: Quantity;
+  colorBy: ColorBy;
+  /** Ignored when colorBy === 'class'. */
+  colormap: ColormapName;
+  /** [lo, hi] in the quantity's units (shared for A/B comparison); null = auto from this surface. */
+  zRange: [number, number] | null;
+  wireframe: boolean;
+  /** ε of the metric, in a/b units (input units); null = hide. */
+  epsBox: number | null;
+  theme: 'dark' | 'light';
+  /** Applied when it changes (and on mount unless a cameraLink already holds a pose). */
+  cameraPreset?: CameraPreset;
+  onHover?: (p: HoverPoint | null) => void;
+  /** Called after the first frame with this surface has been drawn (the page's ready signal). */
+  onRendered?: () => void;
+  /** Shared camera state for linked side-by-side views: when given, read/write it so two views move together. */
+  cameraLink?: CameraLink;
+}
+
+/** How far the boundary line floats above the surface (world units; the surface is 2 wide). */
+const BOUNDARY_LIFT = 0.012;
+/** Line widths in CSS pixels: the boundary core, its halo, and the projection on the base plane. */
+const BOUNDARY_WIDTH = 3;
+const BOUNDARY_HALO_WIDTH = 6;
+const FLOOR_BOUNDARY_WIDTH = 1.5;
+const EPS_WIDTH = 2;
+/** Radius of the clean-point marker and the hover marker (world units). */
+const CLEAN_RADIUS = 0.038;
+const HOVER_RADIUS = 0.026;
+/**
+ * Light intensities. three's Lambert term divides by π, so intensity π·k contributes k × the
+ * vertex colour: ambient 0.5 plus a key light 0.6 from above-left-front keeps flat regions near
+ * the colour map's own colour while slopes read by shading; a weak fill from the other side
+ * keeps slopes facing away from the key from going black.
+ */
+const AMBIENT = 0.5 * Math.PI;
+const KEY_LIGHT = 0.6 * Math.PI;
+const FILL_LIGHT = 0.15 * Math.PI;
+
+const noRaycast = () => {};
+
+/** The 3D surface view. Fills its parent element (give the parent a size). */
+export function SurfaceView(props: SurfaceViewProps) {
+  const theme = THEMES[props.theme];
+  return (
+    <Canvas
+      frameloop="demand"
+      flat
+      dpr={[1, 2]}
+      gl={{ antialias: true, preserveDrawingBuffer: true }}
+      camera={{ fov: CAMERA_FOV, near: 0.1, far: 100, position: presetPose(props.cameraPreset ?? 'iso').position }}
+      style={{ width: '100%', height: '100%', display: 'block', background: theme.background, touchAction: 'none' }}
+      data-surface-view=""
+    >
+      <Scene {...props} />
+    </Canvas>
+  );
+}
+
+function Scene(props: SurfaceViewProps) {
+  const { surface, quantity, colorBy, colormap, zRange, wireframe, epsBox, onHover } = props;
+  const theme = THEMES[props.theme];
+  const invalidate = useThree((s) => s.invalidate);
+  const scene = useThree((s) => s.scene);
+  const values = quantityValues(surface, quantity);
+  const z0 = zRange?.[0];
+  const z1 = zRange?.[1];
+  const [lo, hi] = useMemo(() => resolveZRange(values, z0 !== undefined && z1 !== undefined ? [z0, z1] : null), [values, z0, z1]);
+  const frame = useMemo(() => surfaceFrame(surface, [lo, hi]), [surface, lo, hi]);
+  const geometry = useSurfaceGeometry(surface, { quantity, colorBy, colormap, zRange: [lo, hi] });
+  const boundary = useMemo(() => decisionBoundary(surface), [surface]);
+  // The target the orbit controls turn around; the axes read it to lay themselves out.
+  const target = useMemo(() => new Vector3(), []);
+
+  useEffect(() => {
+    scene.background = new Color(theme.background);
+    invalidate();
+  }, [scene, theme.background, invalidate]);
+
+  // Any change of what is drawn needs a frame (geometry updated in place included).
+  useEffect(() => invalidate(), [invalidate, geometry, frame, boundary, wireframe, epsBox, theme]);
+
+  const hoverMarker = useRef<Mesh>(null);
+  const lastHover = useRef<string>('');
+  const hoverRef = useRef(onHover);
+  useEffect(() => {
+    hoverRef.current = onHover;
+  }, [onHover]);
+
+  const onPointerMove = (e: ThreeEvent<PointerEvent>) => {
+    const i = nearestIndex(surface.a, frame.a(e.point.x));
+    const j = nearestIndex(surface.b, frame.b(e.point.z));
+    if (i < 0 || j < 0) return;
+    const key = `${i},${j}`;
+    if (key === lastHover.current) return;
+    lastHover.current = key;
+    const marker = hoverMarker.current;
+    if (marker) {
+      marker.visible = true;
+      marker.position.set(frame.x(surface.a[i]), frame.y(values[j * surface.a.length + i]) + HOVER_RADIUS * 0.5, frame.z(surface.b[j]));
+      invalidate();
+    }
+    hoverRef.current?.({ i, j, a: surface.a[i], b: surface.b[j] });
+  };
+  const onPointerOut = () => {
+    lastHover.current = '';
+    if (hoverMarker.current) hoverMarker.current.visible = false;
+    invalidate();
+    hoverRef.current?.(null);
+  };
+
+  const showClean = frame.aMin <= 0 && frame.aMax >= 0 && frame.bMin <= 0 && frame.bMax >= 0;
+  const cleanY = showClean ? frame.y(valueAt(surface, values, 0, 0)) : 0;
+
+  return (
+    <>
+      <ambientLight intensity={AMBIENT} />
+      <directionalLight position={[-3, 5, 3]} intensity={KEY_LIGHT} />
+      <directionalLight position={[3, 2, -2]} intensity={FILL_LIGHT} />
+      <mesh geometry={geometry} onPointerMove={onPointerMove} onPointerOut={onPointerOut}>
+        <meshLambertMaterial vertexColors side={DoubleSide} polygonOffset polygonOffsetFactor={1} polygonOffsetUnits={1} />
+      </mesh>
+      {wireframe && (
+        <mesh geometry={geometry} raycast={noRaycast} renderOrder={1}>
+          <meshBasicMaterial wireframe color={theme.wire} transparent opacity={0.28} depthWrite={false} />
+        </mesh>
+      )}
+      <Boundary lines={boundary} surface={surface} values={values} frame={frame} theme={theme} />
+      {epsBox !== null && epsBox > 0 && <EpsBox eps={epsBox} frame={frame} theme={theme} surface={surface} values={values} />}
+      {showClean && <CleanPoint x={frame.x(0)} y={cleanY} z={frame.z(0)} theme={theme} />}
+      <mesh ref={hoverMarker} visible={false} raycast={noRaycast} renderOrder={3}>
+        <sphereGeometry args={[HOVER_RADIUS, 16, 12]} />
+        <meshBasicMaterial color={theme.clean} transparent opacity={0.85} depthTest={false} />
+      </mesh>
+      <Axes frame={frame} theme={theme} quantity={quantity} target={target} />
+      <CameraRig preset={props.cameraPreset} link={props.cameraLink} target={target} />
+      <RenderSignal surface={surface} onRendered={props.onRendered} />
+    </>
+  );
+}
+
+/**
+ * The surface's BufferGeometry: rewritten in place when only values change (same grid size),
+ * replaced when the size changes; the replaced one and the last one are disposed.
+ */
+function useSurfaceGeometry(surface: SurfaceResult, opts: MeshOptions & { zRange: [number, number] }): BufferGeometry {
+  const current = useRef<BufferGeometry | null>(null);
+  const { quantity, colorBy, colormap } = opts;
+  const [lo, hi] = opts.zRange;
+  const geometry = useMemo(() => {
+    const o: MeshOptions = { quantity, colorBy, colormap, zRange: [lo, hi] };
+    if (current.current && updateSurfaceGeometry(current.current, surface, o)) return current.current;
+    const g = createSurfaceGeometry(surface, o);
+    current.current = g;
+    return g;
+  }, [surface, quantity, colorBy, colormap, lo, hi]);
+  useEffect(() => () => geometry.dispose(), [geometry]);
+  return geometry;
+}
+
+/** Calls onRendered after the first frame that drew a new surface (via r3f's after-render hook). */
+function RenderSignal({ surface, onRendered }: { surface: SurfaceResult; onRendered?: () => void }) {
+  const invalidate = useThree((s) => s.invalidate);
+  const pending = useRef(false);
+  const drawn = useRef(false);
+  const callback = useRef(onRendered);
+  useEffect(() => {
+    callback.current = onRendered;
+  }, [onRendered]);
+  useLayoutEffect(() => {
+    pending.current = true;
+    invalidate();
+  }, [surface, invalidate]);
+  useFrame(() => {
+    if (pending.current) {
+      pending.current = false;
+      drawn.current = true;
+    }
+  });
+  useEffect(
+    () =>
+      addAfterEffect(() => {
+        if (drawn.current) {
+          drawn.current = false;
+          callback.current?.();
+        }
+      }),
+    [],
+  );
+  return null;
+}
+
+/** Segment pairs (x, y, z, x, y, z, ...) from polylines of points. */
+function segmentsOf(lines: Float32Array[]): Float32Array {
+  let n = 0;
+  for (const l of lines) n += Math.max(0, l.length / 3 - 1);
+  const out = new Float32Array(n * 6);
+  let k = 0;
+  for (const l of lines) {
+    for (let p = 0; p + 5 < l.length; p += 3) {
+      out.set(l.subarray(p, p + 6), k);
+      k += 6;
+    }
+  }
+  return out;
+}
+
+function fatLines(segments: Float32Array, color: string, width: number, opacity = 1): LineSegments2 {
+  const geometry = new LineSegmentsGeometry();
+  geometry.setPositions(segments);
+  const material = new LineMaterial({ color: new Color(color).getHex(), linewidth: width, transparent: opacity < 1, opacity });
+  const line = new LineSegments2(geometry, material);
+  line.raycast = noRaycast;
+  return line;
+}
+
+function disposeLine(line: LineSegments2 | LineSegments) {
+  line.geometry.dispose();
+  (line.material as LineMaterial | LineBasicMaterial).dispose();
+}
+
+/** The decision boundary on the surface (bold, with a halo) and projected on the base plane. */
+function Boundary(props: { lines: Polyline[]; surface: SurfaceResult; values: Float32Array; frame: SurfaceFrame; theme: RenderTheme }) {
+  const { lines, surface, values, frame, theme } = props;
+  const objects = useMemo(() => {
+    if (lines.length === 0) return null;
+    const lifted = lines.map((l) => liftPolyline(l, surface, values, frame, BOUNDARY_LIFT));
+    const onSurface = segmentsOf(lifted);
+    const onFloor = onSurface.slice();
+    for (let k = 1; k < onFloor.length; k += 3) onFloor[k] = FLOOR_Y + 0.002;
+    // Opaque (a transparent halo would be drawn after the opaque core and cover it) and without
+    // depth writes, so the core drawn at the same depth right after it never z-fights with it.
+    const halo = fatLines(onSurface, theme.boundaryHalo, BOUNDARY_HALO_WIDTH);
+    halo.material.depthWrite = false;
+    const core = fatLines(onSurface, theme.boundary, BOUNDARY_WIDTH);
+    const floor = fatLines(onFloor, theme.boundary, FLOOR_BOUNDARY_WIDTH, 0.7);
+    // Halo first, core over it at the same depth (LessEqual depth test lets the later one win).
+    halo.renderOrder = 1;
+    core.renderOrder = 2;
+    return [halo, core, floor];
+  }, [lines, surface, values, frame, theme]);
+  useEffect(() => () => objects?.forEach(disposeLine), [objects]);
+  if (!objects) return null;
+  return (
+    <>
+      {objects.map((o) => (
+        <primitive key={o.id} object={o} />
+      ))}
+    </>
+  );
+}
+
+/** Points per side of the ε-square draped on the surface (enough to follow a 201-point grid's curvature). */
+const EPS_DRAPE_POINTS = 64;
+
+/**
+ * The square |a| ≤ ε, |b| ≤ ε: draped on the surface (so the part of the surface inside the
+ * budget is outlined), solid on the base plane, and a faint vertical frame between them.
+ */
+function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; surface: SurfaceResult; values: Float32Array }) {
+  const { eps, frame, theme, surface, values } = props;
+  const objects = useMemo(() => {
+    const a0 = frame.x(Math.max(-eps, frame.aMin));
+    const a1 = frame.x(Math.min(eps, frame.aMax));
+    const b0 = frame.z(Math.max(-eps, frame.bMin));
+    const b1 = frame.z(Math.min(eps, frame.bMax));
+    const y = FLOOR_Y + 0.003;
+    const square = (h: number) => [a0, h, b0, a1, h, b0, a1, h, b0, a1, h, b1, a1, h, b1, a0, h, b1, a0, h, b1, a0, h, b0];
+    const base = fatLines(new Float32Array(square(y)), theme.eps, EPS_WIDTH);
+    const ea0 = Math.max(-eps, frame.aMin);
+    const ea1 = Math.min(eps, frame.aMax);
+    const eb0 = Math.max(-eps, frame.bMin);
+    const eb1 = Math.min(eps, frame.bMax);
+    const ring: Polyline = [];
+    const corners: Array<[number, number]> = [
+      [ea0, eb0],
+      [ea1, eb0],
+      [ea1, eb1],
+      [ea0, eb1],
+      [ea0, eb0],
+    ];
+    for (let c = 0; c < 4; c++) {
+      for (let k = 0; k < EPS_DRAPE_POINTS; k++) {
+        const t = k / EPS_DRAPE_POINTS;
+        ring.push([corners[c][0] + t * (corners[c + 1][0] - corners[c][0]), corners[c][1] + t * (corners[c + 1][1] - corners[c][1])]);
+      }
+    }
+    ring.push(corners[4]);
+    const draped = fatLines(segmentsOf([liftPolyline(ring, surface, values, frame, BOUNDARY_LIFT * 0.8)]), theme.eps, EPS_WIDTH);
+    const top = SURFACE_HEIGHT;
+    const verticals: number[] = [];
+    for (const [x, z] of [
+      [a0, b0],
+      [a1, b0],
+      [a1, b1],
+      [a0, b1],
+    ]) {
+      verticals.push(x, y, z, x, top, z);
+    }
+    const frameGeometry = new BufferGeometry();
+    frameGeometry.setAttribute('position', new BufferAttribute(new Float32Array([...verticals, ...square(top)]), 3));
+    const faint = new LineSegments(frameGeometry, new LineBasicMaterial({ color: theme.eps, transparent: true, opacity: 0.22, depthWrite: false }));
+    faint.raycast = noRaycast;
+    return [base, faint, draped] as const;
+  }, [eps, frame, theme, surface, values]);
+  useEffect(() => () => objects.forEach(disposeLine), [objects]);
+  return (
+    <>
+      {objects.map((o) => (
+        <primitive key={o.id} object={o} />
+      ))}
+    </>
+  );
+}
+
+/** The clean input (a = b = 0): a small sphere on the surface and a drop line to the base. */
+function CleanPoint({ x, y, z, theme }: { x: number; y: number; z: number; theme: RenderTheme }) {
+  const drop = useMemo(() => {
+    const g = new BufferGeometry();
+    g.setAttribute('position', new BufferAttribute(new Float32Array([x, FLOOR_Y, z, x, y, z]), 3));
+    const line = new LineSegments(g, new LineBasicMaterial({ color: theme.clean, transparent: true, opacity: 0.6 }));
+    line.raycast = noRaycast;
+    return line;
+  }, [x, y, z, theme]);
+  useEffect(() => () => disposeLine(drop), [drop]);
+  return (
+    <>
+      <primitive object={drop} />
+      <mesh position={[x, y + CLEAN_RADIUS * 0.4, z]} raycast={noRaycast} renderOrder={3}>
+        <sphereGeometry args={[CLEAN_RADIUS, 20, 14]} />
+        <meshLambertMaterial color={theme.clean} emissive={theme.clean} emissiveIntensity={0.35} />
+      </mesh>
+    </>
+  );
+}
+
+/** The axes rig, rebuilt when the frame, theme or quantity changes, re-laid out every frame. */
+function Axes({ frame, theme, quantity, target }: { frame: SurfaceFrame; theme: RenderTheme; quantity: Quantity; target: Vector3 }) {
+  const axes = useMemo(
+    () => new Axes3D({ frame, theme, titles: { a: AXIS_TITLES.a, b: AXIS_TITLES.b, value: QUANTITY_LABELS[quantity] } }),
+    [frame, theme, quantity],
+  );
+  useEffect(() => () => axes.dispose(), [axes]);
+  // Runs only when a frame is drawn (demand loop), before it is rendered.
+  useFrame(({ camera }) => axes.layout(camera as PerspectiveCamera, target));
+  return <primitive object={axes.group} />;
+}
+
+/**
+ * OrbitControls wired by hand: every change asks for a frame and, with a cameraLink,
+ * publishes the pose; poses published by a linked view are applied here.
+ */
+function CameraRig({ preset, link, target }: { preset?: CameraPreset; link?: CameraLink; target: Vector3 }) {
+  const camera = useThree((s) => s.camera) as PerspectiveCamera;
+  const gl = useThree((s) => s.gl);
+  const invalidate = useThree((s) => s.invalidate);
+  const size = useThree((s) => s.size);
+  const applyPreset = useRef<((s: CameraState) => void) | null>(null);
+  const applying = useRef(false);
+  const appliedPreset = useRef<CameraPreset | undefined>(undefined);
+  const aspect = size.width > 0 && size.height > 0 ? size.width / size.height : 4 / 3;
+  const aspectRef = useRef(aspect);
+  aspectRef.current = aspect;
+
+  useEffect(() => {
+    const c = new OrbitControls(camera, gl.domElement);
+    c.target = target;
+    c.enableDamping = false;
+    c.minDistance = 1.5;
+    c.maxDistance = 60;
+    // Stay above the base plane: from below, the axes and the ε-square sit behind the surface.
+    c.maxPolarAngle = Math.PI / 2;
+    const token = {};
+    const pose = (): CameraState => ({ position: camera.position.toArray(), target: target.toArray(), zoom: camera.zoom });
+    const apply = (s: CameraState) => {
+      applying.current = true;
+      camera.position.set(...s.position);
+      target.set(...s.target);
+      if (camera.zoom !== (s.zoom ?? 1)) {
+        camera.zoom = s.zoom ?? 1;
+        camera.updateProjectionMatrix();
+      }
+      c.update();
+      applying.current = false;
+      invalidate();
+    };
+    const onChange = () => {
+      invalidate();
+      if (!applying.current) link?.set(pose(), token);
+    };
+    c.addEventListener('change', onChange);
+    const shared = link?.get();
+    const initial = shared ?? presetPose(preset ?? 'iso', aspectRef.current);
+    appliedPreset.current = preset;
+    apply(initial);
+    if (!shared) link?.set(pose(), token);
+    const unsubscribe = link?.subscribe((s, source) => {
+      if (source !== token) apply(s);
+    });
+    applyPreset.current = (s) => {
+      apply(s);
+      link?.set(pose(), token);
+    };
+    return () => {
+      unsubscribe?.();
+      c.removeEventListener('change', onChange);
+      c.dispose();
+      applyPreset.current = null;
+    };
+    // The preset is read once here (mount); later changes go through the effect below.
+  }, [camera, gl, invalidate, link, target]);
+
+  useEffect(() => {
+    if (!applyPreset.current || !preset || preset === appliedPreset.current) return;
+    appliedPreset.current = preset;
+    applyPreset.current(presetPose(preset, aspectRef.current));
+  }, [preset]);
+
+  return null;
+}

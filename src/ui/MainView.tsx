@@ -1,0 +1,194 @@
+import { useEffect, useMemo, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { createCameraLink, type CameraPreset } from '../render/camera';
+import { ColorBar } from '../render/ColorBar';
+import { isColormapName, type ColormapName } from '../render/colormaps';
+import { Heatmap2D } from '../render/Heatmap2D';
+import { Slices1D } from '../render/Slices1D';
+import { SurfaceView } from '../render/SurfaceView';
+import type { SlotName } from '../state/config';
+import { cancelSurface, currentSample } from '../state/lab';
+import { useLab, type SurfaceSlot } from '../state/store';
+import { fixed, pct } from './format';
+import { exposeScriptingHandle } from './scripting';
+import { Thumb } from './Thumb';
+
+/** Stable fallbacks: a selector returning a fresh [] each call would re-render forever. */
+const NO_CLASSES: string[] = [];
+const MNIST_SHAPE = [28, 28, 1];
+
+type Hover = { slot: SlotName; i: number; j: number; a: number; b: number } | null;
+
+function finiteRange(values: ArrayLike<number>, into: [number, number]): void {
+  for (let k = 0; k < values.length; k++) {
+    const v = values[k];
+    if (Number.isFinite(v)) {
+      if (v < into[0]) into[0] = v;
+      if (v > into[1]) into[1] = v;
+    }
+  }
+}
+
+function HoverReadout({ hover, surface }: { hover: NonNullable<Hover>; surface: SurfaceSlot }) {
+  const classes = useLab((s) => s.dataset?.manifest.classes ?? NO_CLASSES);
+  const shape = useLab((s) => s.models[hover.slot].info?.inputShape ?? MNIST_SHAPE);
+  const r = surface.result;
+  const sample = currentSample();
+  const perturbed = useMemo(() => {
+    if (!sample || !surface.d1 || !surface.d2) return null;
+    const out = new Float32Array(sample.x.length);
+    for (let k = 0; k < out.length; k++) out[k] = Math.min(1, Math.max(0, sample.x[k] + hover.a * surface.d1[k] + hover.b * surface.d2[k]));
+    return out;
+  }, [sample?.id, hover.a, hover.b, surface.d1, surface.d2]); // eslint-disable-line react-hooks/exhaustive-deps
+  if (!r || !sample) return null;
+  const p = hover.j * r.a.length + hover.i;
+  const [h, w, ch] = shape;
+  return (
+    <div className="hover-readout" data-testid="hover-readout">
+      <div className="hover-images">
+        {ch === 1 && <Thumb values={sample.x} width={w} height={h} size={64} title="clean input" />}
+        {ch === 1 && perturbed && <Thumb values={perturbed} width={w} height={h} size={64} title="perturbed input" />}
+      </div>
+      <table>
+        <tbody>
+          <tr><td>a, b</td><td>{fixed(hover.a, 3)}, {fixed(hover.b, 3)}</td></tr>
+          <tr><td>loss</td><td>{fixed(r.loss[p], 3)}</td></tr>
+          <tr><td>margin</td><td className={r.margin[p] < 0 ? 'neg' : 'pos'}>{fixed(r.margin[p], 3)}</td></tr>
+          <tr><td>predicted</td><td>{classes[r.pred[p]] ?? r.pred[p]} ({pct(r.confidence[p])})</td></tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** 2D and 1D views draw synchronously on commit: mark them drawn right after. */
+function DrawnMarker({ onDrawn, token }: { onDrawn: () => void; token: unknown }) {
+  useEffect(() => {
+    const id = requestAnimationFrame(() => onDrawn());
+    return () => cancelAnimationFrame(id);
+  }, [token]); // eslint-disable-line react-hooks/exhaustive-deps
+  return null;
+}
+
+function SlotView({ slot, zRange, cameraPreset, link, onHover, showLabel }: { slot: SlotName; zRange: [number, number] | null; cameraPreset: CameraPreset; link: ReturnType<typeof createCameraLink>; onHover: (h: Hover) => void; showLabel: boolean }) {
+  const { surface, c, eps, name } = useLab(useShallow((s) => ({ surface: s.surfaces[slot], c: s.config, eps: s.config.metric.eps ?? s.dataset?.manifest.defaultEps ?? null, name: s.models[slot].info?.name ?? '' })));
+  const colormap: ColormapName = isColormapName(c.colormap) ? c.colormap : 'viridis';
+  const r = surface.result;
+  const key = surface.key;
+  // A preview must not count as the drawn surface: the state turns 'ready' only when the full grid is on screen.
+  const drawnKey = surface.preview ? `${key}#preview` : key;
+  const markDrawn = () => useLab.setState((s) => (s.drawn[slot] === drawnKey ? s : { drawn: { ...s.drawn, [slot]: drawnKey } }));
+  if (!r) {
+    return <div className="view-empty">{surface.state === 'error' ? surface.error : surface.state === 'computing' ? 'Computing the surface…' : 'Load a model to see its surface.'}</div>;
+  }
+  const hover = (h: { i: number; j: number; a: number; b: number } | null) => onHover(h ? { slot, ...h } : null);
+  return (
+    <div className="slot-view">
+      {showLabel && <div className="slot-tag"><span className="slot-letter small">{slot}</span> {name}</div>}
+      {c.view === '3d' && (
+        <SurfaceView
+          surface={r}
+          quantity={c.quantity}
+          colorBy={c.colorBy}
+          colormap={colormap}
+          zRange={zRange}
+          wireframe={c.wireframe}
+          epsBox={eps}
+          theme={c.theme}
+          cameraPreset={cameraPreset}
+          onHover={hover}
+          onRendered={markDrawn}
+          cameraLink={link}
+        />
+      )}
+      {c.view === '2d' && <Heatmap2D surface={r} quantity={c.quantity} colorBy={c.colorBy} colormap={colormap} zRange={zRange} epsBox={eps} theme={c.theme} onHover={hover} />}
+      {c.view === '1d' && <Slices1D surface={r} quantity={c.quantity} epsBox={eps} theme={c.theme} zRange={zRange} />}
+      {c.view !== '3d' && <DrawnMarker onDrawn={markDrawn} token={`${key}|${c.view}|${surface.preview}`} />}
+    </div>
+  );
+}
+
+/** The main view: the surface (3D, 2D or 1D; one slot or A|B split), its colour bar, progress and hover readout. */
+export function MainView() {
+  const { c, surfaces, drawn, classes } = useLab(useShallow((s) => ({ c: s.config, surfaces: s.surfaces, drawn: s.drawn, classes: s.dataset?.manifest.classes ?? NO_CLASSES })));
+  const [hover, setHover] = useState<Hover>(null);
+  const [preset, setPreset] = useState<CameraPreset>('iso');
+  const link = useMemo(() => createCameraLink(), []);
+  useEffect(() => exposeScriptingHandle(link), [link]);
+  const active = surfaces[c.active];
+  const shown: SlotName[] = c.split ? ['A', 'B'] : [c.active];
+  const zRange = useMemo((): [number, number] | null => {
+    const pool = c.zMode === 'shared' ? (['A', 'B'] as const) : shown;
+    const r: [number, number] = [Infinity, -Infinity];
+    for (const s of pool) {
+      const res = surfaces[s].result;
+      if (res) finiteRange(c.quantity === 'loss' ? res.loss : res.margin, r);
+    }
+    if (!(r[0] < r[1])) return null;
+    return c.quantity === 'margin' ? [-Math.max(Math.abs(r[0]), Math.abs(r[1])), Math.max(Math.abs(r[0]), Math.abs(r[1]))] : r;
+  }, [surfaces, c.zMode, c.quantity, c.active, c.split]); // eslint-disable-line react-hooks/exhaustive-deps
+  const state = shown.some((s) => surfaces[s].state === 'error')
+    ? 'error'
+    : shown.some((s) => surfaces[s].state === 'computing')
+      ? 'computing'
+      : shown.every((s) => surfaces[s].state === 'ready' && surfaces[s].result && drawn[s] === (surfaces[s].preview ? `${surfaces[s].key}#preview` : surfaces[s].key))
+        ? 'ready'
+        : shown.some((s) => surfaces[s].state === 'ready')
+          ? 'computing'
+          : 'idle';
+  const colormap: ColormapName = isColormapName(c.colormap) ? c.colormap : 'viridis';
+  const computing = shown.filter((s) => surfaces[s].state === 'computing');
+  return (
+    <div className={`main-view ${c.split ? 'split' : ''}`} data-surface-state={state} data-testid="main-view">
+      <div className="view-toolbar">
+        <div className="seg" role="group" aria-label="View">
+          {(['3d', '2d', '1d'] as const).map((v) => (
+            <button key={v} type="button" aria-pressed={c.view === v} onClick={() => useLab.getState().setConfig({ view: v })}>
+              {v === '3d' ? '3D' : v === '2d' ? 'Heatmap' : 'Slices'}
+            </button>
+          ))}
+        </div>
+        <button type="button" aria-pressed={c.split} onClick={() => useLab.getState().setConfig({ split: !c.split })} title="Side-by-side A | B (S)">
+          A | B
+        </button>
+        {c.view === '3d' && (
+          <select aria-label="Camera" value={preset} onChange={(e) => setPreset(e.target.value as CameraPreset)}>
+            <option value="iso">Isometric</option>
+            <option value="along-d1">Along d1</option>
+            <option value="along-d2">Along d2</option>
+            <option value="top">Top</option>
+          </select>
+        )}
+        <span className="muted quantity-label">
+          {c.quantity === 'loss' ? 'cross-entropy' : 'logit margin (0 = decision boundary)'} around sample{' '}
+          {useLab.getState().customSample ? useLab.getState().customSample?.name : `#${c.sample}`}
+          {active.d1Source === 'margin' ? ' · d1 from the margin gradient (CE saturated)' : ''}
+        </span>
+      </div>
+      <div className="views">
+        {shown.map((s) => (
+          <SlotView key={s} slot={s} zRange={c.zMode === 'shared' || c.split ? zRange : null} cameraPreset={preset} link={link} onHover={setHover} showLabel={c.split || true} />
+        ))}
+      </div>
+      <div className="view-footer">
+        {active.result && zRange && (
+          <ColorBar colorBy={c.colorBy} colormap={colormap} domain={zRange} label={c.quantity === 'loss' ? 'cross-entropy' : 'margin z_y − max z_j'} classNames={classes} theme={c.theme} orientation="horizontal" length={320} />
+        )}
+        {computing.length > 0 && (
+          <div className="compute-progress">
+            <div className="progress" role="progressbar" aria-label="Surface progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(100 * surfaces[computing[0]].progress)}>
+              <div style={{ width: `${100 * surfaces[computing[0]].progress}%` }} />
+            </div>
+            <span className="muted">
+              {surfaces[computing[0]].preview ? 'preview shown; ' : ''}computing {c.resolution}² grid… {Math.round(100 * surfaces[computing[0]].progress)} %
+            </span>
+            <button type="button" onClick={() => computing.forEach(cancelSurface)} data-testid="cancel-surface">
+              Cancel
+            </button>
+          </div>
+        )}
+      </div>
+      {hover && surfaces[hover.slot].result && <HoverReadout hover={hover} surface={surfaces[hover.slot]} />}
+    </div>
+  );
+}

@@ -1,0 +1,21 @@
+import { useEffect, useRef } from 'react';
+
+/** A grayscale image ([H, W] values in [0, 1]) drawn pixel for pixel and scaled with CSS. */
+export function Thumb({ values, width, height, size, title, className }: { values: ArrayLike<number>; width: number; height: number; size: number; title?: string; className?: string }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const canvas = ref.current;
+    const ctx = canvas?.getContext('2d');
+    if (!canvas || !ctx) return;
+    const img = ctx.createImageData(width, height);
+    for (let p = 0; p < width * height; p++) {
+      const v = Math.round(255 * Math.min(1, Math.max(0, values[p])));
+      img.data[4 * p] = v;
+      img.data[4 * p + 1] = v;
+      img.data[4 * p + 2] = v;
+      img.data[4 * p + 3] = 255;
+    }
+    ctx.putImageData(img, 0, 0);
+  }, [values, width, height]);
+  return <canvas ref={ref} width={width} height={height} className={`thumb ${className ?? ''}`} style={{ width: size, height: size }} title={title} />;
+}
