@@ -225,7 +225,9 @@ function RenderSignal({ surface, onRendered }: { surface: SurfaceResult; onRende
   const pending = useRef(false);
   const drawn = useRef(false);
   const callback = useRef(onRendered);
-  useEffect(() => {
+  // A layout effect, declared before the one that requests the frame: the frame must call the
+  // callback of this render (which knows the new surface), not the previous one.
+  useLayoutEffect(() => {
     callback.current = onRendered;
   }, [onRendered]);
   useLayoutEffect(() => {
