@@ -161,6 +161,9 @@ async function refreshMetric(slot: SlotName): Promise<void> {
     if (stale()) return;
     patchMetric(slot, { summary: result, running: false, progress: 1, attackRunning: true });
     const grid = ds.manifest.epsGrid;
+    const fgsm = await engine.api.attack(id, slot, x, labels, { method: 'fgsm', norm: 'linf', eps: grid, steps: 0, restarts: 1, seed: 0 });
+    if (stale()) return;
+    patchMetric(slot, { fgsm });
     const pgd = await engine.api.attack(id, slot, x, labels, { method: 'pgd', norm: 'linf', eps: grid, steps: 20, restarts: 1, seed: 0 });
     if (stale()) return;
     patchMetric(slot, { attack: pgd, attackRunning: false });

@@ -44,7 +44,10 @@ export interface MetricSlot {
   summary: MetricSummary | null;
   /** psi of the current sample. */
   samplePsi: number | null;
+  /** PGD-20 accuracy on the metric's samples at the dataset's ε grid. */
   attack: AttackResult | null;
+  /** FGSM accuracy on the same samples. */
+  fgsm: AttackResult | null;
   attackRunning: boolean;
   error: string | null;
 }
@@ -85,7 +88,7 @@ export interface LabState {
 }
 
 export const emptySurface = (): SurfaceSlot => ({ key: '', pending: null, result: null, preview: false, state: 'idle', progress: 0, error: null, d1: null, d2: null, d1Source: null });
-export const emptyMetric = (): MetricSlot => ({ key: '', running: false, progress: 0, summary: null, samplePsi: null, attack: null, attackRunning: false, error: null });
+export const emptyMetric = (): MetricSlot => ({ key: '', running: false, progress: 0, summary: null, samplePsi: null, attack: null, fgsm: null, attackRunning: false, error: null });
 
 let noticeId = 0;
 

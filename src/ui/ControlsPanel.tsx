@@ -48,15 +48,15 @@ export function ControlsPanel() {
         <label className="field">
           <span>d1</span>
           <select value={c.directions.adversarial} onChange={(e) => set({ directions: { ...c.directions, adversarial: e.target.value as 'sign' | 'gradient' } })}>
-            <option value="sign">sign(∇x CE) (FGSM)</option>
-            <option value="gradient">∇x CE, L2-matched</option>
+            <option value="sign">sign ∇CE (FGSM)</option>
+            <option value="gradient">∇CE, L2-matched</option>
           </select>
         </label>
         <label className="field">
           <span>d2</span>
           <select value={c.directions.random} onChange={(e) => set({ directions: { ...c.directions, random: e.target.value as 'rademacher' | 'gaussian' } })}>
-            <option value="rademacher">Rademacher ±1</option>
-            <option value="gaussian">Gaussian, L2-matched</option>
+            <option value="rademacher">Rademacher</option>
+            <option value="gaussian">Gaussian</option>
           </select>
         </label>
       </div>
@@ -81,8 +81,8 @@ export function ControlsPanel() {
         <label className="field">
           <span>Height scale</span>
           <select value={c.zMode} onChange={(e) => set({ zMode: e.target.value as 'auto' | 'shared' })}>
-            <option value="shared">Shared by A and B</option>
-            <option value="auto">Own range</option>
+            <option value="shared">Shared A/B</option>
+            <option value="auto">Own</option>
           </select>
         </label>
       </div>

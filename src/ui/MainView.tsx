@@ -113,7 +113,9 @@ export function MainView() {
   const { c, surfaces, drawn, classes } = useLab(useShallow((s) => ({ c: s.config, surfaces: s.surfaces, drawn: s.drawn, classes: s.dataset?.manifest.classes ?? NO_CLASSES })));
   const [hover, setHover] = useState<Hover>(null);
   const [preset, setPreset] = useState<CameraPreset>('iso');
-  const link = useMemo(() => createCameraLink(), []);
+  // One camera for every view so the A/B flip keeps it; a new one when the split toggles, since
+  // a half-width canvas needs the preset framed for its own aspect.
+  const link = useMemo(() => createCameraLink(), [c.split]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => exposeScriptingHandle(link), [link]);
   const active = surfaces[c.active];
   const shown: SlotName[] = c.split ? ['A', 'B'] : [c.active];
@@ -167,7 +169,7 @@ export function MainView() {
       </div>
       <div className="views">
         {shown.map((s) => (
-          <SlotView key={s} slot={s} zRange={c.zMode === 'shared' || c.split ? zRange : null} cameraPreset={preset} link={link} onHover={setHover} showLabel={c.split || true} />
+          <SlotView key={`${s}-${c.split}`} slot={s} zRange={c.zMode === 'shared' || c.split ? zRange : null} cameraPreset={preset} link={link} onHover={setHover} showLabel={c.split || true} />
         ))}
       </div>
       <div className="view-footer">

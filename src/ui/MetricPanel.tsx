@@ -47,6 +47,10 @@ function SlotMetric({ slot }: { slot: SlotName }) {
         </thead>
         <tbody>
           <tr>
+            <td>FGSM (live, n = {m.fgsm?.n ?? '…'})</td>
+            {m.fgsm ? m.fgsm.accuracy.map((a, i) => <td key={i}>{pct(a, 0)}</td>) : (entry?.accuracy.eps ?? []).map((e) => <td key={e}>{m.attackRunning ? '…' : '—'}</td>)}
+          </tr>
+          <tr>
             <td>PGD-20 (live)</td>
             {m.attack ? m.attack.accuracy.map((a, i) => <td key={i}>{pct(a, 0)}</td>) : (entry?.accuracy.eps ?? []).map((e) => <td key={e}>{m.attackRunning ? '…' : '—'}</td>)}
           </tr>
