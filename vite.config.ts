@@ -18,5 +18,4 @@ export default defineConfig({
   preview: { headers: ISOLATION_HEADERS },
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4096 },
-  optimizeDeps: { exclude: ['@tensorflow/tfjs-backend-wasm'] },
 });

@@ -51,6 +51,7 @@ const ANGLES: Record<CameraPreset, [number, number]> = {
 export function presetPose(preset: CameraPreset, aspect = 4 / 3): CameraState {
   const [azDeg, elDeg] = ANGLES[preset] ?? ANGLES.iso;
   // Narrow canvases need the camera further back to keep the footprint's width in view.
+  // (1.4: below that aspect the axis titles at the footprint corners reach the canvas edge.)
   // The plan view stands 3× further back and zooms 3× in: the same framing with a third of the
   // perspective, so high parts of the surface do not balloon over the axes.
   const flatten = preset === 'top' ? TOP_FLATTEN : 1;
