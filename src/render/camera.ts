@@ -55,7 +55,7 @@ export function presetPose(preset: CameraPreset, aspect = 4 / 3): CameraState {
   // The plan view stands 3× further back and zooms 3× in: the same framing with a third of the
   // perspective, so high parts of the surface do not balloon over the axes.
   const flatten = preset === 'top' ? TOP_FLATTEN : 1;
-  const d = BASE_DISTANCE * flatten * Math.max(1, 1.25 / Math.max(0.2, aspect));
+  const d = BASE_DISTANCE * flatten * Math.max(1, 1.4 / Math.max(0.2, aspect));
   const az = (azDeg * Math.PI) / 180;
   const el = (elDeg * Math.PI) / 180;
   const target: Vec3 = preset === 'top' ? [0, 0, 0] : [...TARGET];
