@@ -245,6 +245,10 @@ export function schedule(): void {
 
 async function loadFiles(slot: SlotName, name: string, files: ModelFile[], builtinId?: string): Promise<boolean> {
   if (!engine) return false;
+  // Stop this slot's jobs first: they must not run on a model that is about to be disposed.
+  // The engine handles messages in order, so the cancel lands before the new model replaces it.
+  if (useLab.getState().surfaces[slot].pending) cancelSurface(slot);
+  if (useLab.getState().metrics[slot].running || useLab.getState().metrics[slot].attackRunning) cancelMetric(slot);
   patchModel(slot, { loading: true });
   try {
     const info = await engine.api.loadModel(
