@@ -141,7 +141,7 @@ export function MainView() {
   const colormap: ColormapName = isColormapName(c.colormap) ? c.colormap : 'viridis';
   const computing = shown.filter((s) => surfaces[s].state === 'computing');
   return (
-    <div className={`main-view ${c.split ? 'split' : ''}`} data-surface-state={state} data-testid="main-view">
+    <div className={`main-view ${c.split ? 'split' : ''} view-${c.view}`} data-surface-state={state} data-testid="main-view">
       <div className="view-toolbar">
         <div className="seg" role="group" aria-label="View">
           {(['3d', '2d', '1d'] as const).map((v) => (
