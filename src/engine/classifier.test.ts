@@ -101,3 +101,39 @@ describe('classifier adapter', () => {
     model.dispose();
   });
 });
+
+describe('classifier adapter on a GraphModel', () => {
+  it('reads the logits feeding the output Softmax op of a converted graph', async () => {
+    // A graph as tensorflowjs_converter writes one: x → MatMul(W) → Softmax.
+    const W = new Float32Array([0.5, -1, 2, 1.5, 0.25, -0.5, -2, 1, 0.75, 0, -0.25, 1.25]);
+    const artifacts: tf.io.ModelArtifacts = {
+      format: 'graph-model',
+      modelTopology: {
+        node: [
+          { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '4' }] } } } },
+          { name: 'w', op: 'Const', attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '4' }, { size: '3' }] } } } } },
+          { name: 'logits', op: 'MatMul', input: ['x', 'w'], attr: { T: { type: 'DT_FLOAT' }, transpose_a: { b: false }, transpose_b: { b: false } } },
+          { name: 'probs', op: 'Softmax', input: ['logits'], attr: { T: { type: 'DT_FLOAT' } } },
+        ],
+        versions: { producer: 1 },
+      },
+      weightSpecs: [{ name: 'w', shape: [4, 3], dtype: 'float32' }],
+      weightData: W.buffer,
+    };
+    const model = await tf.loadGraphModel(tf.io.fromMemory(artifacts));
+    const c = createClassifier(model);
+    expect(c.logitsSource).toBe('before-softmax-op');
+    expect(c.inputShape).toEqual([4]);
+    expect(c.numClasses).toBe(3);
+    const x = tf.tensor2d([[1, 2, 3, 4]]);
+    const z = Array.from(c.logits(x).dataSync());
+    const expected = [0, 1, 2].map((k) => [1, 2, 3, 4].reduce((s, v, i) => s + v * W[i * 3 + k], 0));
+    z.forEach((v, k) => expect(v).toBeCloseTo(expected[k], 5));
+    // Gradients flow through the graph as through a layers model.
+    const g = tf.grad((xi: tf.Tensor) => tf.sum(c.logits(xi)))(x);
+    const gv = Array.from(g.dataSync());
+    gv.forEach((v, i) => expect(v).toBeCloseTo(W[i * 3] + W[i * 3 + 1] + W[i * 3 + 2], 5));
+    tf.dispose([x, g]);
+    model.dispose();
+  });
+});
