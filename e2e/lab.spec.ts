@@ -1,4 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { parseNpy, writeNpy } from '../src/io/npy';
 import { afterNewSurface, canvasStats, cellDistance, dropFiles, LIGHT, labUrl, waitReady } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
@@ -106,6 +108,29 @@ test('a dropped PNG becomes the sample', async ({ page }) => {
   await expect(page.getByText('Your sample:')).toBeVisible();
   await expect(page.locator('.custom-sample')).toContainText('my-one.png');
   await expect(page.locator('.quantity-label')).toContainText('my-one.png');
+});
+
+test('a dropped .npy array with labels becomes a browsable set; a wrong-shaped one is refused', async ({ page }) => {
+  await page.goto(labUrl());
+  await waitReady(page);
+  // Three real test digits (images 5..7) as uint8 [3, 28, 28, 1] and their labels as uint8 [3].
+  const xs = parseNpy(new Uint8Array(readFileSync('public/data/mnist-test-x.npy')));
+  const ys = parseNpy(new Uint8Array(readFileSync('public/data/mnist-test-y.npy')));
+  const x = writeNpy({ dtype: 'uint8', shape: [3, 28, 28, 1], data: (xs.data as Uint8Array).slice(5 * 784, 8 * 784) });
+  const y = writeNpy({ dtype: 'uint8', shape: [3], data: (ys.data as Uint8Array).slice(5, 8) });
+  const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+  await afterNewSurface(page, () => dropFiles(page, [{ name: 'digits.npy', base64: b64(x) }, { name: 'labels.npy', base64: b64(y) }]));
+  await expect(page.locator('.user-set')).toContainText('digits.npy · 3 images with labels');
+  await expect(page.locator('.custom-sample')).toContainText('digits.npy #0');
+  const label0 = String((ys.data as Uint8Array)[5]);
+  await expect(page.getByLabel('True label of your sample')).toHaveValue(label0);
+  await afterNewSurface(page, () => page.locator('.user-set .thumb-btn').nth(2).click());
+  await expect(page.locator('.custom-sample')).toContainText('digits.npy #2');
+
+  const wrong = writeNpy({ dtype: 'uint8', shape: [2, 10], data: new Uint8Array(20) });
+  await dropFiles(page, [{ name: 'wrong.npy', base64: b64(wrong) }]);
+  await expect(page.getByRole('alert').filter({ hasText: 'wrong.npy holds 20 values' })).toBeVisible();
+  await expect(page.locator('.custom-sample')).toContainText('digits.npy #2');
 });
 
 test('cancel stops a running surface', async ({ page }) => {

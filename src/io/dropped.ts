@@ -13,7 +13,7 @@ export interface NamedBytes {
 export type DropKind =
   | { kind: 'model'; files: NamedBytes[]; label: string }
   | { kind: 'image'; file: NamedBytes }
-  | { kind: 'npy'; file: NamedBytes }
+  | { kind: 'npy'; file: NamedBytes; labels?: NamedBytes }
   | { kind: 'unsupported'; reason: string };
 
 /** Unzipped bytes we accept from one archive (a zip bomb stops here). */
@@ -76,6 +76,11 @@ export function classifyDrop(files: NamedBytes[]): DropKind {
   }
   if (files.length === 1 && /\.(png|jpe?g)$/i.test(files[0].name)) return { kind: 'image', file: files[0] };
   if (files.length === 1 && /\.npy$/i.test(files[0].name)) return { kind: 'npy', file: files[0] };
+  if (files.length === 2 && files.every((f) => /\.npy$/i.test(f.name))) {
+    // Images and labels: the larger file holds the images.
+    const [big, small] = [...files].sort((p, q) => q.bytes.byteLength - p.bytes.byteLength);
+    return { kind: 'npy', file: big, labels: small };
+  }
   for (const f of files) {
     for (const [re, what] of FOREIGN) {
       if (re.test(f.name)) return { kind: 'unsupported', reason: `${baseName(f.name)} is ${what}.` };

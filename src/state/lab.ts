@@ -12,7 +12,7 @@ import { fetchModelFiles, fetchZoo } from '../io/zoo';
 import { connectEngine, type EngineConnection } from '../worker/client';
 import type { ModelFile } from '../worker/host';
 import { configFromHash, configToHash, PREVIEW_RESOLUTION, type LabConfig, type SlotName } from './config';
-import { emptyMetric, patchMetric, patchModel, patchSurface, useLab, type CustomSample } from './store';
+import { emptyMetric, patchMetric, patchModel, patchSurface, useLab, type CustomSample, type UserSet } from './store';
 
 let engine: EngineConnection | null = null;
 let jobs = 0;
@@ -313,6 +313,10 @@ export async function switchDataset(id: 'mnist' | 'fashion-mnist'): Promise<void
   } catch (e) {
     s.notify('error', `The ${id} test images could not be loaded: ${errorText(e)}`);
   }
+}
+
+export function setUserSet(set: UserSet | null): void {
+  useLab.setState({ userSet: set });
 }
 
 export function setCustomSample(sample: CustomSample | null): void {

@@ -59,6 +59,16 @@ export interface CustomSample {
   label: number;
 }
 
+/** Images the user dropped as a .npy array (with optional labels), browsable like the test split. */
+export interface UserSet {
+  name: string;
+  /** count × size values in [0, 1]. */
+  x: Float32Array;
+  labels: Int32Array | null;
+  size: number;
+  count: number;
+}
+
 export interface Notice {
   id: number;
   kind: 'error' | 'info';
@@ -72,6 +82,7 @@ export interface LabState {
   zoo: ZooManifest | null;
   dataset: Dataset | null;
   customSample: CustomSample | null;
+  userSet: UserSet | null;
   /** Predicted class of every test image under the active model (for the misclassified filter). */
   predictions: Record<SlotName, Int32Array | null>;
   models: Record<SlotName, SlotModel>;
@@ -99,6 +110,7 @@ export const useLab = create<LabState>()((set) => ({
   zoo: null,
   dataset: null,
   customSample: null,
+  userSet: null,
   predictions: { A: null, B: null },
   models: { A: { info: null, loading: false }, B: { info: null, loading: false } },
   surfaces: { A: emptySurface(), B: emptySurface() },

@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { setCustomSample } from '../state/lab';
+import { setCustomSample, setUserSet } from '../state/lab';
 import { useLab } from '../state/store';
 import { Thumb } from './Thumb';
 
@@ -12,6 +12,7 @@ export function DataPanel() {
   const { dataset, sample, preds, custom, active, numClasses } = useLab(
     useShallow((s) => ({ dataset: s.dataset, sample: s.config.sample, preds: s.predictions[s.config.active], custom: s.customSample, active: s.config.active, numClasses: s.models[s.config.active].info?.numClasses ?? 10 })),
   );
+  const userSet = useLab((s) => s.userSet);
   const [cls, setCls] = useState<number | 'all'>('all');
   const [wrongOnly, setWrongOnly] = useState(false);
   const [page, setPage] = useState(0);
@@ -57,6 +58,32 @@ export function DataPanel() {
               Back to test images
             </button>
           </div>
+        </div>
+      )}
+      {userSet && (
+        <div className="user-set">
+          <div className="user-set-head">
+            <span>
+              Your array <strong>{userSet.name}</strong> · {userSet.count} images{userSet.labels ? ' with labels' : ''}
+            </span>
+            <button type="button" onClick={() => setUserSet(null)}>
+              Forget
+            </button>
+          </div>
+          <div className="thumbs" role="listbox" aria-label="Your images">
+            {Array.from({ length: Math.min(PAGE, userSet.count) }, (_, i) => {
+              const values = userSet.x.subarray(i * userSet.size, (i + 1) * userSet.size);
+              const label = userSet.labels ? userSet.labels[i] : (custom?.label ?? 0);
+              const name = `${userSet.name} #${i}`;
+              return (
+                <button type="button" key={i} role="option" aria-selected={custom?.name === name} className={`thumb-btn ${custom?.name === name ? 'selected' : ''}`} onClick={() => setCustomSample({ name, x: values.slice(), label })} title={name}>
+                  <Thumb values={values} width={w} height={h} size={36} />
+                  <span className="thumb-label">{userSet.labels ? (classes[label] ?? label).slice(0, 6) : `#${i}`}</span>
+                </button>
+              );
+            })}
+          </div>
+          {userSet.count > PAGE && <p className="muted small">Showing the first {PAGE} of {userSet.count}.</p>}
         </div>
       )}
       <div className="filters">
