@@ -9,18 +9,16 @@ import { type CommandSpec, type ParsedArgs, UsageError } from '../args';
 import { CLI_BACKENDS, startBackend, tfjsVersion } from '../backend';
 import { EXIT_OK, type CliIo } from '../io';
 import { formatJson } from '../json';
-import { describeModel, loadModel, resolveModel } from '../models';
+import { describeModel, loadModel } from '../models';
 import { createProgress } from '../progress';
 import { packageVersion } from '../version';
-import { buildSamples, defaultsDataset, readSampleSource, SAMPLE_OPTIONS, sourceValueRange } from './samples';
+import { buildSamples, prepareSampleRun, SAMPLE_OPTIONS } from './samples';
 
 /** Samples when --samples is not given: scripts/evaluate.ts's attack set (minutes for a CNN on 2 cores). */
 const DEFAULT_SAMPLES = 1000;
 /** The engine's bound on restarts. */
 const MAX_RESTARTS = 100;
 const MAX_SEED = 2 ** 32 - 1;
-/** Largest ε for L2 as a multiple of the input range's width (the engine's own bound). */
-const L2_EPS_FACTOR = 1e3;
 
 export const attackSpec: CommandSpec = {
   name: 'attack',
@@ -56,15 +54,8 @@ export async function runAttack(args: ParsedArgs, io: CliIo): Promise<number> {
   const seed = args.int('seed', 0, MAX_SEED, 0);
   const json = args.flag('json');
   const backendName = args.choice('backend', CLI_BACKENDS, 'wasm');
-  if (norm === 'l2' && !args.has('eps')) throw new UsageError("--eps is required with --norm l2 (the datasets' default radii are L∞ radii)");
 
-  const ref = await resolveModel(modelArg);
-  const source = await readSampleSource(args, true);
-  const n = args.int('samples', 1, source.available, Math.min(DEFAULT_SAMPLES, source.available));
-  const range = sourceValueRange(source);
-  const width = range[1] - range[0];
-  const defaults = await defaultsDataset(source, ref);
-  const epsMax = norm === 'linf' ? width : width * L2_EPS_FACTOR;
+  const { ref, source, n, range, epsMax, defaults } = await prepareSampleRun(args, modelArg, norm, true, DEFAULT_SAMPLES);
   const eps = args.numberList('eps', { min: 0, max: epsMax }, MAX_EPS_VALUES) ?? defaults?.epsGrid;
   if (eps === undefined) throw new UsageError('--eps is required here: the samples come from a file and the model has no known dataset to take a default from');
 

@@ -10,17 +10,15 @@ import { type CommandSpec, type ParsedArgs, UsageError } from '../args';
 import { CLI_BACKENDS, startBackend, tfjsVersion } from '../backend';
 import { EXIT_GATE, EXIT_OK, type CliIo } from '../io';
 import { float32List, formatJson } from '../json';
-import { describeModel, loadModel, resolveModel } from '../models';
+import { describeModel, loadModel } from '../models';
 import { createProgress } from '../progress';
 import { packageVersion } from '../version';
-import { buildSamples, defaultsDataset, readSampleSource, SAMPLE_OPTIONS, sourceValueRange } from './samples';
+import { buildSamples, prepareSampleRun, SAMPLE_OPTIONS } from './samples';
 
 /** Samples when --samples is not given (the metric's usual few hundred, PAPER.md §2). */
 const DEFAULT_SAMPLES = 200;
 /** Seeds are unsigned 32-bit integers. */
 const MAX_SEED = 2 ** 32 - 1;
-/** Largest ε for L2 as a multiple of the input range's width (the engine's own bound). */
-const L2_EPS_FACTOR = 1e3;
 /** Largest --fail-above: any finite threshold a script could mean. */
 const MAX_THRESHOLD = 1e12;
 
@@ -66,15 +64,8 @@ export async function runMetric(args: ParsedArgs, io: CliIo): Promise<number> {
   const json = args.flag('json');
   const failAbove = args.number('fail-above', { min: 0, max: MAX_THRESHOLD });
   const backendName = args.choice('backend', CLI_BACKENDS, 'wasm');
-  if (norm === 'l2' && !args.has('eps')) throw new UsageError("--eps is required with --norm l2 (the datasets' default radii are L∞ radii)");
 
-  const ref = await resolveModel(modelArg);
-  const source = await readSampleSource(args, false);
-  const n = args.int('samples', 1, source.available, Math.min(DEFAULT_SAMPLES, source.available));
-  const range = sourceValueRange(source);
-  const width = range[1] - range[0];
-  const defaults = await defaultsDataset(source, ref);
-  const epsMax = norm === 'linf' ? width : width * L2_EPS_FACTOR;
+  const { ref, source, n, range, epsMax, defaults } = await prepareSampleRun(args, modelArg, norm, false, DEFAULT_SAMPLES);
   const eps = args.number('eps', { min: 0, max: epsMax }) ?? defaults?.defaultEps;
   if (eps === undefined) throw new UsageError('--eps is required here: the samples come from a file and the model has no known dataset to take a default from');
   const stepSize = args.number('step-size', { min: 0, max: epsMax * 10 + 1 });

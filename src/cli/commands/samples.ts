@@ -7,7 +7,8 @@ import { BUILTIN_DATASETS, type BuiltinDatasetId, type Dataset } from '../../io/
 import type { ParsedNpy } from '../../io/npy';
 import { type OptionSpec, type ParsedArgs, UsageError } from '../args';
 import { datasetSamples, fileSamples, labelValues, loadDataset, readNpyFile, type SampleSet } from '../inputs';
-import { modelDatasetId, type ModelRef } from '../models';
+import type { Norm } from '../../engine/pgd';
+import { modelDatasetId, resolveModel, type ModelRef } from '../models';
 
 /** The options every sample-set command shares. */
 export const SAMPLE_OPTIONS: Record<string, OptionSpec> = {
@@ -86,4 +87,37 @@ export function buildSamples(source: SampleSource, n: number, classifier: Classi
     set.describe = { ...set.describe, labels: source.labels.path };
   }
   return set;
+}
+
+/** Largest ε for L2 as a multiple of the input range's width (the engine's own bound). */
+const L2_EPS_FACTOR = 1e3;
+
+/** What metric and attack settle before any tensor work. */
+export interface SampleRun {
+  ref: ModelRef;
+  source: SampleSource;
+  /** Samples to use (--samples, or `defaultSamples`, or all when fewer). */
+  n: number;
+  /** The samples' value range. */
+  range: [number, number];
+  /** Largest ε accepted for `norm`. */
+  epsMax: number;
+  /** The dataset whose default radii apply, when one is known. */
+  defaults: Awaited<ReturnType<typeof defaultsDataset>>;
+}
+
+/**
+ * Shared preparation of `metric` and `attack`: the L2 radius rule, the model reference, the
+ * samples and their count, the value range and the largest ε, in the order their errors
+ * should surface.
+ */
+export async function prepareSampleRun(args: ParsedArgs, modelArg: string, norm: Norm, labelsRequired: boolean, defaultSamples: number): Promise<SampleRun> {
+  if (norm === 'l2' && !args.has('eps')) throw new UsageError("--eps is required with --norm l2 (the datasets' default radii are L∞ radii)");
+  const ref = await resolveModel(modelArg);
+  const source = await readSampleSource(args, labelsRequired);
+  const n = args.int('samples', 1, source.available, Math.min(defaultSamples, source.available));
+  const range = sourceValueRange(source);
+  const width = range[1] - range[0];
+  const defaults = await defaultsDataset(source, ref);
+  return { ref, source, n, range, epsMax: norm === 'linf' ? width : width * L2_EPS_FACTOR, defaults };
 }
