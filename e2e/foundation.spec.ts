@@ -18,6 +18,6 @@ test('the page starts, WebGL2 exists, and TF.js’s webgl backend initialises in
   // With WebGL forced, the engine only reports webgl if tf.setBackend('webgl') succeeded
   // (chooseBackend falls through to wasm otherwise, and says why).
   await expect(page.getByTestId('backend')).toContainText('Engine: webgl — forced by the user', { timeout: 60_000 });
-  await expect(page.locator('link[rel=icon]')).toHaveAttribute('href', './favicon.svg');
+  await expect(page.locator('link[rel=icon]')).toHaveAttribute('href', /^data:image\/svg\+xml,/);
   expect(errors).toEqual([]);
 });
