@@ -106,6 +106,11 @@ function pick<T extends string>(v: unknown, allowed: readonly T[], fallback: T, 
   return fallback;
 }
 
+/** A refused value comes back as NaN from num(); use the base setting then (which may be null). */
+function orBase(v: number, base: number | null): number | null {
+  return Number.isNaN(v) ? base : v;
+}
+
 function bool(v: unknown, fallback: boolean): boolean {
   if (v === undefined) return fallback;
   return v === true || v === 'true' || v === '1' || v === 1;
@@ -149,7 +154,7 @@ export function sanitizeConfig(raw: Record<string, unknown>, base: LabConfig = D
     theme: pick(raw.theme, ['dark', 'light'] as const, base.theme, 'theme', issues),
     metric: {
       samples: num(met.samples, base.metric.samples, 1, 2000, 'metric.samples', issues, true),
-      eps: met.eps === undefined || met.eps === null || met.eps === '' ? base.metric.eps : num(met.eps, base.metric.eps ?? 0.3, 0, 1, 'metric.eps', issues),
+      eps: met.eps === undefined || met.eps === null || met.eps === '' ? base.metric.eps : orBase(num(met.eps, Number.NaN, 0, 1, 'metric.eps', issues), base.metric.eps),
       norm: pick(met.norm, ['linf', 'l2'] as const, base.metric.norm, 'metric.norm', issues),
       steps: num(met.steps, base.metric.steps, 1, 200, 'metric.steps', issues, true),
       restarts: num(met.restarts, base.metric.restarts, 1, 20, 'metric.restarts', issues, true),
