@@ -158,3 +158,22 @@ test('30 surface recomputations leave the engine’s tensor count where it start
   await page.waitForTimeout(500);
   expect((await memory()).numTensors).toBe(start);
 });
+
+test('a lost WebGL context is noticed, and the surface is drawn again when it returns', async ({ page }) => {
+  await page.goto(labUrl());
+  await waitReady(page);
+  const before = await canvasStats(page);
+  await page.evaluate(() => {
+    const canvas = document.querySelector<HTMLCanvasElement>('[data-testid=main-view] .slot-view canvas') as HTMLCanvasElement;
+    const gl = canvas.getContext('webgl2') as WebGL2RenderingContext;
+    const ext = gl.getExtension('WEBGL_lose_context') as WEBGL_lose_context;
+    (window as unknown as { __restore: () => void }).__restore = () => ext.restoreContext();
+    ext.loseContext();
+  });
+  await expect(page.getByRole('alert').filter({ hasText: "took the 3D view's WebGL context away" })).toBeVisible();
+  await page.evaluate(() => (window as unknown as { __restore: () => void }).__restore());
+  await expect(page.getByRole('status').filter({ hasText: 'is back' })).toBeVisible();
+  await expect.poll(async () => (await canvasStats(page)).drawn, { timeout: 30_000 }).toBeGreaterThan(0.5 * before.drawn);
+  const after = await canvasStats(page);
+  expect(cellDistance(before.cells, after.cells)).toBeLessThan(3);
+});

@@ -74,6 +74,8 @@ export interface SurfaceViewProps {
   onHover?: (p: HoverPoint | null) => void;
   /** Called after the first frame with this surface has been drawn (the page's ready signal). */
   onRendered?: () => void;
+  /** Called with true when the browser takes the WebGL context away, false when it is back and redrawn. */
+  onContextLost?: (lost: boolean) => void;
   /** Shared camera state for linked side-by-side views: when given, read/write it so two views move together. */
   cameraLink?: CameraLink;
 }
@@ -114,6 +116,7 @@ export function SurfaceView(props: SurfaceViewProps) {
       data-surface-view=""
     >
       <Scene {...props} />
+      <ContextLossGuard onContextLost={props.onContextLost} />
     </Canvas>
   );
 }
@@ -217,6 +220,42 @@ function useSurfaceGeometry(surface: SurfaceResult, opts: MeshOptions & { zRange
   }, [surface, quantity, colorBy, colormap, lo, hi]);
   useEffect(() => () => geometry.dispose(), [geometry]);
   return geometry;
+}
+
+/**
+ * WebGL contexts can be lost (GPU reset, driver update, too many contexts). three keeps the
+ * scene and re-uploads it on restore, but with a demand frame loop nothing redraws by itself:
+ * ask for frames once the context is back, and tell the page in both directions.
+ */
+function ContextLossGuard({ onContextLost }: { onContextLost?: (lost: boolean) => void }) {
+  const gl = useThree((s) => s.gl);
+  const invalidate = useThree((s) => s.invalidate);
+  const callback = useRef(onContextLost);
+  useLayoutEffect(() => {
+    callback.current = onContextLost;
+  }, [onContextLost]);
+  useEffect(() => {
+    const canvas = gl.domElement;
+    const lost = (e: Event) => {
+      // Without preventDefault the browser never offers the context back.
+      e.preventDefault();
+      callback.current?.(true);
+    };
+    const restored = () => {
+      invalidate();
+      requestAnimationFrame(() => {
+        invalidate();
+        callback.current?.(false);
+      });
+    };
+    canvas.addEventListener('webglcontextlost', lost);
+    canvas.addEventListener('webglcontextrestored', restored);
+    return () => {
+      canvas.removeEventListener('webglcontextlost', lost);
+      canvas.removeEventListener('webglcontextrestored', restored);
+    };
+  }, [gl, invalidate]);
+  return null;
 }
 
 /** Calls onRendered after the first frame that drew a new surface (via r3f's after-render hook). */

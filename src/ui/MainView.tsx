@@ -99,6 +99,11 @@ function SlotView({ slot, zRange, cameraPreset, link, onHover, showLabel }: { sl
           onHover={hover}
           onRendered={markDrawn}
           cameraLink={link}
+          onContextLost={(lost) => {
+            const notify = useLab.getState().notify;
+            if (lost) notify('error', `The browser took the 3D view's WebGL context away (slot ${slot}); waiting for it to come back.`);
+            else notify('info', `The 3D view of slot ${slot} is back.`);
+          }}
         />
       )}
       {c.view === '2d' && <Heatmap2D surface={r} quantity={c.quantity} colorBy={c.colorBy} colormap={colormap} zRange={zRange} epsBox={eps} theme={c.theme} onHover={hover} />}
