@@ -177,3 +177,24 @@ test('a lost WebGL context is noticed, and the surface is drawn again when it re
   const after = await canvasStats(page);
   expect(cellDistance(before.cells, after.cells)).toBeLessThan(3);
 });
+
+test('the CSV export has resolution² rows equal to what the engine computed', async ({ page }) => {
+  await page.goto(labUrl());
+  await waitReady(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+  expect(download.suggestedFilename()).toBe('ravine-mnist-cnn-natural-A-surface.csv');
+  const text = readFileSync(await download.path(), 'utf8');
+  const lines = text.trim().split('\n');
+  expect(lines[0]).toBe('a,b,loss,margin,pred,confidence');
+  expect(lines).toHaveLength(1 + 15 * 15);
+  const engine = await page.evaluate(() => {
+    const r = (window as unknown as { ravine: { state(): { surfaces: { A: { result: { loss: Float32Array; margin: Float32Array; pred: Int32Array } } } } } }).ravine.state().surfaces.A.result;
+    return { loss: Array.from(r.loss), margin: Array.from(r.margin), pred: Array.from(r.pred) };
+  });
+  // Equal as numbers (=== also equates the engine's -0 with the CSV's 0).
+  const mismatches = lines.slice(1).filter((line, p) => {
+    const [, , loss, margin, pred] = line.split(',');
+    return !(Math.fround(Number(loss)) === engine.loss[p] && Math.fround(Number(margin)) === engine.margin[p] && Number(pred) === engine.pred[p]);
+  });
+  expect(mismatches).toEqual([]);
+});

@@ -3,6 +3,7 @@ import { setCustomSample, startLab } from '../state/lab';
 import { useLab } from '../state/store';
 import { ControlsPanel } from './ControlsPanel';
 import { DataPanel } from './DataPanel';
+import { ExportPanel } from './ExportPanel';
 import { readDataTransfer } from './dropFiles';
 import { handleDroppedFiles } from './dropHandling';
 import { MainView } from './MainView';
@@ -153,6 +154,7 @@ export function App() {
       <aside className="right">
         <ControlsPanel />
         <MetricPanel />
+        <ExportPanel />
       </aside>
       <StatusBar />
       <Notices />
