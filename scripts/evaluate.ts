@@ -13,8 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { createHash } from 'node:crypto';
-import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { adversarialAccuracy } from '../src/engine/attacks';
 import { createClassifier } from '../src/engine/classifier';
@@ -22,7 +21,7 @@ import { registerFastConvGradients } from '../src/engine/convGrad';
 import { computeMetric, DEFAULT_METRIC_SETTINGS } from '../src/engine/metric';
 import { datasetToFloat } from '../src/io/dataset';
 import { loadDatasetFromDir, PUBLIC_DATA_DIR, REPO_ROOT } from '../src/io/datasetNode';
-import { loadModelFromPath } from '../src/io/modelNode';
+import { loadModelFromPath, modelFilesIdentity, readModelFiles } from '../src/io/modelNode';
 import { countParams } from './lib/architectures';
 import { ZOO } from './zoo';
 
@@ -32,18 +31,6 @@ const quick = process.argv.includes('--quick');
 const ATTACK_SAMPLES = quick ? 200 : 1000;
 /** Test images for R, as the model-zoo issue asks. */
 const METRIC_SAMPLES = quick ? 100 : 500;
-
-async function dirBytesAndHash(dir: string): Promise<{ bytes: number; sha256: string }> {
-  const names = (await readdir(dir)).filter((n) => n === 'model.json' || n.endsWith('.bin')).sort();
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for (const n of names) {
-    const b = await readFile(join(dir, n));
-    hash.update(b);
-    bytes += (await stat(join(dir, n))).size;
-  }
-  return { bytes, sha256: hash.digest('hex') };
-}
 
 async function main(): Promise<void> {
   if (process.argv.includes('--doc-only')) {
@@ -81,7 +68,7 @@ async function main(): Promise<void> {
     const pgd = await adversarialAccuracy(c, xa, ya, { method: 'pgd', norm: 'linf', eps: grid, steps: 20, restarts: 1, seed: 0 });
     const eps = ds.manifest.defaultEps;
     const metric = await computeMetric(c, x.subarray(0, METRIC_SAMPLES * c.inputSize), { ...DEFAULT_METRIC_SETTINGS, eps });
-    const files = await dirBytesAndHash(dir);
+    const files = await modelFilesIdentity(join(dir, 'model.json'), (await readModelFiles(dir)).shardNames);
     const entry = {
       id: z.id,
       title: z.title,

@@ -7,11 +7,10 @@
  * name exists. A path may be a model.json file or a folder holding `model.json`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { REPO_ROOT } from '../io/datasetNode';
-import { readModelFiles } from '../io/modelNode';
+import { modelFilesIdentity, readModelFiles } from '../io/modelNode';
 import { quote, UsageError } from './args';
 
 /** The built-in models shipped with the package. */
@@ -157,22 +156,9 @@ export interface LoadedModel {
   ref: ModelRef;
   /** Owned by the caller: dispose when done. */
   model: tf.LayersModel | tf.GraphModel;
-  /** sha256 over model.json and its weight shards (see {@link modelSha256}). */
+  /** sha256 over model.json and its weight shards (see modelFilesIdentity in io/modelNode.ts). */
   sha256: string;
   format: 'layers-model' | 'graph-model';
-}
-
-/**
- * sha256 over the model.json file and the weight shards it names, concatenated in sorted
- * file-name order: for the built-ins, exactly the `sha256` scripts/evaluate.ts writes into
- * index.json (it hashes model.json and every .bin of the folder, which are the same files).
- */
-export async function modelSha256(jsonPath: string, shardNames: readonly string[]): Promise<string> {
-  const dir = dirname(jsonPath);
-  const names = [...new Set([basename(jsonPath), ...shardNames.map((p) => basename(p))])].sort();
-  const hash = createHash('sha256');
-  for (const n of names) hash.update(await readFile(join(dir, n)));
-  return hash.digest('hex');
 }
 
 /**
@@ -182,7 +168,7 @@ export async function modelSha256(jsonPath: string, shardNames: readonly string[
  */
 export async function loadModel(ref: ModelRef): Promise<LoadedModel> {
   const parsed = await readModelFiles(ref.jsonPath);
-  const sha256 = await modelSha256(ref.jsonPath, parsed.shardNames);
+  const { sha256 } = await modelFilesIdentity(ref.jsonPath, parsed.shardNames);
   const handler = tf.io.fromMemory(parsed.artifacts);
   let model: tf.LayersModel | tf.GraphModel;
   try {

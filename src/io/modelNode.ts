@@ -3,6 +3,7 @@
  * modelFiles.ts; this file only reads and writes bytes.
  */
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ModelFileError, parseModelFiles, serializeModel, type ParsedModel } from './modelFiles';
@@ -24,6 +25,25 @@ export async function readModelFiles(path: string): Promise<ParsedModel> {
     shards.set(name, new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
   }
   return parseModelFiles(basename(jsonPath), text, shards);
+}
+
+/**
+ * A model's identity: sha256 over model.json and the weight shards it names, concatenated in
+ * sorted file-name order, and their total size in bytes. The CLI and scripts/evaluate.ts
+ * (which writes it into public/models/index.json) both use this; the page computes the same
+ * digest from dropped files with SubtleCrypto (worker/host.ts).
+ */
+export async function modelFilesIdentity(jsonPath: string, shardNames: readonly string[]): Promise<{ sha256: string; bytes: number }> {
+  const dir = dirname(jsonPath);
+  const names = [...new Set([basename(jsonPath), ...shardNames.map((p) => basename(p))])].sort();
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for (const n of names) {
+    const b = await readFile(join(dir, n));
+    hash.update(b);
+    bytes += b.byteLength;
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }
 
 /** Loads a LayersModel or GraphModel from disk. The caller owns (and disposes) the model. */
