@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from './classifier';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
 import { crossEntropy, exactSign, l2PerSample, perSample } from './ops';
-import { checkPgdSettings, defaultStepSize, type Norm, project, randomStarts, runPgd } from './pgd';
+import { checkPgdSettings, defaultStepSize, MAX_RESTARTS, type Norm, project, randomStarts, runPgd } from './pgd';
 import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 
 export type AttackMethod = 'fgsm' | 'pgd';
@@ -87,7 +87,7 @@ export async function adversarialAccuracy(
   for (const eps of settings.eps) {
     checkPgdSettings({ norm: settings.norm, eps, steps: settings.steps, stepSize: defaultStepSize(eps, settings.steps), randomStart: true }, epsMax);
   }
-  checkSetting('The number of restarts', settings.restarts, 1, 100, true);
+  checkSetting('The number of restarts', settings.restarts, 1, MAX_RESTARTS, true);
   const t0 = performance.now();
   const range = classifier.valueRange;
   const correct = new Array<number>(settings.eps.length).fill(0);

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from './classifier';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
 import { klDivergence } from './ops';
-import { checkPgdSettings, defaultStepSize, type Norm, project, randomStarts, runPgd } from './pgd';
+import { checkPgdSettings, defaultStepSize, MAX_RESTARTS, type Norm, project, randomStarts, runPgd } from './pgd';
 import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 import { type Summary, summarize } from './stats';
 
@@ -63,8 +63,6 @@ export interface MetricOptions extends JobOptions {
 /** Floor of s(x): a model whose clean logits are all equal has no scale to normalise by. */
 const MIN_LOGIT_SCALE = 1e-6;
 
-/** Upper bounds on settings, to refuse absurd requests before they hang the lab. */
-export const MAX_RESTARTS = 100;
 
 export function resolveMetricSettings(s: MetricSettings, valueRange: readonly [number, number]): Required<MetricSettings> {
   const stepSize = s.stepSize ?? defaultStepSize(s.eps, s.steps);

@@ -30,6 +30,9 @@ export function defaultStepSize(eps: number, steps: number): number {
 /** Upper bound of PGD steps (a setting beyond this would only waste time). */
 export const MAX_STEPS = 1000;
 
+/** Upper bound of random restarts (the best of 100 starts is already a thorough search). */
+export const MAX_RESTARTS = 100;
+
 export function checkPgdSettings(s: PgdSettings, epsMax: number): void {
   if (s.norm !== 'linf' && s.norm !== 'l2') throw new EngineError('bad-setting', `Unknown norm '${String(s.norm)}'; use 'linf' or 'l2'.`);
   checkSetting('ε', s.eps, 0, epsMax);

@@ -33,11 +33,6 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function api() {
-  if (!engine) throw new Error('The engine is not running yet.');
-  return engine.api;
-}
-
 /** The sample on screen: a custom (dropped) one, or a test image. */
 export function currentSample(): { id: string; x: Float32Array; label: number } | null {
   const s = useLab.getState();

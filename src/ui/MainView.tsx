@@ -70,7 +70,7 @@ function DrawnMarker({ onDrawn, token }: { onDrawn: () => void; token: unknown }
   return null;
 }
 
-function SlotView({ slot, zRange, cameraPreset, link, onHover, showLabel }: { slot: SlotName; zRange: [number, number] | null; cameraPreset: CameraPreset; link: ReturnType<typeof createCameraLink>; onHover: (h: Hover) => void; showLabel: boolean }) {
+function SlotView({ slot, zRange, cameraPreset, link, onHover }: { slot: SlotName; zRange: [number, number] | null; cameraPreset: CameraPreset; link: ReturnType<typeof createCameraLink>; onHover: (h: Hover) => void }) {
   const { surface, c, eps, name } = useLab(useShallow((s) => ({ surface: s.surfaces[slot], c: s.config, eps: s.config.metric.eps ?? s.dataset?.manifest.defaultEps ?? null, name: s.models[slot].info?.name ?? '' })));
   const colormap: ColormapName = isColormapName(c.colormap) ? c.colormap : 'viridis';
   const r = surface.result;
@@ -84,7 +84,7 @@ function SlotView({ slot, zRange, cameraPreset, link, onHover, showLabel }: { sl
   const hover = (h: { i: number; j: number; a: number; b: number } | null) => onHover(h ? { slot, ...h } : null);
   return (
     <div className="slot-view">
-      {showLabel && <div className="slot-tag"><span className="slot-letter small">{slot}</span> {name}</div>}
+      <div className="slot-tag"><span className="slot-letter small">{slot}</span> {name}</div>
       {c.view === '3d' && (
         <SurfaceView
           surface={r}
@@ -174,7 +174,7 @@ export function MainView() {
       </div>
       <div className="views">
         {shown.map((s) => (
-          <SlotView key={`${s}-${c.split}`} slot={s} zRange={c.zMode === 'shared' || c.split ? zRange : null} cameraPreset={preset} link={link} onHover={setHover} showLabel={c.split || true} />
+          <SlotView key={`${s}-${c.split}`} slot={s} zRange={c.zMode === 'shared' || c.split ? zRange : null} cameraPreset={preset} link={link} onHover={setHover} />
         ))}
       </div>
       <div className="view-footer">

@@ -41,7 +41,6 @@ export interface ModelInfo {
 
 export interface HostStatus {
   choice: BackendChoice;
-  threads: string;
 }
 
 async function sha256Hex(files: ModelFile[]): Promise<string> {
@@ -72,7 +71,7 @@ export class EngineHost {
   async init(preference: BackendPreference): Promise<HostStatus> {
     const choice = await chooseBackend(preference, probeWebGL());
     registerFastConvGradients();
-    return { choice, threads: choice.backend === 'wasm' ? 'single-threaded wasm' : choice.backend };
+    return { choice };
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { adversarialAccuracy, type AttackMethod, type AttackResult, MAX_EPS_VALUES } from '../../engine/attacks';
 import { createClassifier } from '../../engine/classifier';
-import { MAX_STEPS, type Norm } from '../../engine/pgd';
+import { MAX_RESTARTS, MAX_STEPS, type Norm } from '../../engine/pgd';
 import { type CommandSpec, type ParsedArgs, UsageError } from '../args';
 import { CLI_BACKENDS, startBackend, tfjsVersion } from '../backend';
 import { EXIT_OK, type CliIo } from '../io';
@@ -16,8 +16,6 @@ import { buildSamples, prepareSampleRun, SAMPLE_OPTIONS } from './samples';
 
 /** Samples when --samples is not given: scripts/evaluate.ts's attack set (minutes for a CNN on 2 cores). */
 const DEFAULT_SAMPLES = 1000;
-/** The engine's bound on restarts. */
-const MAX_RESTARTS = 100;
 const MAX_SEED = 2 ** 32 - 1;
 
 export const attackSpec: CommandSpec = {

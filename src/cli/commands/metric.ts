@@ -4,8 +4,8 @@
  */
 import { adversarialAccuracy } from '../../engine/attacks';
 import { createClassifier } from '../../engine/classifier';
-import { computeMetric, DEFAULT_METRIC_SETTINGS, MAX_RESTARTS, type MetricResult } from '../../engine/metric';
-import { MAX_STEPS, type Norm } from '../../engine/pgd';
+import { computeMetric, DEFAULT_METRIC_SETTINGS, type MetricResult } from '../../engine/metric';
+import { MAX_RESTARTS, MAX_STEPS, type Norm } from '../../engine/pgd';
 import { type CommandSpec, type ParsedArgs, UsageError } from '../args';
 import { CLI_BACKENDS, startBackend, tfjsVersion } from '../backend';
 import { EXIT_GATE, EXIT_OK, type CliIo } from '../io';
