@@ -15,6 +15,7 @@ const DIST = process.env.RAVINE_E2E_DIST ?? 'dist';
 
 export default defineConfig({
   testDir: 'e2e',
+  outputDir: process.env.RAVINE_E2E_RESULTS ?? 'test-results',
   timeout: 180_000,
   expect: { timeout: 60_000 },
   fullyParallel: false,
