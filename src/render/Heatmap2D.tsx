@@ -1,15 +1,15 @@
 /**
  * The 2D view of a surface: a heatmap of the grid (a to the right, b upwards), the decision
  * boundary (margin = 0) on top, the ε-box, the clean point and axes in input units. One SVG:
- * the heatmap is an embedded PNG (one pixel per grid point, drawn through a canvas), the rest
- * is vector, so the figure exports as a single self-contained file.
+ * the heatmap is an embedded PNG (one pixel per grid point, encoded in JS so it renders the
+ * same outside a browser), the rest is vector, so the figure exports as a single self-contained file.
  */
 import { type PointerEvent, useId, useMemo, useRef, useState } from 'react';
 import type { SurfaceResult } from '../engine/surface';
 import type { ColormapName } from './colormaps';
 import { decisionBoundary } from './contour';
 import { type ColorBy, type Quantity, nearestIndex } from './mesh';
-import { heatmapRGBA, linearScale, pathData } from './plot2d';
+import { heatmapDataUrl, linearScale, pathData } from './plot2d';
 import { AxisBottom, AxisLeft, TITLE_FONT } from './plotParts';
 import type { HoverPoint } from './SurfaceView';
 import { AXIS_TITLES, FONT_FAMILY, THEMES } from './theme';
@@ -33,20 +33,27 @@ export interface Heatmap2DProps {
   height?: number;
   /** Optional title above the plot. */
   title?: string;
+  /** No background fill (for figures placed on coloured pages). */
+  transparent?: boolean;
+  /** False for a figure file: no hover target. Default true. */
+  interactive?: boolean;
 }
 
 const MARGIN = { left: 62, right: 14, top: 12, bottom: 50 };
+
+/** Where the square plot sits in a heatmap of this outer size (figures align colour bars to it). */
+export function heatmapPlotBox(width: number, height: number, titled: boolean): { x0: number; y0: number; side: number } {
+  const top = MARGIN.top + (titled ? TITLE_FONT + 10 : 0);
+  // Square plot: a and b are on the same L∞ scale, so equal units read honestly.
+  return { x0: MARGIN.left, y0: top, side: Math.max(40, Math.min(width - MARGIN.left - MARGIN.right, height - top - MARGIN.bottom)) };
+}
 
 export function Heatmap2D(props: Heatmap2DProps) {
   const { surface, quantity, colorBy, colormap, zRange, epsBox, onHover, title } = props;
   const theme = THEMES[props.theme];
   const width = props.width ?? 440;
   const height = props.height ?? 420;
-  const top = MARGIN.top + (title ? TITLE_FONT + 10 : 0);
-  // Square plot: a and b are on the same L∞ scale, so equal units read honestly.
-  const side = Math.max(40, Math.min(width - MARGIN.left - MARGIN.right, height - top - MARGIN.bottom));
-  const x0 = MARGIN.left;
-  const y0 = top;
+  const { x0, y0, side } = heatmapPlotBox(width, height, Boolean(title));
 
   const ga = surface.a.length;
   const gb = surface.b.length;
@@ -62,16 +69,10 @@ export function Heatmap2D(props: Heatmap2DProps) {
 
   const z0 = zRange?.[0];
   const z1 = zRange?.[1];
-  const image = useMemo(() => {
-    const img = heatmapRGBA(surface, { quantity, colorBy, colormap, zRange: z0 !== undefined && z1 !== undefined ? [z0, z1] : null });
-    const canvas = document.createElement('canvas');
-    canvas.width = img.width;
-    canvas.height = img.height;
-    const ctx = canvas.getContext('2d');
-    if (!ctx) return '';
-    ctx.putImageData(new ImageData(img.data as Uint8ClampedArray<ArrayBuffer>, img.width, img.height), 0, 0);
-    return canvas.toDataURL('image/png');
-  }, [surface, quantity, colorBy, colormap, z0, z1]);
+  const image = useMemo(
+    () => heatmapDataUrl(surface, { quantity, colorBy, colormap, zRange: z0 !== undefined && z1 !== undefined ? [z0, z1] : null }),
+    [surface, quantity, colorBy, colormap, z0, z1],
+  );
 
   const boundaryPath = useMemo(
     () => pathData(decisionBoundary(surface).map((line) => line.map(([a, b]) => [sx(a), sy(b)] as [number, number]))),
@@ -111,9 +112,9 @@ export function Heatmap2D(props: Heatmap2DProps) {
       viewBox={`0 0 ${width} ${height}`}
       role="img"
       aria-label={`Heatmap of the ${quantity} over a and b with the decision boundary`}
-      style={{ background: theme.background, display: 'block' }}
+      style={{ background: props.transparent ? 'none' : theme.background, display: 'block' }}
     >
-      <rect width={width} height={height} fill={theme.background} />
+      {!props.transparent && <rect width={width} height={height} fill={theme.background} />}
       {title && (
         <text x={x0 + side / 2} y={MARGIN.top + TITLE_FONT} textAnchor="middle" fill={theme.text} fontSize={TITLE_FONT + 1} fontFamily={FONT_FAMILY} fontWeight={600}>
           {title}
@@ -153,17 +154,19 @@ export function Heatmap2D(props: Heatmap2DProps) {
       <rect x={x0} y={y0} width={side} height={side} fill="none" stroke={theme.axis} strokeWidth={0.75} />
       <AxisBottom scale={sx} ticks={niceTicks(aMin, aMax, 6)} y={y0 + side} x0={x0} x1={x0 + side} title={AXIS_TITLES.a} theme={theme} />
       <AxisLeft scale={sy} ticks={niceTicks(bMin, bMax, 6)} x={x0} y0={y0} y1={y0 + side} title={AXIS_TITLES.b} theme={theme} />
-      <rect
-        x={x0}
-        y={y0}
-        width={side}
-        height={side}
-        fill="transparent"
-        onPointerMove={onMove}
-        onPointerLeave={onLeave}
-        style={{ cursor: 'crosshair' }}
-        data-export-ignore=""
-      />
+      {props.interactive !== false && (
+        <rect
+          x={x0}
+          y={y0}
+          width={side}
+          height={side}
+          fill="transparent"
+          onPointerMove={onMove}
+          onPointerLeave={onLeave}
+          style={{ cursor: 'crosshair' }}
+          data-export-ignore=""
+        />
+      )}
     </svg>
   );
 }

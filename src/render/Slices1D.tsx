@@ -25,6 +25,8 @@ export interface Slices1DProps {
   width?: number;
   height?: number;
   title?: string;
+  /** No background fill (for figures placed on coloured pages). */
+  transparent?: boolean;
 }
 
 const MARGIN = { left: 62, right: 16, top: 34, bottom: 50 };
@@ -97,9 +99,9 @@ export function Slices1D(props: Slices1DProps) {
       viewBox={`0 0 ${width} ${height}`}
       role="img"
       aria-label={`${QUANTITY_LABELS[quantity]} along d1 and along d2 through the clean point`}
-      style={{ background: theme.background, display: 'block' }}
+      style={{ background: props.transparent ? 'none' : theme.background, display: 'block' }}
     >
-      <rect width={width} height={height} fill={theme.background} />
+      {!props.transparent && <rect width={width} height={height} fill={theme.background} />}
       {title && (
         <text x={(x0 + x1) / 2} y={TITLE_FONT + 4} textAnchor="middle" fill={theme.text} fontSize={TITLE_FONT + 1} fontFamily={FONT_FAMILY} fontWeight={600}>
           {title}

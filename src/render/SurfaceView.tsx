@@ -78,6 +78,16 @@ export interface SurfaceViewProps {
   onContextLost?: (lost: boolean) => void;
   /** Shared camera state for linked side-by-side views: when given, read/write it so two views move together. */
   cameraLink?: CameraLink;
+  /** Called with the pose when the user finishes moving the camera or a preset is applied. */
+  onCameraCommit?: (pose: CameraState) => void;
+}
+
+/** What an off-screen figure render adds to the view's props. */
+export interface SceneExportProps {
+  /** Multiplies every line width given in pixels (a 4× figure needs 4× thicker lines). */
+  pixelScale?: number;
+  /** No background: the figure's pixels outside the scene stay transparent. */
+  transparent?: boolean;
 }
 
 /** How far the boundary line floats above the surface (world units; the surface is 2 wide). */
@@ -115,14 +125,20 @@ export function SurfaceView(props: SurfaceViewProps) {
       style={{ width: '100%', height: '100%', display: 'block', background: theme.background, touchAction: 'none' }}
       data-surface-view=""
     >
-      <Scene {...props} />
+      <SurfaceScene {...props} />
       <ContextLossGuard onContextLost={props.onContextLost} />
     </Canvas>
   );
 }
 
-function Scene(props: SurfaceViewProps) {
+/**
+ * Everything inside the view's canvas. Exported for figure rendering, which mounts it in an
+ * off-screen root at the figure's pixel size.
+ */
+export function SurfaceScene(props: SurfaceViewProps & SceneExportProps) {
   const { surface, quantity, colorBy, colormap, zRange, wireframe, epsBox, onHover } = props;
+  const pixelScale = props.pixelScale ?? 1;
+  const transparent = props.transparent ?? false;
   const theme = THEMES[props.theme];
   const invalidate = useThree((s) => s.invalidate);
   const scene = useThree((s) => s.scene);
@@ -137,9 +153,9 @@ function Scene(props: SurfaceViewProps) {
   const target = useMemo(() => new Vector3(), []);
 
   useEffect(() => {
-    scene.background = new Color(theme.background);
+    scene.background = transparent ? null : new Color(theme.background);
     invalidate();
-  }, [scene, theme.background, invalidate]);
+  }, [scene, theme.background, transparent, invalidate]);
 
   // Any change of what is drawn needs a frame (geometry updated in place included).
   useEffect(() => invalidate(), [invalidate, geometry, frame, boundary, wireframe, epsBox, theme]);
@@ -189,15 +205,15 @@ function Scene(props: SurfaceViewProps) {
           <meshBasicMaterial wireframe color={theme.wire} transparent opacity={0.28} depthWrite={false} />
         </mesh>
       )}
-      <Boundary lines={boundary} surface={surface} values={values} frame={frame} theme={theme} />
-      {epsBox !== null && epsBox > 0 && <EpsBox eps={epsBox} frame={frame} theme={theme} surface={surface} values={values} />}
+      <Boundary lines={boundary} surface={surface} values={values} frame={frame} theme={theme} pixelScale={pixelScale} />
+      {epsBox !== null && epsBox > 0 && <EpsBox eps={epsBox} frame={frame} theme={theme} surface={surface} values={values} pixelScale={pixelScale} />}
       {showClean && <CleanPoint x={frame.x(0)} y={cleanY} z={frame.z(0)} theme={theme} />}
       <mesh ref={hoverMarker} visible={false} raycast={noRaycast} renderOrder={3}>
         <sphereGeometry args={[HOVER_RADIUS, 16, 12]} />
         <meshBasicMaterial color={theme.clean} transparent opacity={0.85} depthTest={false} />
       </mesh>
       <Axes frame={frame} theme={theme} quantity={quantity} target={target} />
-      <CameraRig preset={props.cameraPreset} link={props.cameraLink} target={target} />
+      <CameraRig preset={props.cameraPreset} link={props.cameraLink} target={target} onCommit={props.onCameraCommit} />
       <RenderSignal surface={surface} onRendered={props.onRendered} />
     </>
   );
@@ -322,8 +338,8 @@ function disposeLine(line: LineSegments2 | LineSegments) {
 }
 
 /** The decision boundary on the surface (bold, with a halo) and projected on the base plane. */
-function Boundary(props: { lines: Polyline[]; surface: SurfaceResult; values: Float32Array; frame: SurfaceFrame; theme: RenderTheme }) {
-  const { lines, surface, values, frame, theme } = props;
+function Boundary(props: { lines: Polyline[]; surface: SurfaceResult; values: Float32Array; frame: SurfaceFrame; theme: RenderTheme; pixelScale: number }) {
+  const { lines, surface, values, frame, theme, pixelScale } = props;
   const objects = useMemo(() => {
     if (lines.length === 0) return null;
     const lifted = lines.map((l) => liftPolyline(l, surface, values, frame, BOUNDARY_LIFT));
@@ -332,15 +348,15 @@ function Boundary(props: { lines: Polyline[]; surface: SurfaceResult; values: Fl
     for (let k = 1; k < onFloor.length; k += 3) onFloor[k] = FLOOR_Y + 0.002;
     // Opaque (a transparent halo would be drawn after the opaque core and cover it) and without
     // depth writes, so the core drawn at the same depth right after it never z-fights with it.
-    const halo = fatLines(onSurface, theme.boundaryHalo, BOUNDARY_HALO_WIDTH);
+    const halo = fatLines(onSurface, theme.boundaryHalo, BOUNDARY_HALO_WIDTH * pixelScale);
     halo.material.depthWrite = false;
-    const core = fatLines(onSurface, theme.boundary, BOUNDARY_WIDTH);
-    const floor = fatLines(onFloor, theme.boundary, FLOOR_BOUNDARY_WIDTH, 0.7);
+    const core = fatLines(onSurface, theme.boundary, BOUNDARY_WIDTH * pixelScale);
+    const floor = fatLines(onFloor, theme.boundary, FLOOR_BOUNDARY_WIDTH * pixelScale, 0.7);
     // Halo first, core over it at the same depth (LessEqual depth test lets the later one win).
     halo.renderOrder = 1;
     core.renderOrder = 2;
     return [halo, core, floor];
-  }, [lines, surface, values, frame, theme]);
+  }, [lines, surface, values, frame, theme, pixelScale]);
   useEffect(() => () => objects?.forEach(disposeLine), [objects]);
   if (!objects) return null;
   return (
@@ -359,8 +375,8 @@ const EPS_DRAPE_POINTS = 64;
  * The square |a| ≤ ε, |b| ≤ ε: draped on the surface (so the part of the surface inside the
  * budget is outlined), solid on the base plane, and a faint vertical frame between them.
  */
-function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; surface: SurfaceResult; values: Float32Array }) {
-  const { eps, frame, theme, surface, values } = props;
+function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; surface: SurfaceResult; values: Float32Array; pixelScale: number }) {
+  const { eps, frame, theme, surface, values, pixelScale } = props;
   const objects = useMemo(() => {
     const a0 = frame.x(Math.max(-eps, frame.aMin));
     const a1 = frame.x(Math.min(eps, frame.aMax));
@@ -368,7 +384,7 @@ function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; s
     const b1 = frame.z(Math.min(eps, frame.bMax));
     const y = FLOOR_Y + 0.003;
     const square = (h: number) => [a0, h, b0, a1, h, b0, a1, h, b0, a1, h, b1, a1, h, b1, a0, h, b1, a0, h, b1, a0, h, b0];
-    const base = fatLines(new Float32Array(square(y)), theme.eps, EPS_WIDTH);
+    const base = fatLines(new Float32Array(square(y)), theme.eps, EPS_WIDTH * pixelScale);
     const ea0 = Math.max(-eps, frame.aMin);
     const ea1 = Math.min(eps, frame.aMax);
     const eb0 = Math.max(-eps, frame.bMin);
@@ -388,7 +404,7 @@ function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; s
       }
     }
     ring.push(corners[4]);
-    const draped = fatLines(segmentsOf([liftPolyline(ring, surface, values, frame, BOUNDARY_LIFT * 0.8)]), theme.eps, EPS_WIDTH);
+    const draped = fatLines(segmentsOf([liftPolyline(ring, surface, values, frame, BOUNDARY_LIFT * 0.8)]), theme.eps, EPS_WIDTH * pixelScale);
     const top = SURFACE_HEIGHT;
     const verticals: number[] = [];
     for (const [x, z] of [
@@ -404,7 +420,7 @@ function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; s
     const faint = new LineSegments(frameGeometry, new LineBasicMaterial({ color: theme.eps, transparent: true, opacity: 0.22, depthWrite: false }));
     faint.raycast = noRaycast;
     return [base, faint, draped] as const;
-  }, [eps, frame, theme, surface, values]);
+  }, [eps, frame, theme, surface, values, pixelScale]);
   useEffect(() => () => objects.forEach(disposeLine), [objects]);
   return (
     <>
@@ -452,7 +468,7 @@ function Axes({ frame, theme, quantity, target }: { frame: SurfaceFrame; theme: 
  * OrbitControls wired by hand: every change asks for a frame and, with a cameraLink,
  * publishes the pose; poses published by a linked view are applied here.
  */
-function CameraRig({ preset, link, target }: { preset?: CameraPreset; link?: CameraLink; target: Vector3 }) {
+function CameraRig({ preset, link, target, onCommit }: { preset?: CameraPreset; link?: CameraLink; target: Vector3; onCommit?: (pose: CameraState) => void }) {
   const camera = useThree((s) => s.camera) as PerspectiveCamera;
   const gl = useThree((s) => s.gl);
   const invalidate = useThree((s) => s.invalidate);
@@ -463,6 +479,10 @@ function CameraRig({ preset, link, target }: { preset?: CameraPreset; link?: Cam
   const aspect = size.width > 0 && size.height > 0 ? size.width / size.height : 4 / 3;
   const aspectRef = useRef(aspect);
   aspectRef.current = aspect;
+  const commitRef = useRef(onCommit);
+  useLayoutEffect(() => {
+    commitRef.current = onCommit;
+  }, [onCommit]);
 
   useEffect(() => {
     const c = new OrbitControls(camera, gl.domElement);
@@ -491,6 +511,9 @@ function CameraRig({ preset, link, target }: { preset?: CameraPreset; link?: Cam
       if (!applying.current) link?.set(pose(), token);
     };
     c.addEventListener('change', onChange);
+    // 'end' fires when a drag or wheel gesture is over: the pose worth keeping in the link/recipe.
+    const onEnd = () => commitRef.current?.(pose());
+    c.addEventListener('end', onEnd);
     const shared = link?.get();
     const initial = shared ?? presetPose(preset ?? 'iso', aspectRef.current);
     appliedPreset.current = preset;
@@ -502,10 +525,12 @@ function CameraRig({ preset, link, target }: { preset?: CameraPreset; link?: Cam
     applyPreset.current = (s) => {
       apply(s);
       link?.set(pose(), token);
+      commitRef.current?.(pose());
     };
     return () => {
       unsubscribe?.();
       c.removeEventListener('change', onChange);
+      c.removeEventListener('end', onEnd);
       c.dispose();
       applyPreset.current = null;
     };

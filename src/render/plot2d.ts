@@ -1,7 +1,9 @@
 /** Pure helpers for the SVG plots: linear scales, path data, heatmap pixels and 1D slices. */
+import { encode as encodePng } from 'fast-png';
 import type { SurfaceResult } from '../engine/surface';
+import { bytesToBase64 } from '../io/base64';
 import { type ColormapName, classColor, normalize, sampleInto } from './colormaps';
-import { type ColorBy, type Quantity, nearestIndex, quantityValues, resolveZRange } from './mesh';
+import { type ColorBy, type Quantity, finiteExtent, nearestIndex, quantityValues, resolveZRange } from './mesh';
 
 
 /** A linear map from [d0, d1] to [r0, r1] with its inverse. */
@@ -120,4 +122,37 @@ export function centralSlices(surface: SurfaceResult, quantity: Quantity): { alo
     alongA: { x: Float32Array.from(surface.a), y: rowY, at: surface.b[j0] ?? 0 },
     alongB: { x: Float32Array.from(surface.b), y: colY, at: surface.a[i0] ?? 0 },
   };
+}
+
+/**
+ * The heatmap image as a PNG data: URL (one pixel per grid point). Pure, so the same SVG comes
+ * out in the browser, in a worker and in Node (the validation study's figures).
+ */
+export function heatmapDataUrl(surface: SurfaceResult, opts: HeatmapOptions): string {
+  const img = heatmapRGBA(surface, opts);
+  const png = encodePng({ width: img.width, height: img.height, data: img.data, channels: 4, depth: 8 });
+  return `data:image/png;base64,${bytesToBase64(png)}`;
+}
+
+/**
+ * One colour/height range for several surfaces drawn side by side: the finite extent of the
+ * quantity over all of them, symmetric about 0 for the margin (so 0, the decision boundary,
+ * sits at the diverging map's centre). Null when no surface has a finite value.
+ */
+export function sharedZRange(surfaces: readonly SurfaceResult[], quantity: Quantity): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of surfaces) {
+    const e = finiteExtent(quantityValues(s, quantity));
+    if (e) {
+      lo = Math.min(lo, e[0]);
+      hi = Math.max(hi, e[1]);
+    }
+  }
+  if (!(lo < hi)) return null;
+  if (quantity === 'margin') {
+    const m = Math.max(Math.abs(lo), Math.abs(hi));
+    return [-m, m];
+  }
+  return [lo, hi];
 }

@@ -4,6 +4,7 @@
  */
 import type { DirectionSettings } from '../engine/directions';
 import type { Norm } from '../engine/pgd';
+import type { CameraState, Vec3 } from '../render/camera';
 
 export type Quantity = 'loss' | 'margin';
 export type ColorBy = 'value' | 'class';
@@ -48,6 +49,10 @@ export interface LabConfig {
   view: ViewMode;
   split: boolean;
   theme: Theme;
+  /** Pose of the 3D camera the user chose (orbit or preset); null = the default view. */
+  camera: CameraState | null;
+  /** Title drawn into exported figures ('' = none). Plain text, never markup. */
+  title: string;
   metric: MetricConfig;
 }
 
@@ -76,6 +81,8 @@ export const DEFAULT_CONFIG: LabConfig = {
   view: '3d',
   split: false,
   theme: 'dark',
+  camera: null,
+  title: '',
   metric: { samples: 100, eps: null, norm: 'linf', steps: 20, restarts: 1, normalize: true },
 };
 
@@ -116,6 +123,48 @@ function bool(v: unknown, fallback: boolean): boolean {
   return v === true || v === 'true' || v === '1' || v === 1;
 }
 
+/** Longest figure title accepted (a title is a line above the plot, not a caption). */
+export const TITLE_MAX_LENGTH = 120;
+/** Camera coordinates beyond this (world units; the surface is 2 wide) cannot frame the surface. */
+const CAMERA_LIMIT = 100;
+
+function vec3(v: unknown): Vec3 | null {
+  if (!Array.isArray(v) || v.length !== 3) return null;
+  const out = v.map(Number);
+  return out.every((x) => Number.isFinite(x) && Math.abs(x) <= CAMERA_LIMIT) ? (out as Vec3) : null;
+}
+
+function camera(v: unknown, fallback: CameraState | null, issues: ConfigIssue[]): CameraState | null {
+  if (v === undefined) return fallback;
+  if (v === null) return null;
+  const o = (typeof v === 'object' ? v : {}) as Record<string, unknown>;
+  const position = vec3(o.position);
+  const target = vec3(o.target);
+  const zoom = o.zoom === undefined ? 1 : Number(o.zoom);
+  if (!position || !target || !Number.isFinite(zoom) || zoom < 0.1 || zoom > 20) {
+    issues.push({ key: 'camera', message: `camera must be {position: [x, y, z], target: [x, y, z], zoom} with coordinates within ±${CAMERA_LIMIT} and zoom in 0.1–20; the default view is used.` });
+    return fallback;
+  }
+  const d = Math.hypot(position[0] - target[0], position[1] - target[1], position[2] - target[2]);
+  if (d < 1e-3) {
+    issues.push({ key: 'camera', message: 'camera position and target coincide; the default view is used.' });
+    return fallback;
+  }
+  return { position, target, zoom };
+}
+
+function title(v: unknown, fallback: string, issues: ConfigIssue[]): string {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string') {
+    issues.push({ key: 'title', message: 'title must be text.' });
+    return fallback;
+  }
+  // Control characters have no place in a one-line title.
+  const clean = v.replace(/\p{Cc}/gu, ' ');
+  if (clean.length > TITLE_MAX_LENGTH) issues.push({ key: 'title', message: `title is longer than ${TITLE_MAX_LENGTH} characters (cut).` });
+  return clean.slice(0, TITLE_MAX_LENGTH);
+}
+
 /** Validates a partial config from an untrusted source (URL, recipe), clamping or refusing each bad value. */
 export function sanitizeConfig(raw: Record<string, unknown>, base: LabConfig = DEFAULT_CONFIG): { config: LabConfig; issues: ConfigIssue[] } {
   const issues: ConfigIssue[] = [];
@@ -152,6 +201,8 @@ export function sanitizeConfig(raw: Record<string, unknown>, base: LabConfig = D
     view: pick(raw.view, ['3d', '2d', '1d'] as const, base.view, 'view', issues),
     split: bool(raw.split, base.split),
     theme: pick(raw.theme, ['dark', 'light'] as const, base.theme, 'theme', issues),
+    camera: camera(raw.camera, base.camera, issues),
+    title: title(raw.title, base.title, issues),
     metric: {
       samples: num(met.samples, base.metric.samples, 1, 2000, 'metric.samples', issues, true),
       eps: met.eps === undefined || met.eps === null || met.eps === '' ? base.metric.eps : orBase(num(met.eps, Number.NaN, 0, 1, 'metric.eps', issues), base.metric.eps),
@@ -162,6 +213,12 @@ export function sanitizeConfig(raw: Record<string, unknown>, base: LabConfig = D
     },
   };
   return { config, issues };
+}
+
+/** A camera pose rounded for links and recipes (1e-4 world units: far below a pixel). */
+export function roundCamera(c: CameraState): CameraState {
+  const r = (v: number) => Math.round(v * 1e4) / 1e4;
+  return { position: c.position.map(r) as Vec3, target: c.target.map(r) as Vec3, zoom: r(c.zoom ?? 1) };
 }
 
 /** The config as a URL hash (only values that differ from the defaults, so links stay short). */

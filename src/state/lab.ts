@@ -4,15 +4,17 @@
  * Every job carries an id; a result whose id is no longer the latest for its slot is dropped.
  */
 import type { BackendPreference } from '../engine/backend';
+import type { GradientSource } from '../engine/directions';
 import { isAbortError } from '../engine/errors';
 import type { MetricSummary } from '../engine/metric';
 import { gridAxis } from '../engine/surface';
 import { datasetToFloat, fetchDataset } from '../io/dataset';
+import { parseRecipe, type Recipe, type RecipeDirections } from '../io/recipe';
 import { fetchModelFiles, fetchZoo } from '../io/zoo';
 import { connectEngine, type EngineConnection } from '../worker/client';
 import type { ModelFile } from '../worker/host';
-import { configFromHash, configToHash, PREVIEW_RESOLUTION, type LabConfig, type SlotName } from './config';
-import { emptyMetric, patchMetric, patchModel, patchSurface, useLab, type CustomSample, type UserSet } from './store';
+import { configFromHash, configToHash, PREVIEW_RESOLUTION, sanitizeConfig, type LabConfig, type SlotName } from './config';
+import { emptyMetric, patchMetric, patchModel, patchSurface, useLab, type CustomSample, type SuppliedDirections, type UserSet } from './store';
 
 let engine: EngineConnection | null = null;
 let jobs = 0;
@@ -42,13 +44,35 @@ export function currentSample(): { id: string; x: Float32Array; label: number } 
   return { id: `${s.dataset.manifest.id}:${i}`, x: datasetToFloat(s.dataset, [i]), label: s.dataset.labels[i] };
 }
 
-function surfaceKey(slot: SlotName, c: LabConfig, sampleId: string, label: number): string | null {
+function surfaceKey(slot: SlotName, c: LabConfig, sampleId: string, label: number, supplied: SuppliedDirections | null): string | null {
   const m = useLab.getState().models;
   const info = m[slot].info;
   if (!info) return null;
   const dirFrom = c.shareDirection ? m.A.info?.sha256 : info.sha256;
-  return JSON.stringify([info.sha256, dirFrom, sampleId, label, c.range, c.rangeB, c.resolution, c.directions]);
+  return JSON.stringify([info.sha256, dirFrom, sampleId, label, c.range, c.rangeB, c.resolution, c.directions, supplied ? `supplied:${fingerprint(supplied.d1)}:${fingerprint(supplied.d2)}` : '']);
 }
+
+/** FNV-1a over the bytes of a float array: tells supplied directions apart in cache keys. */
+function fingerprint(v: Float32Array): string {
+  const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 0x01000193);
+  return (h >>> 0).toString(16);
+}
+
+const sameDirectionSettings = (p: LabConfig['directions'], q: LabConfig['directions']) => JSON.stringify(p) === JSON.stringify(q);
+
+/** The recipe's directions for `slot`'s surface when they apply to this model, sample and settings. */
+function suppliedFor(slot: SlotName, c: LabConfig, sampleId: string, size: number): SuppliedDirections | null {
+  const s = useLab.getState();
+  const dirSlot = c.shareDirection ? 'A' : slot;
+  const sup = s.supplied[dirSlot];
+  const sha = s.models[dirSlot].info?.sha256;
+  if (!sup || sup.sampleId !== sampleId || sup.modelSha256 !== sha || sup.d1.length !== size || !sameDirectionSettings(sup.settings, c.directions)) return null;
+  return sup;
+}
+
+const GRADIENT_SOURCES: readonly GradientSource[] = ['cross-entropy', 'margin', 'supplied'];
 
 async function refreshSurface(slot: SlotName): Promise<void> {
   const state = useLab.getState();
@@ -56,7 +80,8 @@ async function refreshSurface(slot: SlotName): Promise<void> {
   const sample = currentSample();
   const info = state.models[slot].info;
   if (!engine || !sample || !info) return;
-  const key = surfaceKey(slot, c, sample.id, sample.label);
+  const supplied = suppliedFor(slot, c, sample.id, sample.x.length);
+  const key = surfaceKey(slot, c, sample.id, sample.label, supplied);
   if (!key) return;
   const current = state.surfaces[slot];
   if (current.pending === key || (current.pending === null && current.key === key && !current.preview && current.state === 'ready')) return;
@@ -74,7 +99,9 @@ async function refreshSurface(slot: SlotName): Promise<void> {
   patchSurface(slot, { pending: key, state: 'computing', progress: 0, error: null });
   try {
     const dirSlot = c.shareDirection ? 'A' : slot;
-    const dirs = await engine.api.directions(dirSlot, sample.x, sample.label, c.directions);
+    const dirs = supplied
+      ? { d1: supplied.d1, d2: supplied.d2, d1Source: GRADIENT_SOURCES.includes(supplied.d1Source as GradientSource) ? (supplied.d1Source as GradientSource) : 'supplied' }
+      : await engine.api.directions(dirSlot, sample.x, sample.label, c.directions);
     if (stale()) return;
     const spec = (n: number, m: number) => ({ x: sample.x, label: sample.label, d1: dirs.d1, d2: dirs.d2, a: gridAxis(c.range, n), b: gridAxis(c.rangeB, m) });
     const n = c.resolution;
@@ -294,7 +321,23 @@ export async function loadUserModel(files: ModelFile[], name: string): Promise<b
   const slot = useLab.getState().config.active;
   const ok = await loadFiles(slot, name, files);
   const info = useLab.getState().models[slot].info;
-  if (ok && info) useLab.getState().setConfig(slot === 'A' ? { slotA: `user:${info.sha256.slice(0, 16)}` } : { slotB: `user:${info.sha256.slice(0, 16)}` });
+  if (ok && info) {
+    const s = useLab.getState();
+    s.setConfig(slot === 'A' ? { slotA: `user:${info.sha256.slice(0, 16)}` } : { slotB: `user:${info.sha256.slice(0, 16)}` });
+    const needed = s.recipeNeeds[slot];
+    if (needed) {
+      if (needed.sha256 === info.sha256) {
+        useLab.setState((st) => ({ recipeNeeds: { ...st.recipeNeeds, [slot]: null } }));
+        const next = useLab.getState().recipeNeeds[other(slot)];
+        if (next) {
+          s.setConfig({ active: other(slot) });
+          s.notify('info', `Slot ${slot} has the recipe's model. Now drop '${next.name}' (sha256 ${next.sha256.slice(0, 12)}…) for slot ${other(slot)}.`);
+        }
+      } else {
+        s.notify('error', `This model (sha256 ${info.sha256.slice(0, 12)}…) is not the one the recipe names for slot ${slot} ('${needed.name}', sha256 ${needed.sha256.slice(0, 12)}…); its surface will differ from the recipe's.`);
+      }
+    }
+  }
   return ok;
 }
 
@@ -359,6 +402,96 @@ export async function startLab(): Promise<void> {
     if (s.models !== prev.models || s.dataset !== prev.dataset) schedule();
   });
   schedule();
+}
+
+/**
+ * The recipe of what is on screen: the config, the models by id and hash, the sample, and
+ * the directions each drawn surface used. Null before a model and a sample are loaded.
+ */
+export function currentRecipe(versions: { ravine: string; tfjs: string }): Recipe | null {
+  const s = useLab.getState();
+  const sample = currentSample();
+  if (!sample || !s.dataset) return null;
+  const model = (slot: SlotName) => {
+    const info = s.models[slot].info;
+    return info ? { ...(info.builtinId ? { id: info.builtinId } : {}), sha256: info.sha256, name: info.name } : null;
+  };
+  const directions = (slot: SlotName): RecipeDirections | undefined => {
+    const surface = s.surfaces[slot];
+    const dirSlot = s.config.shareDirection ? 'A' : slot;
+    const sha = s.models[dirSlot].info?.sha256;
+    if (!surface.d1 || !surface.d2 || surface.state !== 'ready' || surface.pending || !sha) return undefined;
+    return { d1: surface.d1, d2: surface.d2, d1Source: surface.d1Source ?? 'supplied', modelSha256: sha, sampleId: sample.id };
+  };
+  return {
+    created: new Date().toISOString(),
+    ravineVersion: versions.ravine,
+    tfjsVersion: versions.tfjs,
+    backend: s.backend?.backend ?? '',
+    config: { ...s.config } as unknown as Record<string, unknown>,
+    models: { A: model('A'), B: model('B') },
+    sample: {
+      dataset: s.dataset.manifest.id,
+      index: s.config.sample,
+      id: sample.id,
+      label: sample.label,
+      ...(s.customSample ? { custom: { name: s.customSample.name, x: s.customSample.x } } : {}),
+    },
+    directions: { A: directions('A'), B: directions('B') },
+  };
+}
+
+/**
+ * Rebuilds the view a recipe describes: built-in models by content hash (or id), the sample,
+ * the directions and every setting, camera included. A model that is not built in must be
+ * dropped by the user: the notice names it and its hash, and the slot waits for it.
+ */
+export async function openRecipe(recipe: Recipe, fileName: string): Promise<void> {
+  const store = useLab.getState();
+  const { config, issues } = sanitizeConfig(recipe.config);
+  for (const issue of issues) store.notify('error', `${fileName}: ${issue.message}`);
+  const zoo = store.zoo;
+  const ids: Record<SlotName, string | null> = { A: null, B: null };
+  const needs: Record<SlotName, Recipe['models']['A']> = { A: null, B: null };
+  for (const slot of slots) {
+    const m = recipe.models[slot];
+    if (!m) continue;
+    const loaded = useLab.getState().models[slot].info;
+    if (loaded?.sha256 === m.sha256) {
+      ids[slot] = loaded.builtinId ?? `user:${m.sha256.slice(0, 16)}`;
+      continue;
+    }
+    const byHash = zoo?.models.find((z) => z.sha256 === m.sha256);
+    const entry = byHash ?? (m.id ? zoo?.models.find((z) => z.id === m.id) : undefined);
+    if (entry) {
+      if (!byHash) store.notify('info', `The built-in model '${entry.id}' has changed since ${fileName} was saved (sha256 ${m.sha256.slice(0, 12)}… then, ${entry.sha256.slice(0, 12)}… now); its surface may differ.`);
+      await loadBuiltin(slot, entry.id);
+      ids[slot] = entry.id;
+      continue;
+    }
+    needs[slot] = m;
+    ids[slot] = `user:${m.sha256.slice(0, 16)}`;
+    store.notify('error', `${fileName} needs the model '${m.name}' (sha256 ${m.sha256.slice(0, 12)}…) in slot ${slot}, which is not built in; drop its files to continue.`);
+  }
+  await switchDataset(config.dataset);
+  const supplied = (d: RecipeDirections | undefined): SuppliedDirections | null => (d ? { ...d, settings: config.directions } : null);
+  useLab.setState({
+    supplied: { A: supplied(recipe.directions.A), B: supplied(recipe.directions.B) },
+    recipeNeeds: { A: needs.A, B: needs.B },
+    customSample: recipe.sample.custom ? { name: recipe.sample.custom.name, x: recipe.sample.custom.x, label: recipe.sample.label } : null,
+  });
+  const active: SlotName = needs.A ? 'A' : needs.B ? 'B' : config.active;
+  useLab.getState().setConfig({ ...config, slotA: ids.A, slotB: ids.B, active });
+  if (!needs.A && !needs.B) store.notify('info', `Opened ${fileName}.`);
+}
+
+/** Parses and opens a recipe file's text; a refused file becomes a notice naming the problem. */
+export async function openRecipeText(text: string, fileName: string): Promise<void> {
+  try {
+    await openRecipe(parseRecipe(text, fileName), fileName);
+  } catch (e) {
+    useLab.getState().notify('error', errorText(e));
+  }
 }
 
 /** Memory counters of the engine (for the status bar and leak tests). */

@@ -9,6 +9,7 @@ import type { GradientSource } from '../engine/directions';
 import type { MetricSummary } from '../engine/metric';
 import type { SurfaceResult } from '../engine/surface';
 import type { Dataset } from '../io/dataset';
+import type { RecipeDirections, RecipeModel } from '../io/recipe';
 import type { ZooManifest } from '../io/zoo';
 import type { ModelInfo } from '../worker/host';
 import { DEFAULT_CONFIG, type LabConfig, type SlotName } from './config';
@@ -69,6 +70,11 @@ export interface UserSet {
   count: number;
 }
 
+/** Directions from a recipe: used instead of computing them while model, sample and settings match. */
+export interface SuppliedDirections extends RecipeDirections {
+  settings: LabConfig['directions'];
+}
+
 export interface Notice {
   id: number;
   kind: 'error' | 'info';
@@ -88,6 +94,10 @@ export interface LabState {
   models: Record<SlotName, SlotModel>;
   surfaces: Record<SlotName, SurfaceSlot>;
   metrics: Record<SlotName, MetricSlot>;
+  /** Directions an opened recipe supplied, per slot. */
+  supplied: Record<SlotName, SuppliedDirections | null>;
+  /** Models an opened recipe names that are not loaded yet (the user is asked to drop them). */
+  recipeNeeds: Record<SlotName, RecipeModel | null>;
   /** Surface keys actually drawn on screen (set by the views after rendering). */
   drawn: Record<SlotName, string>;
   notices: Notice[];
@@ -115,6 +125,8 @@ export const useLab = create<LabState>()((set) => ({
   models: { A: { info: null, loading: false }, B: { info: null, loading: false } },
   surfaces: { A: emptySurface(), B: emptySurface() },
   metrics: { A: emptyMetric(), B: emptyMetric() },
+  supplied: { A: null, B: null },
+  recipeNeeds: { A: null, B: null },
   drawn: { A: '', B: '' },
   notices: [],
   help: false,

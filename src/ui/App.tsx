@@ -1,5 +1,7 @@
 import { useEffect, useState } from 'react';
-import { setCustomSample, startLab } from '../state/lab';
+import type { NamedBytes } from '../io/dropped';
+import { looksLikeRecipe } from '../io/recipe';
+import { openRecipeText, setCustomSample, startLab } from '../state/lab';
 import { useLab } from '../state/store';
 import { ControlsPanel } from './ControlsPanel';
 import { DataPanel } from './DataPanel';
@@ -14,6 +16,15 @@ import { AboutOverlay, HelpOverlay } from './Overlays';
 import { StatusBar } from './StatusBar';
 
 let started = false;
+
+/** A single dropped .json that is a recipe opens as one; everything else goes to the file handler. */
+async function routeDrop(files: NamedBytes[]): Promise<void> {
+  if (files.length === 1 && /\.json$/i.test(files[0].name)) {
+    const text = new TextDecoder().decode(files[0].bytes);
+    if (looksLikeRecipe(text)) return openRecipeText(text, files[0].name);
+  }
+  return handleDroppedFiles(files);
+}
 
 function onKey(e: KeyboardEvent): void {
   const t = e.target as HTMLElement | null;
@@ -89,7 +100,7 @@ export function App() {
 
   useEffect(() => {
     window.addEventListener('keydown', onKey);
-    // The whole window is a drop zone: a model, a folder, a zip, an image or a .npy.
+    // The whole window is a drop zone: a model, a folder, a zip, an image, a .npy or a recipe.
     let depth = 0;
     const enter = (e: DragEvent) => {
       if (!e.dataTransfer?.types.includes('Files')) return;
@@ -106,7 +117,7 @@ export function App() {
       depth = 0;
       setDragging(false);
       if (!e.dataTransfer) return;
-      void readDataTransfer(e.dataTransfer).then(handleDroppedFiles, (err: Error) => useLab.getState().notify('error', `The dropped files could not be read: ${err.message}`));
+      void readDataTransfer(e.dataTransfer).then(routeDrop, (err: Error) => useLab.getState().notify('error', `The dropped files could not be read: ${err.message}`));
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragleave', leave);
@@ -162,7 +173,7 @@ export function App() {
       <AboutOverlay />
       {dragging && (
         <div className="drop-overlay" aria-hidden="true">
-          Drop a TF.js model (model.json + .bin, folder or .zip) for slot {active}, or an image / .npy as the sample
+          Drop a TF.js model (model.json + .bin, folder or .zip) for slot {active}, an image / .npy as the sample, or a recipe
         </div>
       )}
     </div>

@@ -1,12 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { createCameraLink, type CameraPreset } from '../render/camera';
+import { createCameraLink, presetPose, type CameraLink, type CameraPreset, type CameraState } from '../render/camera';
 import { ColorBar } from '../render/ColorBar';
 import { isColormapName, type ColormapName } from '../render/colormaps';
 import { Heatmap2D } from '../render/Heatmap2D';
+import { sharedZRange } from '../render/plot2d';
 import { Slices1D } from '../render/Slices1D';
 import { SurfaceView } from '../render/SurfaceView';
-import type { SlotName } from '../state/config';
+import { roundCamera, type SlotName } from '../state/config';
 import { cancelSurface, currentSample } from '../state/lab';
 import { useLab, type SurfaceSlot } from '../state/store';
 import { fixed, pct } from './format';
@@ -18,16 +19,6 @@ const NO_CLASSES: string[] = [];
 const MNIST_SHAPE = [28, 28, 1];
 
 type Hover = { slot: SlotName; i: number; j: number; a: number; b: number } | null;
-
-function finiteRange(values: ArrayLike<number>, into: [number, number]): void {
-  for (let k = 0; k < values.length; k++) {
-    const v = values[k];
-    if (Number.isFinite(v)) {
-      if (v < into[0]) into[0] = v;
-      if (v > into[1]) into[1] = v;
-    }
-  }
-}
 
 function HoverReadout({ hover, surface }: { hover: NonNullable<Hover>; surface: SurfaceSlot }) {
   const classes = useLab((s) => s.dataset?.manifest.classes ?? NO_CLASSES);
@@ -70,7 +61,21 @@ function DrawnMarker({ onDrawn, token }: { onDrawn: () => void; token: unknown }
   return null;
 }
 
-function SlotView({ slot, zRange, cameraPreset, link, onHover }: { slot: SlotName; zRange: [number, number] | null; cameraPreset: CameraPreset; link: ReturnType<typeof createCameraLink>; onHover: (h: Hover) => void }) {
+/** Keeps the pose the user settled on in the config (URL hash, recipes). */
+const commitCamera = (pose: CameraState) => useLab.getState().setConfig({ camera: roundCamera(pose) });
+
+/** Poses that differ by less than this (world units) are the same view; rounding stays below it. */
+const CAMERA_SAME = 1e-3;
+
+function samePose(p: CameraState | null, q: CameraState | null): boolean {
+  if (!p || !q) return p === q;
+  for (let k = 0; k < 3; k++) {
+    if (Math.abs(p.position[k] - q.position[k]) > CAMERA_SAME || Math.abs(p.target[k] - q.target[k]) > CAMERA_SAME) return false;
+  }
+  return Math.abs((p.zoom ?? 1) - (q.zoom ?? 1)) <= CAMERA_SAME;
+}
+
+function SlotView({ slot, zRange, cameraPreset, link, onHover }: { slot: SlotName; zRange: [number, number] | null; cameraPreset: CameraPreset; link: CameraLink; onHover: (h: Hover) => void }) {
   const { surface, c, eps, name } = useLab(useShallow((s) => ({ surface: s.surfaces[slot], c: s.config, eps: s.config.metric.eps ?? s.dataset?.manifest.defaultEps ?? null, name: s.models[slot].info?.name ?? '' })));
   const colormap: ColormapName = isColormapName(c.colormap) ? c.colormap : 'viridis';
   const r = surface.result;
@@ -99,6 +104,7 @@ function SlotView({ slot, zRange, cameraPreset, link, onHover }: { slot: SlotNam
           onHover={hover}
           onRendered={markDrawn}
           cameraLink={link}
+          onCameraCommit={commitCamera}
           onContextLost={(lost) => {
             const notify = useLab.getState().notify;
             if (lost) notify('error', `The browser took the 3D view's WebGL context away (slot ${slot}); waiting for it to come back.`);
@@ -120,19 +126,24 @@ export function MainView() {
   const [preset, setPreset] = useState<CameraPreset>('iso');
   // One camera for every view so the A/B flip keeps it; a new one when the split toggles, since
   // a half-width canvas needs the preset framed for its own aspect.
-  const link = useMemo(() => createCameraLink(), [c.split]); // eslint-disable-line react-hooks/exhaustive-deps
+  // A pose in the config (from a link, a recipe or an earlier gesture) wins over the preset.
+  const link = useMemo(() => createCameraLink(c.camera), [c.split]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => exposeScriptingHandle(link), [link]);
+  // A pose set from outside the views (a recipe opened, the URL edited) moves them.
+  useEffect(() => {
+    if (c.camera && !samePose(c.camera, link.get())) link.set(c.camera, 'config');
+    if (!c.camera && link.get()) {
+      const canvas = document.querySelector('[data-testid=main-view] .slot-view canvas');
+      const aspect = canvas && canvas.clientHeight > 0 ? canvas.clientWidth / canvas.clientHeight : 4 / 3;
+      const home = presetPose('iso', aspect);
+      if (!samePose(home, link.get())) link.set(home, 'config');
+    }
+  }, [c.camera, link]);
   const active = surfaces[c.active];
   const shown: SlotName[] = c.split ? ['A', 'B'] : [c.active];
-  const zRange = useMemo((): [number, number] | null => {
+  const zRange = useMemo(() => {
     const pool = c.zMode === 'shared' ? (['A', 'B'] as const) : shown;
-    const r: [number, number] = [Infinity, -Infinity];
-    for (const s of pool) {
-      const res = surfaces[s].result;
-      if (res) finiteRange(c.quantity === 'loss' ? res.loss : res.margin, r);
-    }
-    if (!(r[0] < r[1])) return null;
-    return c.quantity === 'margin' ? [-Math.max(Math.abs(r[0]), Math.abs(r[1])), Math.max(Math.abs(r[0]), Math.abs(r[1]))] : r;
+    return sharedZRange(pool.flatMap((s) => surfaces[s].result ?? []), c.quantity);
   }, [surfaces, c.zMode, c.quantity, c.active, c.split]); // eslint-disable-line react-hooks/exhaustive-deps
   const state = shown.some((s) => surfaces[s].state === 'error')
     ? 'error'
