@@ -31,9 +31,9 @@ function viewState(page: Page) {
   });
 }
 
-/** CSS size of the active slot's view, as the app measures it (whole pixels). */
-function viewBox(page: Page) {
-  return page.locator('[data-testid=main-view] .slot-view').first().evaluate((el) => ({ width: el.clientWidth, height: el.clientHeight }));
+/** CSS size of the active slot's view (or of the whole view area), as the app measures it. */
+function viewBox(page: Page, area = '.slot-view') {
+  return page.locator(`[data-testid=main-view] ${area}`).first().evaluate((el) => ({ width: el.clientWidth, height: el.clientHeight }));
 }
 
 const near = (c: number[], want: [number, number, number], tol: number) => c.every((v, k) => Math.abs(v - want[k]) <= tol);
@@ -113,12 +113,14 @@ test('the heatmap and slices SVG exports parse as XML and carry real axis labels
 test('a compare figure puts A and B side by side on one colour bar', async ({ page }) => {
   await page.goto(labUrl({ ...LIGHT, split: true }));
   await waitReady(page);
-  const box = await viewBox(page);
+  // Each panel is as large as one unsplit view: the whole view area.
+  const box = await viewBox(page, '.views');
   await exportPanel(page).getByRole('button', { name: '1×' }).click();
   await exportPanel(page).getByRole('checkbox', { name: 'A | B' }).check();
   const { bytes } = await download(page, () => exportPanel(page).getByTestId('export-figure').click());
   const png = decode(bytes);
-  expect(png.width).toBe(Math.round(box.width * 2));
+  expect(png.width).toBe(box.width * 2);
+  expect(png.height).toBe(box.height);
   const layout = JSON.parse(png.text['ravine:layout']);
   expect(layout.panels).toHaveLength(2);
   expect(layout.panels[1].x).toBeGreaterThan(layout.panels[0].x + layout.panels[0].width - 1);

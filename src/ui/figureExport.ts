@@ -21,9 +21,13 @@ export interface ExportedFile {
   type: string;
 }
 
-/** CSS size of the active slot's view on screen (what "1×" means). */
-export function viewSize(): { width: number; height: number } {
-  const el = document.querySelector<HTMLElement>('[data-testid=main-view] .slot-view') ?? document.querySelector<HTMLElement>('[data-testid=main-view] .views');
+/**
+ * CSS size that "1×" means: the active slot's view on screen, or for a comparison the whole
+ * view area (each panel as large as one unsplit view; the split screen's half views are too
+ * narrow or too flat for a figure).
+ */
+export function viewSize(compare = false): { width: number; height: number } {
+  const el = document.querySelector<HTMLElement>(`[data-testid=main-view] ${compare ? '.views' : '.slot-view'}`) ?? document.querySelector<HTMLElement>('[data-testid=main-view] .views');
   return el ? { width: el.clientWidth, height: el.clientHeight } : { width: 0, height: 0 };
 }
 
@@ -71,7 +75,7 @@ export async function exportFigure(raw: Partial<FigureOptions>): Promise<Exporte
   const recipe = currentRecipe({ ravine: ravineVersion, tfjs: tfjsVersions.tfjs });
 
   if (options.kind === 'png') {
-    const view = viewSize();
+    const view = viewSize(options.compare);
     const size = figurePixelSize(view, panels.length, options);
     const aspect = view.width / view.height;
     const camera: CameraState = options.camera === 'current' ? (c.camera ?? presetPose('iso', aspect)) : presetPose(options.camera, aspect);
