@@ -16,6 +16,8 @@ export interface SurfaceMeta {
   directions: { adversarial: string; random: string; seed: number; orthogonal: boolean; d1Source: string };
   range: number;
   rangeB: number;
+  /** The quantity on screen when exported (every quantity is in the file either way). */
+  quantity?: 'loss' | 'margin';
   /** Row-major orientation of every grid array. */
   layout: string;
   inputShape: number[];

@@ -49,6 +49,7 @@ export function ExportPanel() {
       directions: { ...config.directions, d1Source: surface.d1Source ?? '' },
       range: config.range,
       rangeB: config.rangeB,
+      quantity: config.quantity,
       layout: GRID_LAYOUT,
       inputShape: info?.inputShape ?? [],
     };
