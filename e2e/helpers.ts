@@ -104,3 +104,46 @@ export function cellDistance(a: number[], b: number[]): number {
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
 }
+
+/** The engine's tfjs memory counters (window.ravine.memory()): tensors and bytes. */
+export async function engineMemory(page: Page): Promise<{ numTensors: number; numBytes: number }> {
+  const m = await page.evaluate(() => (window as unknown as { ravine: { memory(): Promise<{ numTensors: number; numBytes: number } | null> } }).ravine.memory());
+  if (!m) throw new Error('the engine has not started');
+  return { numTensors: m.numTensors, numBytes: m.numBytes };
+}
+
+/**
+ * True when the page has nothing running for its loaded models: no model loading, no surface
+ * pending, the metric and its attacks finished, the test-set predictions in, and the current
+ * sample's psi computed once for the active slot.
+ */
+export async function engineIdle(page: Page): Promise<boolean> {
+  return page.evaluate(() => {
+    type Slot = 'A' | 'B';
+    const s = (
+      window as unknown as {
+        ravine?: {
+          state(): {
+            config: { active: Slot };
+            models: Record<Slot, { info: unknown; loading: boolean }>;
+            surfaces: Record<Slot, { pending: string | null }>;
+            metrics: Record<Slot, { running: boolean; attackRunning: boolean; samplePsi: number | null }>;
+            predictions: Record<Slot, unknown>;
+          };
+        };
+      }
+    ).ravine?.state();
+    if (!s) return false;
+    const slots = (['A', 'B'] as const).filter((k) => s.models[k].info || s.models[k].loading);
+    return (
+      slots.length > 0 &&
+      slots.every((k) => !s.models[k].loading && s.surfaces[k].pending === null && !s.metrics[k].running && !s.metrics[k].attackRunning && s.predictions[k] !== null) &&
+      s.metrics[s.config.active].samplePsi !== null
+    );
+  });
+}
+
+/** Bytes as base64, for dropFiles. */
+export function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+}

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createClassifier } from './classifier';
+import { createClassifier, isKnownLayerClass, MAX_SAMPLE_ACTIVATION_BYTES } from './classifier';
 import { EngineError } from './errors';
 import { fixedInputs, smallCnn, useBackend } from './testSupport';
 
@@ -92,6 +92,21 @@ describe('classifier adapter', () => {
     expect(() => createClassifier(model, { inputShape: [28, 28, 1] })).toThrow(/Input shape mismatch: the model expects \[\?, 12, 12, 1\] but \[\?, 28, 28, 1\] was given/);
     wrong.dispose();
     model.dispose();
+  });
+
+  it('refuses a model whose activations for one sample exceed the limit, before running it', () => {
+    // 16 × 16 → 11,200 × 11,200 × 1 by a transposed convolution with stride 700: 502 MB.
+    const model = tf.sequential({ layers: [tf.layers.conv2dTranspose({ inputShape: [16, 16, 1], filters: 1, kernelSize: 3, strides: 700, padding: 'same' }), tf.layers.globalAveragePooling2d({}), tf.layers.dense({ units: 2 })] });
+    const before = tf.memory();
+    expect(() => createClassifier(model)).toThrow(/^One sample's activations in this model add up to \d+ MiB; Ravine runs models up to 256 MiB per sample\. Nothing was run\.$/);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+    expect(MAX_SAMPLE_ACTIVATION_BYTES).toBe(256 * 2 ** 20);
+    model.dispose();
+  });
+
+  it('knows which layer classes TF.js can build', () => {
+    for (const name of ['Dense', 'Conv2D', 'Flatten', 'BatchNormalization', 'Sequential', 'Functional', 'InputLayer']) expect(isKnownLayerClass(name), name).toBe(true);
+    for (const name of ['Lambda', 'TFOpLambda', 'MyAttention', 'toString', '__proto__', 'constructor']) expect(isKnownLayerClass(name), name).toBe(false);
   });
 
   it('reports NaN weights', () => {

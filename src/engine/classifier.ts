@@ -50,8 +50,30 @@ export interface ClassifierOptions {
   inputShape?: readonly number[];
 }
 
-/** Largest input we accept per sample (values): a 1024×1024 RGB image. Bigger needs tiling. */
-const MAX_INPUT_VALUES = 1024 * 1024 * 3;
+/**
+ * Largest input we accept per sample (values): a 1024×1024 RGB image. Bigger needs tiling.
+ * io/modelFiles.ts checks a model's declared input against it before tfjs builds anything.
+ */
+export const MAX_INPUT_VALUES = 1024 * 1024 * 3;
+
+/**
+ * Largest forward activation memory of one sample we accept (bytes, float32 outputs of every
+ * layer, the {@link Classifier.bytesPerSample} estimate). Four times a chunk's budget
+ * (CHUNK_BUDGET_BYTES, 64 MiB in schedule.ts): a gradient job holds about three times the
+ * forward activations, so one sample above this would need most of a gigabyte, more than
+ * WebGL gives a tab on integrated GPUs and than the wasm heap can spare. A model whose layers
+ * blow a small input up (a huge UpSampling, say) is refused with this before its first run;
+ * io/modelFiles.ts applies the same bound to the topology before tfjs builds it.
+ */
+export const MAX_SAMPLE_ACTIVATION_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Whether TF.js can build a layer saved under this Keras class name (the registry tfjs-layers
+ * fills when it loads; custom Python layers and Lambda are not in it).
+ */
+export function isKnownLayerClass(className: string): boolean {
+  return Object.prototype.hasOwnProperty.call(tf.serialization.SerializationMap.getMap().classNameMap, className);
+}
 
 function describeShape(shape: readonly (number | null | undefined)[]): string {
   return `[${shape.map((d) => (d == null || d < 0 ? '?' : String(d))).join(', ')}]`;
@@ -211,10 +233,28 @@ export function createClassifier(model: tf.LayersModel | tf.GraphModel, options:
   if (!(valueRange[0] < valueRange[1])) {
     throw new EngineError('bad-setting', `The value range [${valueRange[0]}, ${valueRange[1]}] is empty.`);
   }
-  const probe = tf.tidy(() => {
-    const z = built.fn(tf.zeros([1, ...inputShape]));
-    return { shape: z.shape.slice(), finite: tf.all(tf.isFinite(z)).dataSync()[0] === 1 };
-  });
+  if (built.bytesPerSample > MAX_SAMPLE_ACTIVATION_BYTES) {
+    throw new EngineError(
+      'model-unsupported',
+      `One sample's activations in this model add up to ${Math.round(built.bytesPerSample / 2 ** 20)} MiB; Ravine runs models up to ${MAX_SAMPLE_ACTIVATION_BYTES / 2 ** 20} MiB per sample. Nothing was run.`,
+    );
+  }
+  let probe: { shape: number[]; finite: boolean };
+  try {
+    // One blank sample through the model: the output shape, and whether it is finite. A
+    // kernel that fails here (an op tfjs lacks, a broken graph) frees what it made (tidy).
+    probe = tf.tidy(() => {
+      const z = built.fn(tf.zeros([1, ...inputShape]));
+      return { shape: z.shape.slice(), finite: tf.all(tf.isFinite(z)).dataSync()[0] === 1 };
+    });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const op = (/Unknown op '([^']+)'/.exec(message) ?? /Op is not supported: ([\w.-]+)/i.exec(message))?.[1];
+    throw new EngineError(
+      'model-unsupported',
+      op ? `The model uses the TensorFlow op '${op}', which TF.js cannot run.` : `The model fails on a blank input of shape ${describeShape([1, ...inputShape])}: ${message}`,
+    );
+  }
   if (probe.shape.length !== 2 || probe.shape[0] !== 1) {
     throw new EngineError(
       'model-output',

@@ -313,6 +313,85 @@ export function datasetToFloat(ds: Dataset, indices: readonly number[]): Float32
   return out;
 }
 
+// ---------------------------------------------------------------------------------------
+// Images a user drops as .npy
+// ---------------------------------------------------------------------------------------
+
+/**
+ * Values (images × values per image) accepted from one dropped .npy: 64 Mi float32 values,
+ * 256 MiB on the page, room for all 60,000 MNIST training images (47 M values) and far
+ * beyond what anyone browses thumbnail by thumbnail.
+ */
+export const MAX_USER_SAMPLE_VALUES = 64 * 2 ** 20;
+
+/** Images (with optional labels) from a user's .npy files, checked against the model they are for. */
+export interface UserSamples {
+  /** float32 [count, ...inputShape] on [0, 1] (uint8 files are divided by 255). */
+  x: Float32Array<ArrayBuffer>;
+  /** One class index per image, each in 0..numClasses-1; null without a labels file. */
+  labels: Int32Array<ArrayBuffer> | null;
+  /** Values per image (the product of the model's input shape). */
+  size: number;
+  count: number;
+}
+
+/** A shape without its axes of length 1 ([1, 28, 28, 1] → [28, 28]). */
+function squeezed(shape: readonly number[]): number[] {
+  return shape.filter((d) => d !== 1);
+}
+
+/**
+ * Reads images (and labels) a user dropped as .npy for a model whose input is `inputShape`
+ * on [0, 1] with `numClasses` classes. The images array is one sample (its shape equal to the
+ * input's up to axes of length 1, or flat) or a stack of them on the first axis; uint8 (0..255)
+ * or float32 (0..1). Labels are integers, one per image (a 1-D array, or [N, 1]).
+ *
+ * @throws NpyError for a file that is not valid .npy; DatasetError naming the file and the
+ *   problem for anything else (dtype, shape, values, too few or out-of-range labels).
+ */
+export function userSamplesFromNpy(
+  images: { name: string; bytes: Uint8Array },
+  labelsFile: { name: string; bytes: Uint8Array } | undefined,
+  inputShape: readonly number[],
+  numClasses: number,
+): UserSamples {
+  const fail = (message: string): never => {
+    throw new DatasetError(message);
+  };
+  const arr = parseNpy(images.bytes, images.name);
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  const n = arr.data.length;
+  const wanted = `the model needs ${size} per sample ([${inputShape.join(', ')}])`;
+  if (n < size || n % size !== 0) fail(`${images.name} holds ${n} values (shape [${arr.shape.join(', ')}]); ${wanted}.`);
+  const count = n / size;
+  const sample = count === 1 && arr.shape[0] !== 1 ? arr.shape : arr.shape.slice(1);
+  const fits = sample.length === 1 ? sample[0] === size : sameShape(squeezed(sample), squeezed(inputShape));
+  if (!fits) fail(`${images.name} holds ${n} values in shape [${arr.shape.join(', ')}], which is not a stack of inputs of shape [${inputShape.join(', ')}]; ${wanted}.`);
+  if (n > MAX_USER_SAMPLE_VALUES) fail(`${images.name} holds ${count} images (${n} values); Ravine keeps up to ${Math.floor(MAX_USER_SAMPLE_VALUES / size)} of this size. Save a subset.`);
+  if (arr.dtype === 'int32') fail(`${images.name} holds ${arr.sourceDescr} integers; save images as uint8 (0–255) or float32 (0–1).`);
+  const scale = arr.dtype === 'uint8' ? 1 / 255 : 1;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = arr.data[i] * scale;
+  if (arr.dtype === 'float32') {
+    const bad = x.findIndex((v) => !Number.isFinite(v) || v < -1e-6 || v > 1 + 1e-6);
+    if (bad >= 0) fail(`${images.name} has value ${x[bad]} at index ${bad}, outside the model's input range [0, 1] (float32 images must be scaled to 0–1).`);
+  }
+  let labels: Int32Array<ArrayBuffer> | null = null;
+  if (labelsFile) {
+    const y = parseNpy(labelsFile.bytes, labelsFile.name);
+    if (y.dtype === 'float32') fail(`${labelsFile.name}: labels must be integers; got ${y.sourceDescr} (float).`);
+    if (y.shape.length === 2 && y.shape[1] === numClasses && numClasses > 1) {
+      fail(`${labelsFile.name} has shape [${y.shape.join(', ')}], one-hot rows; save class indices instead (np.argmax(y, axis=1)).`);
+    }
+    if (y.shape.length > 1 && !(y.shape.length === 2 && y.shape[1] === 1)) fail(`${labelsFile.name} has shape [${y.shape.join(', ')}]; labels are one class index per image, a 1-D array.`);
+    if (y.data.length < count) fail(`${labelsFile.name} has ${y.data.length} labels for ${count} images in ${images.name}.`);
+    labels = Int32Array.from(y.data.subarray(0, count));
+    const out = labels.findIndex((v) => v < 0 || v >= numClasses);
+    if (out >= 0) fail(`${labelsFile.name}: label ${labels[out]} of image ${out} is outside the model's classes 0–${numClasses - 1}.`);
+  }
+  return { x, labels, size, count };
+}
+
 /**
  * Downloads and validates a dataset from a folder URL (browser, worker or Node 18+).
  *

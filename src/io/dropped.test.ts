@@ -22,7 +22,7 @@ describe('what a drop is', () => {
   });
 
   it('names foreign model formats and says how to convert them', () => {
-    expect(classifyDrop([{ name: 'model.h5', bytes: new Uint8Array(4) }])).toEqual({ kind: 'unsupported', reason: expect.stringMatching(/model\.h5 is a Keras model; convert it with `tensorflowjs_converter/) });
+    expect(classifyDrop([{ name: 'model.h5', bytes: new Uint8Array(4) }])).toEqual({ kind: 'unsupported', reason: expect.stringMatching(/model\.h5 is a Keras model in HDF5 format; convert it with `tensorflowjs_converter --input_format keras model\.h5 out_dir\/`/) });
     expect(classifyDrop([{ name: 'net.onnx', bytes: new Uint8Array(4) }])).toEqual({ kind: 'unsupported', reason: expect.stringMatching(/net\.onnx is an ONNX model/) });
     expect(classifyDrop([{ name: 'ckpt.pt', bytes: new Uint8Array(4) }])).toEqual({ kind: 'unsupported', reason: expect.stringMatching(/PyTorch checkpoint/) });
     expect(classifyDrop([{ name: 'w.bin', bytes: new Uint8Array(4) }])).toEqual({ kind: 'unsupported', reason: expect.stringMatching(/Only weight files/) });

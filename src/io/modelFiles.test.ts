@@ -29,7 +29,7 @@ describe('model.json + shards', () => {
       ['other JSON', '{"name": "my-package", "version": "1.0.0"}', ok, /no "modelTopology", so it is not a TF\.js model/],
       ['no manifest', JSON.stringify({ modelTopology: topology }), ok, /"weightsManifest" is missing/],
       ['missing shard', modelJson(), new Map(), /names weight file 'group1-shard1of1\.bin' that was not provided/],
-      ['short shard', modelJson(), new Map([['group1-shard1of1.bin', new Uint8Array(31)]]), /hold 31 bytes but model\.json declares 32; a shard is truncated/],
+      ['short shard', modelJson(), new Map([['group1-shard1of1.bin', new Uint8Array(31)]]), /'group1-shard1of1\.bin' holds 31 bytes but model\.json declares 32 for it; a shard is truncated/],
       ['string weights', modelJson({ weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [{ name: 'w', shape: [2], dtype: 'string' }] }] }), ok, /weight 'w' has dtype 'string'/],
       ['negative shape', modelJson({ weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [{ name: 'w', shape: [-2, 3], dtype: 'float32' }] }] }), ok, /weight 'w' has an invalid shape \[-2, 3\]/],
       ['absurd size', modelJson({ weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [{ name: 'w', shape: [MAX_WEIGHT_BYTES, 2], dtype: 'float32' }] }] }), ok, /weights add up to more than 512 MiB/],

@@ -20,16 +20,26 @@ export interface EngineConnection {
   terminate(): void;
 }
 
+let current: EngineConnection | null = null;
+
+/**
+ * The connection connectEngine made last (null before). For diagnostics only (the
+ * `window.ravine` scripting handle); the lab controller keeps and uses its own.
+ */
+export function currentEngine(): EngineConnection | null {
+  return current;
+}
+
 async function mainThreadEngine(reason: string): Promise<EngineConnection> {
   await import('./backends');
   const { EngineHost } = await import('./host');
-  return {
+  return (current = {
     api: new EngineHost(),
     thread: `main thread (${reason})`,
     callback: (fn) => fn,
     send: (v) => v,
     terminate() {},
-  };
+  });
 }
 
 /** Starts the engine worker and checks it answers; falls back to the main thread. */
@@ -51,11 +61,11 @@ export async function connectEngine(): Promise<EngineConnection> {
     worker.terminate();
     return mainThreadEngine(outcome);
   }
-  return {
+  return (current = {
     api,
     thread: 'Web Worker',
     callback: (fn) => proxy(fn),
     send: (v, buffers) => transfer(v, buffers as Transferable[]),
     terminate: () => worker.terminate(),
-  };
+  });
 }
