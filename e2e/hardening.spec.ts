@@ -249,6 +249,19 @@ test('rapid changes of sample, model and resolution: the drawn surface is the on
   expect(diff).toBeLessThan(1e-5);
 });
 
+test('the ready signal drops as soon as a setting changes and comes back only with the matching surface', async ({ page }) => {
+  await page.goto(labUrl({ ...LIGHT, resolution: 11 }));
+  await waitReady(page);
+  const view = page.getByTestId('main-view');
+  for (const seed of [3, 4, 5]) {
+    await page.getByTestId('seed').fill(String(seed));
+    // Read at once: before the debounced run has even started, the page must not claim 'ready'.
+    expect(await view.getAttribute('data-surface-state')).not.toBe('ready');
+    await waitReady(page);
+    expect(JSON.parse(await drawnKey(page))[7].seed).toBe(seed);
+  }
+});
+
 test('20 model loads and unloads: the engine’s tensors and bytes return to their baseline', async ({ page }) => {
   test.setTimeout(600_000);
   await page.goto(labUrl({ ...ONE_SLOT, resolution: 11 }));

@@ -230,35 +230,49 @@ async function refreshSamplePsi(slot: SlotName): Promise<void> {
 
 async function refreshPredictions(slot: SlotName): Promise<void> {
   const s = useLab.getState();
-  if (!engine || !s.dataset || !s.models[slot].info) return;
+  const info = s.models[slot].info;
+  if (!engine || !s.dataset || !info) return;
   const ds = s.dataset;
   const n = ds.labels.length;
-  const K = s.models[slot].info.numClasses;
+  const K = info.numClasses;
   const preds = new Int32Array(n);
+  // A model or dataset swapped in between chunks makes these predictions stale: stop.
+  const current = () => useLab.getState().models[slot].info === info && useLab.getState().dataset === ds;
   for (let first = 0; first < n; first += PREDICT_CHUNK) {
     const idx = Array.from({ length: Math.min(PREDICT_CHUNK, n - first) }, (_, k) => first + k);
     const { logits } = await engine.api.predict(slot, datasetToFloat(ds, idx));
+    if (!current()) return;
     for (let k = 0; k < idx.length; k++) {
       let best = 0;
       for (let j = 1; j < K; j++) if (logits[k * K + j] > logits[k * K + best]) best = j;
       preds[first + k] = best;
     }
   }
-  if (useLab.getState().dataset === ds) useLab.setState((st) => ({ predictions: { ...st.predictions, [slot]: preds } }));
+  if (current()) useLab.setState((st) => ({ predictions: { ...st.predictions, [slot]: preds } }));
 }
 
 let scheduled: ReturnType<typeof setTimeout> | null = null;
+/** Generation of schedule() calls: only the latest may clear `settling`. */
+let settleRun = 0;
 
 /** Brings every result in line with the config (debounced; cheap when nothing changed). */
 export function schedule(): void {
   if (scheduled) clearTimeout(scheduled);
+  // Until the surfaces of this config have been brought in line, what is drawn may be stale:
+  // the views must not report 'ready' (the page's ready signal) in between.
+  const run = ++settleRun;
+  if (!useLab.getState().settling) useLab.setState({ settling: true });
   scheduled = setTimeout(() => {
     scheduled = null;
     const { config, models } = useLab.getState();
     const active = config.active;
     void (async () => {
-      await refreshSurface(active);
-      if (models[other(active)].info) await refreshSurface(other(active));
+      try {
+        await refreshSurface(active);
+        if (models[other(active)].info) await refreshSurface(other(active));
+      } finally {
+        if (run === settleRun) useLab.setState({ settling: false });
+      }
       void refreshSamplePsi(active);
     })();
     for (const slot of slots) void refreshMetric(slot);

@@ -98,6 +98,8 @@ export interface LabState {
   supplied: Record<SlotName, SuppliedDirections | null>;
   /** Models an opened recipe names that are not loaded yet (the user is asked to drop them). */
   recipeNeeds: Record<SlotName, RecipeModel | null>;
+  /** True from a config change until its surfaces are computed (or found cached): what is drawn may be stale. */
+  settling: boolean;
   /** Surface keys actually drawn on screen (set by the views after rendering). */
   drawn: Record<SlotName, string>;
   notices: Notice[];
@@ -125,6 +127,7 @@ export const useLab = create<LabState>()((set) => ({
   models: { A: { info: null, loading: false }, B: { info: null, loading: false } },
   surfaces: { A: emptySurface(), B: emptySurface() },
   metrics: { A: emptyMetric(), B: emptyMetric() },
+  settling: false,
   supplied: { A: null, B: null },
   recipeNeeds: { A: null, B: null },
   drawn: { A: '', B: '' },

@@ -121,7 +121,9 @@ function SlotView({ slot, zRange, cameraPreset, link, onHover }: { slot: SlotNam
 
 /** The main view: the surface (3D, 2D or 1D; one slot or A|B split), its colour bar, progress and hover readout. */
 export function MainView() {
-  const { c, surfaces, drawn, classes } = useLab(useShallow((s) => ({ c: s.config, surfaces: s.surfaces, drawn: s.drawn, classes: s.dataset?.manifest.classes ?? NO_CLASSES })));
+  const { c, surfaces, drawn, classes, settling, loading } = useLab(
+    useShallow((s) => ({ c: s.config, surfaces: s.surfaces, drawn: s.drawn, classes: s.dataset?.manifest.classes ?? NO_CLASSES, settling: s.settling, loading: s.models.A.loading || s.models.B.loading })),
+  );
   const [hover, setHover] = useState<Hover>(null);
   const [preset, setPreset] = useState<CameraPreset>('iso');
   // One camera for every view so the A/B flip keeps it; a new one when the split toggles, since
@@ -145,9 +147,11 @@ export function MainView() {
     const pool = c.zMode === 'shared' ? (['A', 'B'] as const) : shown;
     return sharedZRange(pool.flatMap((s) => surfaces[s].result ?? []), c.quantity);
   }, [surfaces, c.zMode, c.quantity, c.active, c.split]); // eslint-disable-line react-hooks/exhaustive-deps
+  // 'ready' promises that what is drawn matches the settings on screen: never while a change
+  // is still being scheduled or a model is loading.
   const state = shown.some((s) => surfaces[s].state === 'error')
     ? 'error'
-    : shown.some((s) => surfaces[s].state === 'computing')
+    : settling || loading || shown.some((s) => surfaces[s].state === 'computing')
       ? 'computing'
       : shown.every((s) => surfaces[s].state === 'ready' && surfaces[s].result && drawn[s] === (surfaces[s].preview ? `${surfaces[s].key}#preview` : surfaces[s].key))
         ? 'ready'

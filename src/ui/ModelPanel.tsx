@@ -4,8 +4,7 @@ import type { SlotName } from '../state/config';
 import { loadBuiltin, loadPair } from '../state/lab';
 import { useLab } from '../state/store';
 import { bytes, count, pct } from './format';
-import { handleDroppedFiles } from './dropHandling';
-import { readFileList } from './dropFiles';
+import { handlePickedFiles } from './dropHandling';
 
 function SlotCard({ slot }: { slot: SlotName }) {
   const { model, active, zoo } = useLab(useShallow((s) => ({ model: s.models[slot], active: s.config.active === slot, zoo: s.zoo })));
@@ -77,7 +76,7 @@ export function ModelPanel() {
           data-testid="model-picker"
           accept=".json,.bin,.zip,.png,.jpg,.jpeg,.npy"
           onChange={async (e) => {
-            if (e.target.files?.length) await handleDroppedFiles(await readFileList(e.target.files));
+            if (e.target.files?.length) await handlePickedFiles(e.target.files);
             e.target.value = '';
           }}
         />
