@@ -1,14 +1,6 @@
 import { defineConfig } from '@playwright/test';
-import { existsSync } from 'node:fs';
+import { chromiumLaunchOptions } from './e2e/chromium';
 
-/**
- * Playwright cannot download its own browsers on our machines, so we drive the system
- * Chromium: CHROMIUM_PATH wins, else /usr/bin/chromium when it exists, else Playwright's own
- * (for a user who ran `npx playwright install chromium`).
- */
-const executablePath =
-  process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const PORT = Number(process.env.RAVINE_E2E_PORT ?? 4319);
 /** The built app to serve; another folder lets two test runs share a checkout. */
 const DIST = process.env.RAVINE_E2E_DIST ?? 'dist';
@@ -25,19 +17,7 @@ export default defineConfig({
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
     viewport: { width: 1280, height: 800 },
-    launchOptions: {
-      executablePath,
-      args: [
-        ...(isRoot ? ['--no-sandbox'] : []),
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--enable-unsafe-swiftshader',
-        '--use-angle=swiftshader',
-        '--ignore-gpu-blocklist',
-      ],
-    },
+    launchOptions: chromiumLaunchOptions,
   },
   webServer: {
     command: `npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort --outDir ${DIST}`,

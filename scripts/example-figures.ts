@@ -9,6 +9,7 @@ import { chromium, type Page } from '@playwright/test';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { preview } from 'vite';
+import { chromiumLaunchOptions } from '../e2e/chromium';
 
 const OUT = join(import.meta.dirname, '..', 'docs', 'figures');
 const PORT = 4327;
@@ -27,12 +28,7 @@ async function main(): Promise<void> {
   if (!existsSync(join(import.meta.dirname, '..', 'dist', 'index.html'))) throw new Error('Build the app first: npx vite build');
   mkdirSync(OUT, { recursive: true });
   const server = await preview({ preview: { port: PORT, strictPort: true, host: '127.0.0.1' } });
-  const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-  const root = typeof process.getuid === 'function' && process.getuid() === 0;
-  const browser = await chromium.launch({
-    executablePath,
-    args: [...(root ? ['--no-sandbox'] : []), '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--ignore-gpu-blocklist'],
-  });
+  const browser = await chromium.launch(chromiumLaunchOptions);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
     await page.goto(`http://127.0.0.1:${PORT}/#${encodeURIComponent(JSON.stringify(CONFIG))}`);
