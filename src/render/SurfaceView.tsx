@@ -112,6 +112,16 @@ const FILL_LIGHT = 0.15 * Math.PI;
 
 const noRaycast = () => {};
 
+/**
+ * How long replaced materials live on (ms). three frees a shader program when the last
+ * material using it is disposed; disposing the old boundary, ε-box and label materials before
+ * the new ones are drawn would throw away programs the new ones need and force a recompile,
+ * which costs a third of a second per new surface under a software renderer. Disposing once
+ * the next frame has been drawn keeps the programs cached.
+ */
+const DISPOSE_DELAY_MS = 1000;
+const disposeLater = (dispose: () => void) => () => void setTimeout(dispose, DISPOSE_DELAY_MS);
+
 /** The 3D surface view. Fills its parent element (give the parent a size). */
 export function SurfaceView(props: SurfaceViewProps) {
   const theme = THEMES[props.theme];
@@ -120,6 +130,9 @@ export function SurfaceView(props: SurfaceViewProps) {
       frameloop="demand"
       flat
       dpr={[1, 2]}
+      // Pointer events use offsets within the canvas; re-measuring on every scroll of a side
+      // panel would only resize (and so clear and reallocate) the drawing buffer for nothing.
+      resize={{ scroll: false }}
       gl={{ antialias: true, preserveDrawingBuffer: true }}
       camera={{ fov: CAMERA_FOV, near: 0.1, far: 100, position: presetPose(props.cameraPreset ?? 'iso').position }}
       style={{ width: '100%', height: '100%', display: 'block', background: theme.background, touchAction: 'none' }}
@@ -357,7 +370,7 @@ function Boundary(props: { lines: Polyline[]; surface: SurfaceResult; values: Fl
     core.renderOrder = 2;
     return [halo, core, floor];
   }, [lines, surface, values, frame, theme, pixelScale]);
-  useEffect(() => () => objects?.forEach(disposeLine), [objects]);
+  useEffect(() => disposeLater(() => objects?.forEach(disposeLine)), [objects]);
   if (!objects) return null;
   return (
     <>
@@ -421,7 +434,7 @@ function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; s
     faint.raycast = noRaycast;
     return [base, faint, draped] as const;
   }, [eps, frame, theme, surface, values, pixelScale]);
-  useEffect(() => () => objects.forEach(disposeLine), [objects]);
+  useEffect(() => disposeLater(() => objects.forEach(disposeLine)), [objects]);
   return (
     <>
       {objects.map((o) => (
@@ -440,7 +453,7 @@ function CleanPoint({ x, y, z, theme }: { x: number; y: number; z: number; theme
     line.raycast = noRaycast;
     return line;
   }, [x, y, z, theme]);
-  useEffect(() => () => disposeLine(drop), [drop]);
+  useEffect(() => disposeLater(() => disposeLine(drop)), [drop]);
   return (
     <>
       <primitive object={drop} />
@@ -458,7 +471,7 @@ function Axes({ frame, theme, quantity, target }: { frame: SurfaceFrame; theme: 
     () => new Axes3D({ frame, theme, titles: { a: AXIS_TITLES.a, b: AXIS_TITLES.b, value: QUANTITY_LABELS[quantity] } }),
     [frame, theme, quantity],
   );
-  useEffect(() => () => axes.dispose(), [axes]);
+  useEffect(() => disposeLater(() => axes.dispose()), [axes]);
   // Runs only when a frame is drawn (demand loop), before it is rendered.
   useFrame(({ camera }) => axes.layout(camera as PerspectiveCamera, target));
   return <primitive object={axes.group} />;
