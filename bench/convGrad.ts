@@ -7,6 +7,9 @@
  * round-robin so machine-load drift hits all of them alike. wasm and cpu kernels run
  * synchronously, so the clock stops when the op returns; nothing is read back.
  *
+ * Also the Dense layers' input gradient, a BatchMatMul with a transposed operand, which
+ * registerFastConvGradients() routes around wasm's slow transposed path.
+ *
  * Run: npx tsx bench/convGrad.ts
  */
 import * as os from 'node:os';
@@ -239,4 +242,31 @@ async function main(): Promise<void> {
   console.log(`  wasm tf.grad, ours                ${fmt(pgd.gradOurs)}   ${versus(pgd.gradNative, pgd.gradOurs)}`);
 }
 
+async function denseGradients(): Promise<void> {
+  await tf.setBackend('wasm');
+  console.log('\nDense layer gradients at batch 100 (BatchMatMul with a transposed operand), wasm');
+  const w = tf.tensor2d(randomData([1568, 128], -1, 1), [1568, 128]);
+  const x = tf.tensor2d(randomData([100, 1568], -1, 1), [100, 1568]);
+  const dy = tf.tensor2d(randomData([100, 128], -1, 1), [100, 128]);
+  const fast = tf.getKernel(tf.BatchMatMul, 'wasm') as tf.KernelConfig & { original?: tf.KernelConfig };
+  const use = (config: tf.KernelConfig | undefined) => () => {
+    if (!config) return;
+    tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+    tf.registerKernel(config);
+  };
+  const t = timeAll({
+    forward: { setup: use(fast), run: () => tf.matMul(x, w) },
+    nativeDx: { setup: use(fast.original), run: () => tf.matMul(dy, w, false, true) },
+    oursDx: { setup: use(fast), run: () => tf.matMul(dy, w, false, true) },
+    nativeDw: { setup: use(fast.original), run: () => tf.matMul(x, dy, true, false) },
+    oursDw: { setup: use(fast), run: () => tf.matMul(x, dy, true, false) },
+  });
+  use(fast)();
+  tf.dispose([w, x, dy]);
+  console.log(`  forward x·W   [100,1568]x[1568,128]   ${fmt(t.forward)}`);
+  console.log(`  dx = dy·W^T   native ${fmt(t.nativeDx)}, ours ${fmt(t.oursDx)} (${versus(t.nativeDx, t.oursDx)})`);
+  console.log(`  dW = x^T·dy   native ${fmt(t.nativeDw)}, ours ${fmt(t.oursDw)} (${versus(t.nativeDw, t.oursDw)})`);
+}
+
 await main();
+await denseGradients();

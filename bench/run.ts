@@ -1,132 +1,551 @@
 /**
- * Ravine's benchmarks (not tests): `npm run bench`.
+ * Ravine's benchmark (not a test): `npm run bench`. Writes docs/benchmarks.md.
  *
- * Jobs on the built-in MNIST CNN and MLP, each batched (Ravine's chunked engine) and naive
- * (one point or sample at a time, the way most loss-landscape scripts loop), on tfjs-wasm in
- * Node with the forward-convolution gradients: a 101 × 101 surface, and the metric on 100
- * samples with PGD-20. Plus the CLI's 101² surface as a user runs it. Medians of RUNS timed
- * runs after one warm-up, batched and naive interleaved so load drift hits both alike.
- * Prints the command and the machine with the figures and writes docs/benchmarks.md.
+ * Jobs, on the built-in MNIST CNN and MLP (bench/jobs.ts): a 101 × 101 surface, the metric on
+ * 100 samples with PGD-20, FGSM and PGD-20 accuracy on 1,000 samples; each batched (the
+ * engine's chunks) and naive (one grid point or sample per pass). Where:
+ *   Node      tfjs-wasm SIMD with 1 thread (the CLI today) and with 2 threads
+ *             (bench/nodeWasmThreads.ts), and tfjs's cpu backend (scaled down); one process
+ *             per configuration (bench/node.ts);
+ *   Chromium  headless, the benchmark page (bench/browser/): wasm with threads, wasm
+ *             single-threaded, WebGL on SwiftShader (scaled down);
+ *   the lab   the built app: preview and full-surface latency after a click, long tasks,
+ *             engine memory over 100 new surfaces (bench/lab.ts);
+ *   PyTorch   the peer (bench/peer.py), same weights, inputs, directions and random starts,
+ *             only with --peer (installs Debian's python3-torch with apt-get if missing).
+ * Medians of RUNS timed runs after an untimed warm-up; batched and naive interleaved.
  *
- *   npm run bench              # full
- *   npm run bench -- --quick   # one timed run each, 31² grids, 20 samples (smoke)
+ *   npm run bench                       # everything but the peer (~10 min on 2 cores)
+ *   npm run bench -- --peer             # with the PyTorch peer
+ *   npm run bench -- --quick            # smoke run: small jobs, one run each (does not write docs)
+ *   npm run bench -- --skip=browser,lab # leave parts out (node, threads, cpu, browser, lab)
  */
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
-import { createClassifier, type Classifier } from '../src/engine/classifier';
-import { registerFastConvGradients } from '../src/engine/convGrad';
-import { computeDirections } from '../src/engine/directions';
-import { computeMetric, DEFAULT_METRIC_SETTINGS } from '../src/engine/metric';
-import { computeSurface, gridAxis } from '../src/engine/surface';
-import { datasetToFloat } from '../src/io/dataset';
-import { loadDatasetFromDir, PUBLIC_DATA_DIR, REPO_ROOT } from '../src/io/datasetNode';
-import { loadModelFromPath } from '../src/io/modelNode';
+import { REPO_ROOT } from '../src/io/datasetNode';
+import { CHUNK_BUDGET_BYTES } from '../src/engine/schedule';
+import { runBrowserBench, type BrowserConfigResult } from './browser';
+import { BENCH_DIR, ensureBenchDir, fmtBytes, loadF32, machineSummary, maxAbsDiff, median, MODELS, throughput, type ModelId, type Row } from './common';
+import { BENCH_EPS, jobLabel, jobUnits, type JobKind } from './jobs';
+import { runLabBench, STABLE_FOOTER_CSS, type LabResult } from './lab';
+import type { NodeResult } from './node';
 
-const quick = process.argv.includes('--quick');
-/** Timed runs per job (medians); 3 keeps the full bench within a few minutes on 2 cores. */
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const withPeer = args.includes('--peer');
+const skip = new Set((args.find((a) => a.startsWith('--skip='))?.slice(7) ?? '').split(',').filter(Boolean));
+/** Timed runs per job (medians); 3 keeps the whole bench near 10 minutes on 2 cores. */
 const RUNS = quick ? 1 : 3;
-const GRID = quick ? 31 : 101;
-const METRIC_SAMPLES = quick ? 20 : 100;
+/** The peer's Python: Debian's, where apt-get puts python3-torch (not a pyenv shim). */
+const PYTHON = '/usr/bin/python3';
 
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const started = Date.now();
+const log = (s: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${s}`);
 
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return (performance.now() - t0) / 1000;
+function uptime(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim();
+  } catch {
+    return `load average ${os.loadavg().map((v) => v.toFixed(2)).join(', ')}`;
+  }
 }
 
-interface Row {
-  job: string;
-  model: string;
-  batched: number;
-  naive: number;
-  units: number;
-  unit: string;
+function runNode(config: 'wasm1' | 'wasm2' | 'cpu'): NodeResult | null {
+  log(`Node: ${config} …`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench', 'node.ts'), config, String(RUNS), ...(quick ? ['--quick'] : [])], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (r.status !== 0) {
+    log(`Node ${config} failed (exit ${r.status}); its rows are missing from the report`);
+    return null;
+  }
+  return JSON.parse(readFileSync(join(BENCH_DIR, `node-${config}.json`), 'utf8')) as NodeResult;
+}
+
+interface PeerResult {
+  torch: string;
+  numpy: string;
+  python: string;
+  threads: number;
+  mkldnn: boolean;
+  blas: string[];
+  runs: number;
+  models: Record<string, Record<string, { seconds: number; times: number[]; batch: number; ravineChunk?: number; R?: number; correct?: number; cleanAccuracy?: number }>>;
+}
+
+function peerAvailable(): boolean {
+  return spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Installs the peer's packages with apt-get (Debian). Says what it does; false on failure. */
+function installPeer(): boolean {
+  log('peer: python3-torch is missing; installing it with apt-get (Debian packages: python3-torch, and libopenblas0-pthread so that its Linear layers do not run on the reference BLAS) …');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const cmd of [['apt-get', 'update', '-qq'], ['apt-get', 'install', '-y', '-qq', 'python3-torch', 'libopenblas0-pthread']]) {
+    const r = spawnSync(cmd[0], cmd.slice(1), { stdio: 'inherit', env });
+    if (r.status !== 0) return false;
+  }
+  return peerAvailable();
+}
+
+function runPeer(cores: number, batchedOnly = false): PeerResult | null {
+  if (!peerAvailable() && !installPeer()) {
+    log('peer: PyTorch could not be installed; the peer is skipped');
+    return null;
+  }
+  log(`peer: PyTorch on ${cores} thread(s)${batchedOnly ? ', batched jobs only' : ''} …`);
+  const r = spawnSync(PYTHON, [join(REPO_ROOT, 'bench', 'peer.py'), BENCH_DIR, String(RUNS), String(cores), ...(batchedOnly ? ['batched'] : [])], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, OMP_NUM_THREADS: String(cores), OPENBLAS_NUM_THREADS: '1' } });
+  if (r.status !== 0) {
+    log(`peer failed (exit ${r.status})`);
+    return null;
+  }
+  return JSON.parse(readFileSync(join(BENCH_DIR, batchedOnly ? 'peer-1thread.json' : 'peer.json'), 'utf8')) as PeerResult;
+}
+
+const fmtS = (s: number) => (s >= 10 ? `${s.toFixed(1)} s` : s >= 0.1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(1)} ms`);
+const fmtRate = (r: Pick<Row, 'kind' | 'size' | 'seconds'>) => `${throughput(r).toFixed(0)} ${jobUnits(r).unit}/s`;
+const gflops = (r: Row) => (r.flops / r.seconds / 1e9).toFixed(1);
+const fmtE = (v: number) => (Number.isFinite(v) ? v.toExponential(1) : 'n/a');
+
+function findRow(rows: Row[], env: string, model: string, kind: JobKind, mode: string): Row | undefined {
+  return rows.find((r) => r.env === env && r.model === model && r.kind === kind && r.mode === mode);
 }
 
 async function main(): Promise<void> {
-  const command = `npm run bench${quick ? ' -- --quick' : ''}`;
-  const machine = `${os.cpus()[0]?.model ?? 'unknown CPU'} × ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`;
-  await tf.setBackend('wasm');
-  registerFastConvGradients();
-  const backend = `tfjs ${tf.version.tfjs} ${tf.getBackend()} (SIMD, 1 thread)`;
-  console.log(`command: ${command}\nmachine: ${machine}\nbackend: ${backend}\n`);
-  const ds = await loadDatasetFromDir(PUBLIC_DATA_DIR, 'mnist');
-  const x0 = datasetToFloat(ds, [0]);
-  const xs = datasetToFloat(ds, Array.from({ length: METRIC_SAMPLES }, (_, i) => i));
-  const rows: Row[] = [];
-  for (const id of ['mnist-cnn-natural', 'mnist-mlp-natural']) {
-    const model = (await loadModelFromPath(join(REPO_ROOT, 'public', 'models', id))) as tf.LayersModel;
-    const c: Classifier = createClassifier(model);
-    const dirs = await computeDirections(c, x0, ds.labels[0], { adversarial: 'sign', random: 'rademacher', seed: 0, orthogonal: false });
-    const spec = { x: x0, label: ds.labels[0], d1: dirs.d1, d2: dirs.d2, a: gridAxis(0.3, GRID), b: gridAxis(0.3, GRID) };
-    const metric = { ...DEFAULT_METRIC_SETTINGS, eps: 0.3 };
-    const jobs = [
-      { job: `surface ${GRID}×${GRID}`, units: GRID * GRID, unit: 'points', batched: () => computeSurface(c, spec), naive: () => computeSurface(c, spec, { chunkSize: 1 }) },
-      { job: `metric, ${METRIC_SAMPLES} samples × PGD-20`, units: METRIC_SAMPLES, unit: 'samples', batched: () => computeMetric(c, xs, metric), naive: () => computeMetric(c, xs, metric, { chunkSize: 1 }) },
-    ];
-    for (const j of jobs) {
-      await j.batched();
-      await j.naive();
-      const b: number[] = [];
-      const n: number[] = [];
-      for (let r = 0; r < RUNS; r++) {
-        b.push(await time(j.batched));
-        n.push(await time(j.naive));
-      }
-      const row = { job: j.job, model: id, batched: median(b), naive: median(n), units: j.units, unit: j.unit };
-      rows.push(row);
-      console.log(`${id.padEnd(18)} ${j.job.padEnd(32)} batched ${row.batched.toFixed(2)} s (${(row.units / row.batched).toFixed(0)} ${j.unit}/s)   naive ${row.naive.toFixed(2)} s   ×${(row.naive / row.batched).toFixed(1)}`);
-    }
-    c.dispose();
-    model.dispose();
-  }
-  // The CLI as a user runs it: surface.json records the seconds spent on the grid.
-  const out = mkdtempSync(join(os.tmpdir(), 'ravine-bench-'));
-  const cliArgs = ['bin/ravine.js', 'surface', '--model', 'mnist-cnn-natural', '--dataset', 'mnist', '--index', '0', '--grid', '101', '--out-dir', out];
-  const cli: number[] = [];
-  const wall: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    wall.push(await time(async () => execFileSync('node', cliArgs, { cwd: REPO_ROOT, stdio: 'pipe' })));
-    cli.push((JSON.parse(readFileSync(join(out, 'surface.json'), 'utf8')) as { seconds: number }).seconds);
-  }
-  console.log(`\nCLI: node ${cliArgs.join(' ').replace(out, '<dir>')}: grid ${median(cli).toFixed(2)} s, whole process ${median(wall).toFixed(2)} s (medians of ${RUNS})`);
+  ensureBenchDir();
+  const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
+  const machine = machineSummary();
+  const loadBefore = uptime();
+  log(`command: ${command}`);
+  log(`machine: ${machine.text}`);
+  log(`uptime before: ${loadBefore}`);
 
-  const md = [
-    '# Benchmarks',
-    '',
-    `Generated by \`${command}\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}.`,
-    '',
-    `- machine: ${machine}`,
-    `- backend: ${backend}, with Ravine's forward-convolution gradients (src/engine/convGrad.ts)`,
-    `- figures: medians of ${RUNS} timed run(s) after one warm-up; batched and naive interleaved`,
-    '',
-    '## Batched engine versus a one-at-a-time loop',
-    '',
-    'Naive = the same engine call with a chunk of 1 (one grid point, or one sample, per forward/backward pass).',
-    '',
-    '| model | job | batched | naive | batched throughput | batched / naive speed-up |',
-    '| --- | --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| \`${r.model}\` | ${r.job} | ${r.batched.toFixed(2)} s | ${r.naive.toFixed(2)} s | ${(r.units / r.batched).toFixed(0)} ${r.unit}/s | ×${(r.naive / r.batched).toFixed(1)} |`),
-    '',
-    '## The command line',
-    '',
-    `\`node bin/ravine.js surface --model mnist-cnn-natural --dataset mnist --index 0 --grid 101 --out-dir <dir>\`: the 101 × 101 grid takes ${median(cli).toFixed(2)} s (surface.json's \`seconds\`), the whole process ${median(wall).toFixed(2)} s including start-up and writing files (medians of ${RUNS}).`,
-    '',
-    '## Convolution gradients on wasm',
-    '',
-    '`npx tsx bench/convGrad.ts` compares tfjs-wasm\'s own `Conv2DBackpropInput` with the forward-convolution replacement on MNIST-sized layers at batch 64; its figures are printed by that script (on the development machine: input gradient 2.6× and 5.7× faster on the two layers, one PGD step of a small CNN 3.8× faster; wasm has no native filter gradient at all).',
-    '',
-    'Not yet measured here: the PyTorch peer, the browser backends, and the lab\'s latency targets (see the speed issue).',
-    '',
-  ].join('\n');
-  writeFileSync(join(REPO_ROOT, 'docs', 'benchmarks.md'), md);
-  console.log('\nwrote docs/benchmarks.md');
+  const nodeResults: NodeResult[] = [];
+  if (!skip.has('node')) {
+    const w1 = runNode('wasm1');
+    if (w1) nodeResults.push(w1);
+  }
+  if (!skip.has('threads') && !skip.has('node')) {
+    const w2 = runNode('wasm2');
+    if (w2) nodeResults.push(w2);
+  }
+  if (!skip.has('cpu') && !skip.has('node')) {
+    const c = runNode('cpu');
+    if (c) nodeResults.push(c);
+  }
+  const rows: Row[] = nodeResults.flatMap((r) => r.rows);
+  const wasm1 = nodeResults.find((r) => r.config === 'wasm1');
+  const flopsPerSample = {} as Record<ModelId, number>;
+  for (const id of MODELS) {
+    const r = rows.find((x) => x.model === id && x.kind === 'surface');
+    flopsPerSample[id] = r ? r.flops / (r.size * r.size) : 0;
+  }
+
+  let browser: BrowserConfigResult[] = [];
+  if (!skip.has('browser')) {
+    if (!existsSync(join(BENCH_DIR, 'mnist-cnn-natural-d1.npy'))) log('browser: skipped (needs the directions that the Node wasm part writes)');
+    else {
+      log('browser: building the benchmark page and starting Chromium …');
+      try {
+        browser = await runBrowserBench(RUNS, quick, flopsPerSample, log);
+        rows.push(...browser.flatMap((b) => b.rows));
+      } catch (e) {
+        log(`browser: failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  let lab: LabResult | null = null;
+  if (!skip.has('lab')) {
+    log('lab: building the app and measuring latency and memory …');
+    try {
+      lab = await runLabBench(quick, log);
+    } catch (e) {
+      log(`lab: failed: ${(e as Error).message}`);
+    }
+  }
+
+  let peer: PeerResult | null = null;
+  let peer1: PeerResult | null = null;
+  if (withPeer) {
+    if (!existsSync(join(BENCH_DIR, 'bench.json'))) log('peer: skipped (needs the arrays the Node wasm part dumps)');
+    else {
+      peer = runPeer(machine.cores);
+      // On a loaded machine OpenMP's threads wait on each other; one thread shows how much.
+      if (peer && machine.cores > 1) peer1 = runPeer(1, true);
+    }
+  } else {
+    log('peer: skipped (run `npm run bench -- --peer` to compare with PyTorch)');
+  }
+  const peerEnv = peer ? `PyTorch ${peer.torch} CPU (${peer.threads} threads)` : '';
+  for (const [pr, env] of [[peer, peerEnv], [peer1, peer1 ? `PyTorch ${peer1.torch} CPU (1 thread)` : '']] as const) {
+    if (!pr) continue;
+    for (const id of MODELS) {
+      for (const [key, v] of Object.entries(pr.models[id] ?? {})) {
+        const [kind, mode, size] = key.split('/');
+        const units = kind === 'surface' ? Number(size) ** 2 : Number(size);
+        const ref = rows.find((r) => r.model === id && r.kind === kind && r.mode === mode && r.size === Number(size));
+        rows.push({ env, model: id, kind: kind as JobKind, mode: mode as Row['mode'], size: Number(size), times: v.times, seconds: v.seconds, flops: ref ? (ref.flops / jobUnits(ref).units) * units : 0 });
+      }
+    }
+  }
+  const loadAfter = uptime();
+  log(`uptime after: ${loadAfter}`);
+  const md = report({ command, machine: machine.text, loadBefore, loadAfter, rows, nodeResults, wasm1, browser, lab, peer, peerEnv });
+  if (quick) {
+    writeFileSync(join(BENCH_DIR, 'benchmarks-quick.md'), md);
+    log(`quick run: wrote ${join(BENCH_DIR, 'benchmarks-quick.md')} (docs/benchmarks.md is only written by a full run)`);
+  } else {
+    writeFileSync(join(REPO_ROOT, 'docs', 'benchmarks.md'), md);
+    log('wrote docs/benchmarks.md');
+  }
+  process.exit(0);
+}
+
+interface ReportInput {
+  command: string;
+  machine: string;
+  loadBefore: string;
+  loadAfter: string;
+  rows: Row[];
+  nodeResults: NodeResult[];
+  wasm1: NodeResult | undefined;
+  browser: BrowserConfigResult[];
+  lab: LabResult | null;
+  peer: PeerResult | null;
+  peerEnv: string;
+}
+
+function report(x: ReportInput): string {
+  const { rows, peer, peerEnv, lab, wasm1 } = x;
+  const L: string[] = [];
+  const envs = [...new Set(rows.map((r) => r.env))];
+  const node1 = wasm1?.env ?? '';
+  const node2 = x.nodeResults.find((r) => r.config === 'wasm2')?.env ?? '';
+  const chromeWasm = x.browser.find((b) => b.env.includes('wasm') && Number(b.info.threads) > 1)?.env ?? x.browser[0]?.env ?? '';
+  L.push('# Benchmarks', '');
+  L.push(`Generated by \`${x.command}\` (bench/run.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Every figure below comes from that one run.`, '');
+  L.push(`- machine: ${x.machine}`);
+  L.push(`- load: before \`${x.loadBefore}\`; after \`${x.loadAfter}\`. The machine is shared with other jobs; figures from a loaded machine are slower and noisier than a quiet one would give.`);
+  L.push(`- tfjs 4.22 with Ravine's forward-convolution gradients on wasm (src/engine/convGrad.ts); chunk budget ${fmtBytes(CHUNK_BUDGET_BYTES)} (src/engine/schedule.ts), chunks: ${Object.entries(wasm1?.chunks ?? {}).map(([id, c]) => `${id} ${c.forward} points (surface) / ${c.gradient} samples (PGD)`).join(', ')}`);
+  for (const b of x.browser) L.push(`- ${b.env}: ${String(b.info.userAgent ?? '').replace(/^.*(HeadlessChrome\/[\d.]+).*$/, '$1')}, cross-origin isolated ${String(b.info.isolated)}${b.info.renderer ? `, renderer ${String(b.info.renderer)}` : ''}`);
+  if (peer) L.push(`- peer: PyTorch ${peer.torch} (Debian python3-torch), Python ${peer.python}, numpy ${peer.numpy}, torch.set_num_threads(${peer.threads}), oneDNN ${peer.mkldnn ? 'on' : 'off'}, BLAS: ${peer.blas.map((b) => `\`${b}\``).join(', ') || 'unknown'}`);
+  else L.push('- peer: PyTorch was not run (`npm run bench -- --peer` runs it)');
+  if (peer) {
+    const batches = MODELS.flatMap((id) =>
+      Object.entries(peer.models[id] ?? {})
+        .filter(([key]) => key.includes('/batched/'))
+        .map(([key, v]) => `${id.replace('mnist-', '').replace('-natural', '')} ${key.split('/')[0]} ${v.batch}${v.ravineChunk !== undefined && v.ravineChunk !== v.batch ? ` (Ravine's chunk ${v.ravineChunk})` : ''}`),
+    );
+    L.push(`- PyTorch's batch sizes, each the fastest of a sweep (64 … 4096, the job's size, Ravine's chunk; best of two rounds of timed passes): ${batches.join(', ')}`);
+  }
+  L.push(`- figures: medians of ${RUNS} timed runs after an untimed warm-up; batched and naive runs interleaved; ε = ${BENCH_EPS} (L∞), PGD-20 with α = 2.5 ε / 20, one random start; FLOPs are nominal (jobs.ts: a forward pass per point, 2 forward passes per gradient step; multiply-add = 2 FLOPs)`);
+  L.push('');
+
+  // Targets.
+  L.push('## Targets', '');
+  L.push('| target | measured | met? |', '| --- | --- | --- |');
+  const cnn = 'mnist-cnn-natural';
+  const best = (kind: JobKind, mode: string, pool: string[]) =>
+    pool
+      .map((e) => findRow(rows, e, cnn, kind, mode))
+      .filter((r): r is Row => r !== undefined)
+      .sort((a, b) => a.seconds - b.seconds)[0];
+  const ravineEnvs = envs.filter((e) => !e.startsWith('PyTorch') && !e.includes('WebGL') && !e.includes('cpu'));
+  const peerSurf = peer ? findRow(rows, peerEnv, cnn, 'surface', 'batched') : undefined;
+  const peerMetric = peer ? findRow(rows, peerEnv, cnn, 'metric', 'batched') : undefined;
+  const ratioLine = (kind: JobKind, goal: number, what: string) => {
+    const p = kind === 'surface' ? peerSurf : peerMetric;
+    if (!p) return `| ${what}: Ravine ≤ ${goal.toFixed(1)}× PyTorch | not measured (no peer in this run) | — |`;
+    const parts = ravineEnvs
+      .map((e) => findRow(rows, e, cnn, kind, 'batched'))
+      .filter((r): r is Row => r !== undefined)
+      .map((r) => `${r.env}: ${fmtS(r.seconds)} = ${(r.seconds / p.seconds).toFixed(2)}×`);
+    const b = best(kind, 'batched', ravineEnvs);
+    const ratio = b ? b.seconds / p.seconds : Infinity;
+    return `| ${what}: Ravine ≤ ${goal.toFixed(1)}× PyTorch (PyTorch ${fmtS(p.seconds)}) | ${parts.join('; ')} | ${ratio <= goal ? 'yes' : `no: best ${ratio.toFixed(2)}×, ${((ratio / goal - 1) * 100).toFixed(0)} % over`} |`;
+  };
+  L.push(ratioLine('surface', 0.8, `${peerSurf ? `${peerSurf.size}²` : '101²'} CNN surface`));
+  L.push(ratioLine('metric', 1.0, `metric, ${peerMetric ? peerMetric.size : 100} samples × PGD-20, CNN`));
+  const speedups: string[] = [];
+  let allFour = true;
+  // tfjs's cpu backend is reported apart: its kernels are plain loops whose cost grows with
+  // the batch, so there is no per-call overhead for batching to amortise.
+  const cpuSpeedups: string[] = [];
+  for (const e of envs.filter((v) => !v.startsWith('PyTorch') && v.includes('cpu'))) {
+    for (const id of MODELS) {
+      for (const kind of ['surface', 'metric', 'fgsm', 'pgd'] as JobKind[]) {
+        const b = findRow(rows, e, id, kind, 'batched');
+        const n = findRow(rows, e, id, kind, 'naive');
+        if (b && n) cpuSpeedups.push(`${id.replace('mnist-', '').replace('-natural', '')} ${kind} ×${(throughput(b) / throughput(n)).toFixed(1)}`);
+      }
+    }
+  }
+  for (const e of envs.filter((v) => !v.startsWith('PyTorch') && !v.includes('cpu'))) {
+    for (const id of MODELS) {
+      for (const kind of ['surface', 'metric', 'fgsm', 'pgd'] as JobKind[]) {
+        const b = findRow(rows, e, id, kind, 'batched');
+        const n = findRow(rows, e, id, kind, 'naive');
+        if (!b || !n) continue;
+        const s = throughput(b) / throughput(n);
+        if (s < 4) {
+          allFour = false;
+          speedups.push(`${e} ${id.replace('mnist-', '').replace('-natural', '')} ${kind} ×${s.toFixed(1)}`);
+        }
+      }
+    }
+  }
+  L.push(`| batched ≥ 4× the naive loop on the same backend (wasm, WebGL) | ${allFour ? 'every pair ≥ ×4 (table below)' : `below ×4: ${speedups.join('; ')}`} | ${allFour ? 'yes' : 'no (see the table)'} |`);
+  if (cpuSpeedups.length) L.push(`| the same on tfjs's cpu backend (Node) | ${cpuSpeedups.join('; ')} | no: its kernels are plain JavaScript loops whose cost grows with the batch, so there is no per-call overhead for batching to amortise |`);
+  if (lab) {
+    const p = lab.previewMedianMs;
+    L.push(`| lab: coarse preview ≤ 0.2 s after the click | median ${p === null ? 'n/a' : `${(p / 1000).toFixed(3)} s`}, max ${lab.previewMaxMs === null ? 'n/a' : `${(lab.previewMaxMs / 1000).toFixed(3)} s`} over ${lab.clicks.length} clicks; full ${lab.resolution}² surface after ${(lab.fullMedianMs / 1000).toFixed(2)} s (median) | ${p !== null && (lab.previewMaxMs ?? Infinity) <= 200 ? 'yes' : p !== null && p <= 200 ? 'median yes, max no' : 'no'} |`);
+    const sf = lab.stableFooter;
+    if (sf?.length) {
+      const pv = sf.map((c) => c.previewMs).filter((v): v is number => v !== null);
+      const longs = sf.flatMap((c) => c.longTasks);
+      L.push(`| (what-if, not shipped) the same with the view's footer at a fixed height | preview median ${pv.length ? `${(median(pv) / 1000).toFixed(3)} s` : 'n/a'}, max ${pv.length ? `${(Math.max(...pv) / 1000).toFixed(3)} s` : 'n/a'}; full surface ${(median(sf.map((c) => c.fullMs)) / 1000).toFixed(2)} s; ${longs.length} long task(s)${longs.length ? `, longest ${Math.max(...longs).toFixed(0)} ms` : ''} | ${pv.length && Math.max(...pv) <= 200 ? 'would be met' : 'still no'} |`);
+    }
+    const maxLong = lab.longTasksDuringCompute.length ? Math.max(...lab.longTasksDuringCompute) : 0;
+    L.push(`| lab: no main-thread task > 50 ms during a computation | ${lab.longTasksDuringCompute.length} long task(s) during the ${lab.clicks.length} computations${lab.longTasksDuringCompute.length ? `, longest ${maxLong.toFixed(0)} ms` : ''} | ${lab.longTasksDuringCompute.length === 0 ? 'yes' : 'no'} |`);
+    const m0 = lab.memory[0];
+    const mN = lab.memory[lab.memory.length - 1];
+    if (m0 && mN) L.push(`| lab: no memory growth over ${mN.run} runs | engine tensors ${m0.numTensors} → ${mN.numTensors}, bytes ${fmtBytes(m0.numBytes)} → ${fmtBytes(mN.numBytes)} (after run ${m0.run} → ${mN.run}) | ${mN.numTensors <= m0.numTensors && mN.numBytes <= m0.numBytes ? 'yes' : 'no'} |`);
+  }
+  if (wasm1?.memory) {
+    const m = wasm1.memory;
+    L.push(`| peak memory of a surface bounded by the chunk budget (${fmtBytes(CHUNK_BUDGET_BYTES)}) | Node wasm 101² CNN surface: peak tensor memory ${fmtBytes(m.surfacePeakBytes)}; metric (100 samples, one chunk) ${fmtBytes(m.metricPeakBytes)}; wasm heap ${fmtBytes(m.heapBytesAfterLast)} | ${m.surfacePeakBytes <= CHUNK_BUDGET_BYTES ? 'yes' : 'no'} |`);
+    L.push(`| no growth over ${m.repeats} runs (Node) | ${m.repeats} × ${m.grid}² surfaces: tensors ${m.tensorsAfterFirst} → ${m.tensorsAfterLast}, tensor bytes ${fmtBytes(m.bytesAfterFirst)} → ${fmtBytes(m.bytesAfterLast)}, wasm heap ${fmtBytes(m.heapBytesAfterFirst)} → ${fmtBytes(m.heapBytesAfterLast)} | ${m.tensorsAfterLast <= m.tensorsAfterFirst && m.heapBytesAfterLast <= m.heapBytesAfterFirst ? 'yes' : 'no'} |`);
+  }
+  for (const b of x.browser) if (b.peakBytes !== undefined) L.push(`| peak memory, ${b.env} | CNN surface: peak tensor memory ${fmtBytes(b.peakBytes)} | ${b.peakBytes <= CHUNK_BUDGET_BYTES ? 'yes' : 'no'} |`);
+  L.push('');
+
+  L.push(...analysis(x, peerSurf, peerMetric, best('surface', 'batched', ravineEnvs), best('metric', 'batched', ravineEnvs)));
+
+  // Per-job tables.
+  L.push('## Jobs', '');
+  L.push('Naive = the same engine call with a chunk of 1 (one grid point, or one sample, per pass). Naive attack jobs run on fewer samples than the batched ones; the speed-up compares throughput. GFLOP/s = nominal FLOPs / median time.', '');
+  L.push('| where | model | job | batched | naive | batched throughput | naive throughput | speed-up | GFLOP/s (batched) |' + (peer ? ' Ravine / PyTorch (batched) |' : ''));
+  L.push('| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |' + (peer ? ' ---: |' : ''));
+  for (const e of envs) {
+    for (const id of MODELS) {
+      for (const kind of ['surface', 'metric', 'fgsm', 'pgd'] as JobKind[]) {
+        const b = findRow(rows, e, id, kind, 'batched');
+        const n = findRow(rows, e, id, kind, 'naive');
+        if (!b && !n) continue;
+        const p = peer && e !== peerEnv ? findRow(rows, peerEnv, id, kind, 'batched') : undefined;
+        const sameSize = p && b && p.size === b.size;
+        const cells = [
+          e,
+          `\`${id}\``,
+          jobLabel(kind, (b ?? n)!.size),
+          b ? fmtS(b.seconds) : '—',
+          n ? `${fmtS(n.seconds)}${b && n.size !== b.size ? ` (${jobUnits(n).units} ${jobUnits(n).unit})` : ''}` : '—',
+          b ? fmtRate(b) : '—',
+          n ? fmtRate(n) : '—',
+          b && n ? `×${(throughput(b) / throughput(n)).toFixed(1)}` : '—',
+          b ? gflops(b) : '—',
+        ];
+        if (peer) cells.push(e === peerEnv ? '1' : e.startsWith('PyTorch') && p && b ? `${(b.seconds / p.seconds).toFixed(2)}× (vs ${peer.threads} threads)` : p && b && sameSize ? `${(b.seconds / p.seconds).toFixed(2)}×` : p && b ? `${(throughput(p) / throughput(b)).toFixed(2)}× (by throughput)` : '—');
+        L.push(`| ${cells.join(' | ')} |`);
+      }
+    }
+  }
+  L.push('');
+
+  // Threads.
+  if (node2 || x.browser.length) {
+    L.push('## Threads', '');
+    const pairs: [string, string][] = [];
+    if (node1 && node2) pairs.push([node1, node2]);
+    const cw1 = x.browser.find((b) => b.env.includes('wasm') && Number(b.info.threads) <= 1)?.env;
+    if (cw1 && chromeWasm && cw1 !== chromeWasm) pairs.push([cw1, chromeWasm]);
+    for (const [one, many] of pairs) {
+      for (const id of MODELS) {
+        for (const kind of ['surface', 'metric', 'pgd'] as JobKind[]) {
+          const a = findRow(rows, one, id, kind, 'batched');
+          const b = findRow(rows, many, id, kind, 'batched');
+          if (a && b && a.size === b.size) L.push(`- ${id} ${jobLabel(kind, a.size)}: ${one} ${fmtS(a.seconds)} → ${many} ${fmtS(b.seconds)} (×${(a.seconds / b.seconds).toFixed(2)})`);
+        }
+      }
+    }
+    L.push('', 'Threads in Node: tfjs-wasm 4.22 refuses them there (its pthreads start from blob: URLs); bench/nodeWasmThreads.ts bridges that for this benchmark only. In the browser the lab\'s engine worker now runs the threaded build when the page is cross-origin isolated (src/worker/backends.ts, vite.config.ts).', '');
+  }
+
+  const sweeps = x.nodeResults.filter((r) => r.chunkSweep?.length);
+  if (sweeps.length) {
+    L.push('## Chunk size (CNN surface, batched)', '');
+    L.push(`The engine's chunk for this model is ${wasm1?.chunks?.['mnist-cnn-natural']?.forward ?? '?'} points (the ${fmtBytes(CHUNK_BUDGET_BYTES)} budget, capped at MAX_CHUNK). Medians of ${RUNS} interleaved runs per size:`, '');
+    const sizes = sweeps[0].chunkSweep!.map((c) => c.chunk);
+    L.push(`| where | ${sizes.map((c) => `chunk ${c}`).join(' | ')} |`, `| --- | ${sizes.map(() => '---:').join(' | ')} |`);
+    for (const r of sweeps) L.push(`| ${r.env} | ${r.chunkSweep!.map((c) => fmtS(c.seconds)).join(' | ')} |`);
+    L.push('');
+  }
+
+  // Agreement.
+  L.push('## Agreement', '');
+  const agree: string[] = [];
+  for (const id of MODELS) {
+    const g = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'surface' && r.mode === 'batched')?.size;
+    if (!g) continue;
+    const base = `wasm1-${id}-surface-batched-${g}`;
+    const tryLoad = (n: string) => (existsSync(join(BENCH_DIR, n)) ? loadF32(n) : null);
+    const loss = tryLoad(`${base}-loss.npy`);
+    const margin = tryLoad(`${base}-margin.npy`);
+    const nGrid = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'surface' && r.mode === 'naive')?.size;
+    if (loss && nGrid === g) {
+      const nl = tryLoad(`wasm1-${id}-surface-naive-${g}-loss.npy`);
+      if (nl) agree.push(`| ${id} | surface loss, Node wasm batched vs naive | ${fmtE(maxAbsDiff(loss, nl))} |`);
+    }
+    const w2 = tryLoad(`wasm2-${id}-surface-batched-${g}-loss.npy`);
+    if (loss && w2) agree.push(`| ${id} | surface loss, Node wasm 1 thread vs 2 threads | ${fmtE(maxAbsDiff(loss, w2))} |`);
+    for (const b of x.browser) if (b.agreement[id] !== undefined) agree.push(`| ${id} | surface loss, Node wasm vs ${b.env} | ${fmtE(b.agreement[id])} |`);
+    if (peer && loss && margin) {
+      const pl = tryLoad(`peer-${id}-surface-batched-loss.npy`);
+      const pm = tryLoad(`peer-${id}-surface-batched-margin.npy`);
+      if (pl && pm) {
+        agree.push(`| ${id} | surface ${g}² loss (CE), Ravine (Node wasm) vs PyTorch | ${fmtE(maxAbsDiff(loss, pl))} |`);
+        agree.push(`| ${id} | surface ${g}² margin, Ravine vs PyTorch | ${fmtE(maxAbsDiff(margin, pm))} |`);
+      }
+      const mSize = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'metric' && r.mode === 'batched')?.size;
+      const sk = tryLoad(`wasm1-${id}-startkl.npy`);
+      const psk = tryLoad(`peer-${id}-metric-batched-startkl.npy`);
+      if (sk && psk) agree.push(`| ${id} | metric: KL at each sample's random start (the first point both PGD runs evaluate), ${psk.length} samples | ${fmtE(maxAbsDiff(sk.subarray(0, psk.length), psk))} |`);
+      const psi = mSize ? tryLoad(`wasm1-${id}-metric-batched-${mSize}-psi.npy`) : null;
+      const ppsi = tryLoad(`peer-${id}-metric-batched-psi.npy`);
+      if (psi && ppsi && psi.length === ppsi.length) {
+        let within = 0;
+        for (let i = 0; i < psi.length; i++) if (Math.abs(psi[i] - ppsi[i]) <= 1e-4) within++;
+        const R = psi.reduce((s, v) => s + v, 0) / psi.length;
+        const pR = ppsi.reduce((s, v) => s + v, 0) / ppsi.length;
+        agree.push(`| ${id} | metric after PGD-20: psi max \\|diff\\| ${fmtE(maxAbsDiff(psi, ppsi))}, ${within}/${psi.length} samples within 1e-4; R ${R.toFixed(5)} vs ${pR.toFixed(5)} | ${fmtE(Math.abs(R - pR))} (R) |`);
+      }
+      for (const kind of ['fgsm', 'pgd'] as const) {
+        const rb = rows.find((r) => r.env === node1 && r.model === id && r.kind === kind && r.mode === 'batched');
+        const f = rb ? join(BENCH_DIR, `wasm1-${id}-${kind}-batched-${rb.size}.json`) : '';
+        const pv = peer.models[id]?.[`${kind}/batched/${rb?.size}`];
+        if (rb && existsSync(f) && pv?.correct !== undefined) {
+          const mine = JSON.parse(readFileSync(f, 'utf8')) as { correct: number };
+          agree.push(`| ${id} | ${kind.toUpperCase()} accuracy at ε = ${BENCH_EPS} on ${rb.size} samples: Ravine ${mine.correct}, PyTorch ${pv.correct} correct | ${Math.abs(mine.correct - pv.correct)} sample(s) |`);
+        }
+      }
+    }
+  }
+  if (agree.length) {
+    L.push('| model | compared | max \\|diff\\| |', '| --- | --- | ---: |', ...agree, '');
+    if (peer) L.push('Surfaces and the loss at a given point are deterministic functions of the same weights and inputs, so they are compared to 1e-4. PGD takes sign steps: where a gradient component is within float noise of 0 the two implementations may step differently and the iterates diverge from then on, so psi and attack counts are reported side by side rather than asserted equal.', '');
+  } else L.push('No agreement figures in this run.', '');
+
+  // Kernel profile.
+  if (wasm1?.profile?.length) {
+    L.push('## Where the time goes (Node wasm, 1 thread, CNN)', '');
+    L.push('tf.profile of one batched run (kernel times, synchronous on wasm). The forward-convolution gradients run `Conv2D` inside their own kernels, so nested kernels are counted in their parent too; `__op` wrapper entries are left out.', '');
+    for (const p of wasm1.profile) {
+      const kernels = p.kernels.filter((k) => !k.name.endsWith('__op'));
+      const total = kernels.reduce((s, k) => s + k.ms, 0);
+      L.push(`**${p.job}** (profiled wall time ${(p.wallMs / 1000).toFixed(2)} s):`, '');
+      L.push('| kernel | ms | calls | share of kernel time |', '| --- | ---: | ---: | ---: |');
+      for (const k of kernels.slice(0, 8)) L.push(`| ${k.name} | ${k.ms.toFixed(1)} | ${k.calls} | ${((100 * k.ms) / total).toFixed(0)} % |`);
+      L.push('');
+    }
+  }
+
+  // Lab.
+  if (lab) {
+    L.push('## The lab (built app, headless Chromium)', '');
+    L.push(`Backend ${lab.backend}; engine in ${lab.thread}; cross-origin isolated: ${lab.isolated}; ${lab.resolution}² grid (the lab's default), preview 15². The page first computes its default surface and both slots' metric and attacks; clicks start after that, so they time an idle lab. Times are from the click event to the first animation frame that shows the result (read via \`window.ravine.state()\`).`, '');
+    L.push('| sample | preview drawn | full surface drawn | long tasks (> 50 ms) during the computation |', '| ---: | ---: | ---: | --- |');
+    for (const c of lab.clicks) L.push(`| #${c.index} | ${c.previewMs === null ? 'not seen (full grid came first)' : `${c.previewMs.toFixed(0)} ms`} | ${c.fullMs.toFixed(0)} ms | ${c.longTasks.map((d) => `${d.toFixed(0)} ms`).join(', ') || 'none'} |`);
+    if (lab.stableFooter?.length) {
+      L.push('', `What-if (the bench injects \`${STABLE_FOOTER_CSS}\`; the shipped app does not have it): the footer under the surface no longer changes height when the progress row appears, so the canvas is not resized during a computation.`, '');
+      L.push('| sample | preview drawn | full surface drawn | long tasks (> 50 ms) during the computation |', '| ---: | ---: | ---: | --- |');
+      for (const c of lab.stableFooter) L.push(`| #${c.index} | ${c.previewMs === null ? 'not seen' : `${c.previewMs.toFixed(0)} ms`} | ${c.fullMs.toFixed(0)} ms | ${c.longTasks.map((d) => `${d.toFixed(0)} ms`).join(', ') || 'none'} |`);
+    }
+    L.push('', `Long tasks over the whole session (page load, first surfaces and metric included): ${lab.longTasksTotal.length}${lab.longTasksTotal.length ? `, longest ${Math.max(...lab.longTasksTotal).toFixed(0)} ms` : ''}.`, '');
+    L.push(`Engine memory over ${lab.memory[lab.memory.length - 1]?.run ?? 0} new surfaces (→ key): ${lab.memory.map((m) => `run ${m.run}: ${m.numTensors} tensors, ${fmtBytes(m.numBytes)}`).join('; ')}.`, '');
+    const mt = lab.mainThread;
+    if (mt) {
+      L.push(`Main-thread CPU profile over ${mt.clicks} more new samples (after the timed ones; sampled, self time; \`(program)\` is native work: style, layout, paint and WebGL calls into SwiftShader): busy ${mt.busyMs.toFixed(0)} ms, ${(mt.busyMs / mt.clicks).toFixed(0)} ms per new sample.`, '');
+      L.push('| function (bundle file:line) | self ms | share |', '| --- | ---: | ---: |');
+      for (const t of mt.top) L.push(`| \`${t.fn.replace(/\|/g, '\\|')}\` | ${t.ms.toFixed(0)} | ${((100 * t.ms) / mt.busyMs).toFixed(0)} % |`);
+      L.push('');
+    }
+  }
+
+  L.push('## Commands', '');
+  L.push(`This document: \`${x.command}\`. Others:`, '');
+  L.push('```sh', 'npm run bench                   # everything but the PyTorch peer', 'npm run bench -- --peer         # with the peer (apt-get installs python3-torch and OpenBLAS if missing)', 'npm run bench -- --quick        # smoke run, small jobs, writes .cache/bench/benchmarks-quick.md', 'npm run bench -- --skip=browser,lab,cpu,threads   # leave parts out', 'npx tsx bench/labProfile.ts     # main-thread CPU profile of the built lab (after a bench run)', 'npx tsx bench/convGrad.ts       # Conv2D and Dense gradients on wasm: native vs Ravine\'s kernels', '```', '');
+  return L.join('\n');
+}
+
+/** Kernel-time shares of a profiled job: convolutions, matmuls, the rest. */
+function shares(kernels: { name: string; ms: number }[]): { conv: number; matmul: number; top: string } {
+  const ks = kernels.filter((k) => !k.name.endsWith('__op'));
+  const total = ks.reduce((sum, k) => sum + k.ms, 0) || 1;
+  const sum = (re: RegExp) => ks.filter((k) => re.test(k.name)).reduce((acc, k) => acc + k.ms, 0) / total;
+  return { conv: sum(/Conv2D/), matmul: sum(/MatMul/), top: ks.slice(0, 3).map((k) => `${k.name} ${((100 * k.ms) / total).toFixed(0)} %`).join(', ') };
+}
+
+/** Why XNNPACK on wasm does less arithmetic per cycle than the peer's kernels. */
+function hardwareNote(x: ReportInput): string {
+  const blas = (x.peer?.blas ?? []).some((b) => /openblas/i.test(b)) ? 'OpenBLAS' : (x.peer?.blas ?? []).length ? `the BLAS at ${(x.peer?.blas ?? [])[0]}` : 'its BLAS';
+  return (
+    `What limits the kernels: tfjs-backend-wasm 4.22 runs XNNPACK's WebAssembly SIMD kernels, 128-bit vectors (4 float32 lanes) with separate multiply and add instructions; the peer's convolutions run in oneDNN and its matmuls in ${blas}, with AVX2 and fused multiply-add (this torch build reports \`CPU capability usage: AVX2\`), 8 lanes per instruction and the multiply and add in one. ` +
+    'Per core that is 2–4× more floating-point work per cycle, depending on the CPU, before any difference in kernel tuning; threads split the work over the cores on both sides and do not change that ratio.'
+  );
+}
+
+/** What the figures say where a target is missed (generated from this run's numbers). */
+function analysis(x: ReportInput, peerSurf: Row | undefined, peerMetric: Row | undefined, surf: Row | undefined, metric: Row | undefined): string[] {
+  const L: string[] = [];
+  const prof = x.wasm1?.profile ?? [];
+  const gf = (r: Row) => r.flops / r.seconds / 1e9;
+  if (peerSurf && surf && surf.seconds / peerSurf.seconds > 0.8) {
+    const sh = prof[0] ? shares(prof[0].kernels) : null;
+    L.push('### Why the surface target is missed', '');
+    L.push(
+      `Ravine's fastest ${surf.size}² CNN surface (${surf.env}) takes ${fmtS(surf.seconds)} against PyTorch's ${fmtS(peerSurf.seconds)}: ${(surf.seconds / peerSurf.seconds).toFixed(2)}×, ` +
+        `${((surf.seconds / peerSurf.seconds / 0.8 - 1) * 100).toFixed(0)} % above the 0.8× target. Both do the same nominal work (${(surf.flops / 1e9).toFixed(1)} GFLOP: one forward pass per grid point); ` +
+        `Ravine achieves ${gf(surf).toFixed(1)} GFLOP/s, PyTorch ${gf(peerSurf).toFixed(1)} GFLOP/s.` +
+        (sh ? ` The kernel profile of the single-threaded Node run (below) puts ${(100 * sh.conv).toFixed(0)} % of kernel time in the convolutions and ${(100 * sh.matmul).toFixed(0)} % in the dense matmuls (top: ${sh.top}), so the job is bound by XNNPACK's arithmetic kernels, not by Ravine's code around them (building the batch, the losses, the read-back).` : ''),
+      '',
+    );
+    L.push(hardwareNote(x), '');
+    L.push("On this hardware, a 0.8× surface would need the wasm kernels to run at more than the peer's rate per core; the remaining levers on Ravine's side are a wasm build with relaxed SIMD (fused multiply-add; not in tfjs 4.22) or the WebGL/WebGPU backends on a real GPU.", '');
+  }
+  if (peerMetric && metric && metric.seconds / peerMetric.seconds > 1.0) {
+    const sh = prof[1] ? shares(prof[1].kernels) : null;
+    L.push('### Why the metric target is missed', '');
+    L.push(
+      `Ravine's fastest metric (${metric.env}) takes ${fmtS(metric.seconds)} against PyTorch's ${fmtS(peerMetric.seconds)}: ${(metric.seconds / peerMetric.seconds).toFixed(2)}×, ${((metric.seconds / peerMetric.seconds - 1) * 100).toFixed(0)} % above the 1.0× target; ` +
+        `${gf(metric).toFixed(1)} against ${gf(peerMetric).toFixed(1)} nominal GFLOP/s.` +
+        (sh ? ` Kernel time (single-threaded Node profile below): ${(100 * sh.conv).toFixed(0)} % convolutions (forward, and the input gradients that src/engine/convGrad.ts computes as forward convolutions), ${(100 * sh.matmul).toFixed(0)} % matmuls; top: ${sh.top}.` : ''),
+      '',
+    );
+    const m1 = x.rows.find((r) => r.env.startsWith('Node wasm') && r.env.includes('(1 thread)') && r.model === metric.model && r.kind === 'metric' && r.mode === 'batched');
+    const m2 = x.rows.find((r) => r.env.startsWith('Node wasm') && r.env.includes('(2 threads)') && r.model === metric.model && r.kind === 'metric' && r.mode === 'batched');
+    const s1 = x.rows.find((r) => r.env.startsWith('Node wasm') && r.env.includes('(1 thread)') && r.model === metric.model && r.kind === 'surface' && r.mode === 'batched');
+    const s2 = x.rows.find((r) => r.env.startsWith('Node wasm') && r.env.includes('(2 threads)') && r.model === metric.model && r.kind === 'surface' && r.mode === 'batched');
+    if (m1 && m2 && s1 && s2) {
+      L.push(`A PGD step on 100 samples is a batch of 100: its kernels are small, so a second thread gains ×${(m1.seconds / m2.seconds).toFixed(2)} on the metric against ×${(s1.seconds / s2.seconds).toFixed(2)} on the surface's 1024-point chunks, and the metric runs at ${gf(m2).toFixed(1)} GFLOP/s against the surface's ${gf(s2).toFixed(1)}. PyTorch runs this job at ${gf(peerMetric).toFixed(1)} GFLOP/s.`, '');
+    }
+    if (!(peerSurf && surf && surf.seconds / peerSurf.seconds > 0.8)) L.push(hardwareNote(x), '');
+  }
+  const lab = x.lab;
+  if (lab && (lab.previewMedianMs === null || (lab.previewMaxMs ?? Infinity) > 200 || lab.longTasksDuringCompute.length > 0)) {
+    L.push('### The lab', '');
+    const mt = lab.mainThread;
+    L.push(
+      `The preview target (≤ 0.2 s) is ${lab.previewMedianMs !== null && (lab.previewMaxMs ?? Infinity) <= 200 ? 'met' : `missed: median ${lab.previewMedianMs === null ? 'n/a' : `${(lab.previewMedianMs / 1000).toFixed(2)} s`}`}; ${lab.longTasksDuringCompute.length} main-thread long task(s) fell inside the timed computations. ` +
+        "The engine's share of a preview is small (a 15² grid is 225 forward passes, a few ms on wasm); the rest is the page's main thread: " +
+        (mt ? `the profile in the lab section shows ${(mt.busyMs / mt.clicks).toFixed(0)} ms of main-thread work per new sample, led by ${mt.top.slice(0, 3).map((t) => `\`${t.fn}\` (${((100 * t.ms) / mt.busyMs).toFixed(0)} %)`).join(', ')}.` : 'see the profile in the lab section.'),
+      '',
+    );
+  }
+  return L;
 }
 
 await main();

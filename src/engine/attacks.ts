@@ -103,6 +103,29 @@ export async function adversarialAccuracy(
     const xb = tf.tensor(x.subarray(first * size, (first + m) * size), shape);
     const y = tf.tensor1d(labelChunk, 'int32');
     const objective = (xa: tf.Tensor): tf.Tensor1D => crossEntropy(classifier.logits(xa), y);
+    // PGD asks "still correct?" at every iterate, and runPgd evaluates the objective at that
+    // very iterate just before visiting it. Reading the answer off the same logits saves a
+    // forward pass per step (a third of a PGD attack). `seen` holds the mask and the iterate
+    // it belongs to; a visit to any other tensor falls back to a forward pass of its own.
+    let seen: { at: tf.Tensor; correct: tf.Tensor1D } | null = null;
+    const forget = () => {
+      seen?.correct.dispose();
+      seen = null;
+    };
+    const pgdObjective = (xa: tf.Tensor): tf.Tensor1D => {
+      const z = classifier.logits(xa);
+      forget();
+      seen = { at: xa, correct: tf.keep(tf.cast(tf.equal(tf.argMax(z, 1), y), 'int32') as tf.Tensor1D) };
+      return crossEntropy(z, y);
+    };
+    const correctAt = (xa: tf.Tensor): tf.Tensor1D => {
+      if (seen && seen.at === xa) {
+        const c = seen.correct;
+        seen = null;
+        return c;
+      }
+      return correctMask(classifier, xa, y);
+    };
     try {
       const clean = correctMask(classifier, xb, y);
       const cleanValues = await clean.data();
@@ -140,17 +163,20 @@ export async function adversarialAccuracy(
                 await runPgd(
                   xb,
                   start,
-                  objective,
+                  pgdObjective,
                   pgd,
                   range,
                   (xa) => {
-                    const next = tf.keep(tf.mul(robust, correctMask(classifier, xa, y))) as tf.Tensor1D;
+                    const correct = correctAt(xa);
+                    const next = tf.keep(tf.mul(robust, correct)) as tf.Tensor1D;
+                    correct.dispose();
                     robust.dispose();
                     robust = next;
                   },
                   options,
                 );
               } finally {
+                forget();
                 start.dispose();
               }
             }

@@ -446,3 +446,50 @@ describe('training a tf.layers CNN on wasm', () => {
     }
   });
 });
+
+describe('BatchMatMul with transposed operands on wasm', () => {
+  const cases: { name: string; a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
+    { name: 'a · b^T (a Dense layer input gradient)', a: [7, 13], b: [11, 13], ta: false, tb: true },
+    { name: 'a^T · b (a Dense layer weight gradient)', a: [13, 7], b: [13, 11], ta: true, tb: false },
+    { name: 'a^T · b^T', a: [13, 7], b: [11, 13], ta: true, tb: true },
+    { name: 'batched a · b^T', a: [3, 5, 6], b: [3, 4, 6], ta: false, tb: true },
+  ];
+
+  async function product(backend: 'cpu' | 'wasm', c: (typeof cases)[number]): Promise<Float32Array> {
+    await tf.setBackend(backend);
+    const out = tf.tidy(() => tf.matMul(tf.tensor(uniform(sizeOf(c.a), 11), c.a), tf.tensor(uniform(sizeOf(c.b), 12), c.b), c.ta, c.tb));
+    const data = (await out.data()) as Float32Array;
+    out.dispose();
+    return data;
+  }
+
+  beforeAll(() => registerFastConvGradients());
+
+  it.each(cases)('$name matches tfjs on cpu', async (c) => {
+    const ref = await product('cpu', c);
+    const ours = await product('wasm', c);
+    expect(ours.length).toBe(ref.length);
+    let worst = 0;
+    for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(ours[i] - ref[i]));
+    expect(worst).toBeLessThanOrEqual(TOLERANCE);
+    await tf.setBackend('wasm');
+  });
+
+  it('leaves no tensors behind, and unregistering restores the native kernel', async () => {
+    await tf.setBackend('wasm');
+    const a = tf.tensor(uniform(6 * 4, 3), [6, 4]);
+    const b = tf.tensor(uniform(5 * 4, 4), [5, 4]);
+    const before = tf.memory().numTensors;
+    const fast = tf.matMul(a, b, false, true);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    unregisterFastConvGradients();
+    expect((tf.getKernel(tf.BatchMatMul, 'wasm') as unknown as Record<string, unknown>).__ravineFastConvGrad).toBeUndefined();
+    const native = tf.matMul(a, b, false, true);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(fast, native))).dataSync()[0]);
+    expect(diff).toBeLessThanOrEqual(TOLERANCE);
+    registerFastConvGradients();
+    expect((tf.getKernel(tf.BatchMatMul, 'wasm') as unknown as Record<string, unknown>).__ravineFastConvGrad).toBe(true);
+    tf.dispose([a, b, fast, native]);
+    expect(tf.memory().numTensors).toBe(before - 2);
+  });
+});

@@ -18,6 +18,10 @@
  * The forward convolution is   y[o] = sum_k xpad[o*s + k] * w[k],   xpad[p] = x[p - pb].
  *
  * Only NHWC and dilation 1 take the fast path; everything else keeps tfjs's own gradient.
+ *
+ * The same registration also fixes the other gradient kernel that wasm runs slowly: a
+ * `BatchMatMul` with a transposed operand (a Dense layer's input gradient), see
+ * {@link makeMatMulKernel}.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
@@ -338,12 +342,15 @@ function isFastKernel(config: KernelConfig | undefined): config is FastKernelCon
  * contract only promises TensorInfos; wrap those so tf ops accept them. The wrapper
  * shares the data (ref-counted); the caller disposes it.
  */
-function asTensor4D(info: TensorInfo): { t: tf.Tensor4D; wrapped: boolean } {
+function asTensor(info: TensorInfo): { t: tf.Tensor; wrapped: boolean } {
   // Duck-typed like the engine itself does (`rank` exists on Tensors only): `instanceof`
   // would fail if a bundler ever loaded two copies of tfjs-core.
-  if ((info as Partial<tf.Tensor>).rank !== undefined) return { t: info as tf.Tensor4D, wrapped: false };
-  const t = tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
-  return { t, wrapped: true };
+  if ((info as Partial<tf.Tensor>).rank !== undefined) return { t: info as tf.Tensor, wrapped: false };
+  return { t: tf.engine().makeTensorFromTensorInfo(info), wrapped: true };
+}
+
+function asTensor4D(info: TensorInfo): { t: tf.Tensor4D; wrapped: boolean } {
+  return asTensor(info) as { t: tf.Tensor4D; wrapped: boolean };
 }
 
 function makeGradConfig(original: GradConfig): FastGradConfig {
@@ -430,6 +437,50 @@ function makeInputKernel(original: KernelConfig | undefined): FastKernelConfig {
   };
 }
 
+/**
+ * wasm kernel for `BatchMatMul` that never takes tfjs-wasm's slow path. tfjs-backend-wasm
+ * 4.22 multiplies through XNNPACK only when neither operand is transposed; with
+ * `transposeA` or `transposeB` it runs a plain loop, ~20x slower (bench/convGrad.ts:
+ * [100, 128] x [1568, 128]^T takes 24 ms against 1.9 ms for an explicit transpose and the
+ * fast kernel). That is exactly the input gradient of every Dense layer (dx = dy · W^T),
+ * which made the dense layers, not the convolutions, the largest cost of a PGD step.
+ * Transposing explicitly costs one copy of the operand (the Transpose kernel is fast);
+ * the product is then the same fast XNNPACK call as the forward pass.
+ */
+function makeMatMulKernel(original: KernelConfig): FastKernelConfig {
+  return {
+    [FAST_MARK]: true,
+    original,
+    kernelName: tf.BatchMatMul,
+    backendName: FAST_BACKEND,
+    // The original binds its C function here when the wasm backend starts.
+    setupFunc: original.setupFunc,
+    kernelFunc: (args) => {
+      const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
+      if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
+      const a = asTensor(args.inputs.a as TensorInfo);
+      const b = asTensor(args.inputs.b as TensorInfo);
+      // Swap the last two axes, keeping any batch axes in front.
+      const swapLast = (t: tf.Tensor): tf.Tensor => {
+        const perm = t.shape.map((_, i) => i);
+        [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1], perm[t.rank - 2]];
+        return tf.transpose(t, perm);
+      };
+      const at = attrs.transposeA ? swapLast(a.t) : a.t;
+      const bt = attrs.transposeB ? swapLast(b.t) : b.t;
+      try {
+        return original.kernelFunc({ ...args, inputs: { a: at, b: bt }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+      } finally {
+        // The product lives in its own buffer: the temporaries can go.
+        if (at !== a.t) at.dispose();
+        if (bt !== b.t) bt.dispose();
+        if (a.wrapped) a.t.dispose();
+        if (b.wrapped) b.t.dispose();
+      }
+    },
+  };
+}
+
 /** Registers `config` in place of `original` without tfjs's "already registered" warning. */
 function replaceKernel(config: KernelConfig, original: KernelConfig | undefined): void {
   if (original !== undefined) tf.unregisterKernel(config.kernelName, config.backendName);
@@ -448,6 +499,8 @@ function replaceKernel(config: KernelConfig, original: KernelConfig | undefined)
  * - Registers a wasm `Conv2DBackpropFilter` kernel (wasm has none) and replaces wasm's
  *   `Conv2DBackpropInput` kernel, both via forward convolutions. This covers fused convs
  *   with a linear activation, whose gradient calls those kernels directly.
+ * - Replaces wasm's `BatchMatMul` kernel by one that transposes explicitly instead of taking
+ *   wasm's slow transposed path (see {@link makeMatMulKernel}): the gradients of Dense layers.
  *
  * The `Conv2DBackpropInput` replacement needs the wasm backend's kernels to be registered
  * already (importing `@tensorflow/tfjs-backend-wasm` does that); if they are not, call this
@@ -468,17 +521,22 @@ export function registerFastConvGradients(): void {
   if (inputKernel !== undefined && !isFastKernel(inputKernel)) {
     replaceKernel(makeInputKernel(inputKernel), inputKernel);
   }
+  const matMulKernel = tf.getKernel(tf.BatchMatMul, FAST_BACKEND);
+  if (matMulKernel !== undefined && !isFastKernel(matMulKernel)) {
+    replaceKernel(makeMatMulKernel(matMulKernel), matMulKernel);
+  }
 }
 
 /**
  * Undoes {@link registerFastConvGradients}: restores tfjs-core's Conv2D gradient and wasm's
- * original kernels (so Conv2DBackpropFilter is again missing on wasm). For benchmarks and
+ * original kernels (so Conv2DBackpropFilter is again missing on wasm, and BatchMatMul is slow
+ * with transposes again). For benchmarks and
  * tests that need the native behaviour; the app never calls it.
  */
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput]) {
+  for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);

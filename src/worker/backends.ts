@@ -5,7 +5,7 @@
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -17,9 +17,56 @@ setWasmPaths({
 });
 
 /**
- * tfjs-backend-wasm 4.22's threaded build starts its pthread workers from a script that
- * refers to names in the Emscripten glue by their unminified spelling; after Vite's
- * minification the workers die with "e is not defined" and the backend never initialises.
- * Until the glue is served unminified, run the SIMD build single-threaded.
+ * Whether the wasm backend may run XNNPACK on several threads here. It needs
+ * SharedArrayBuffer, which browsers give only to cross-origin isolated pages (the dev server
+ * and `vite preview` send COOP/COEP, see vite.config.ts; a host that does not gets the
+ * single-threaded SIMD build), and it must run in a worker: Emscripten's pthreads block with
+ * Atomics.wait, which the main thread may not do (it would spin instead), and the built
+ * page's Content-Security-Policy (worker-src 'self') forbids the blob: workers the threads
+ * start from. So the main-thread fallback stays single-threaded. The threaded glue's
+ * minification bug ("e is not defined") is fixed at build time in vite.config.ts.
  */
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+export function wasmThreadsAllowed(scope: unknown = globalThis): boolean {
+  const g = scope as { crossOriginIsolated?: boolean; SharedArrayBuffer?: unknown; WorkerGlobalScope?: unknown; document?: unknown };
+  return g.crossOriginIsolated === true && typeof g.SharedArrayBuffer === 'function' && g.WorkerGlobalScope !== undefined && g.document === undefined && blobWorkersAllowed();
+}
+
+/**
+ * Whether this worker may start a worker from a blob: URL, as tfjs's pthreads do. A server
+ * that sends a Content-Security-Policy header without blob: in worker-src makes the
+ * constructor throw; without this check the threaded backend would fail to start and the
+ * engine would drop to the cpu backend instead of single-threaded wasm.
+ */
+function blobWorkersAllowed(): boolean {
+  if (typeof Worker !== 'function' || typeof URL.createObjectURL !== 'function') return false;
+  let url = '';
+  try {
+    url = URL.createObjectURL(new Blob([''], { type: 'text/javascript' }));
+    new Worker(url).terminate();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (url) URL.revokeObjectURL(url);
+  }
+}
+
+/**
+ * tfjs-backend-wasm 4.22 sizes its XNNPACK thread pool as navigator.hardwareConcurrency / 2
+ * ("many x86-64 processors have 2 threads per core"), read once when the module starts, and
+ * caps any setThreadsCount() at that. On a machine without SMT that halves the pool: on 2
+ * cores it is one thread, i.e. no threading at all. We want one pool thread per logical core
+ * (the pool's caller, this worker, is one of them), so the worker reports twice its logical
+ * count to the wasm module. Nothing else in the engine worker reads hardwareConcurrency.
+ */
+function useEveryLogicalCore(scope: typeof globalThis = globalThis): void {
+  const nav = scope.navigator as { hardwareConcurrency?: number } | undefined;
+  const logical = nav?.hardwareConcurrency;
+  if (!nav || typeof logical !== 'number' || logical < 2) return;
+  Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * logical, configurable: true });
+  setThreadsCount(logical);
+}
+
+// Leave the flag to tfjs's own feature test when threads are allowed; force it off otherwise.
+if (wasmThreadsAllowed()) useEveryLogicalCore();
+else tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);

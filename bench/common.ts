@@ -1,0 +1,139 @@
+/**
+ * What the benchmark's parts share: where files go, the job lists, timing helpers and the
+ * shape of a result row. Node only.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../src/io/datasetNode';
+import { parseNpy, writeNpy } from '../src/io/npy';
+import { jobUnits, type JobKind, type JobMode, type JobSpec } from './jobs';
+
+/** Scratch folder of a bench run: dumped arrays for the peer, per-part results, builds. */
+export const BENCH_DIR = join(REPO_ROOT, '.cache', 'bench');
+export const MODELS = ['mnist-cnn-natural', 'mnist-mlp-natural'] as const;
+export type ModelId = (typeof MODELS)[number];
+
+/** Index of the surface's test image (the lab's default sample). */
+export const SAMPLE_INDEX = 0;
+
+export function ensureBenchDir(): void {
+  if (!existsSync(BENCH_DIR)) mkdirSync(BENCH_DIR, { recursive: true });
+}
+
+export const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+
+/** A job in a list: its spec, how many timed runs, and the size of its (untimed) warm-up. */
+export interface PlannedJob extends JobSpec {
+  runs: number;
+  warmupSize: number;
+}
+
+/**
+ * The job lists. Naive jobs of the attacks run on fewer samples than the batched ones (a
+ * sample at a time they take minutes); their throughput (samples/s) is what is compared.
+ * Naive warm-ups are small: batch 1 has one shape, so a few units warm every kernel.
+ */
+export function jobPlan(profile: 'full' | 'threads' | 'cpu' | 'webgl' | 'quick', runs: number): PlannedJob[] {
+  const j = (kind: JobKind, mode: JobMode, size: number, warmupSize = size, r = runs): PlannedJob => ({ kind, mode, size, runs: r, warmupSize });
+  switch (profile) {
+    case 'full':
+      return [
+        j('surface', 'batched', 101),
+        j('surface', 'naive', 101, 11),
+        j('metric', 'batched', 100),
+        j('metric', 'naive', 100, 5),
+        j('fgsm', 'batched', 1000),
+        j('fgsm', 'naive', 200, 10),
+        j('pgd', 'batched', 1000),
+        j('pgd', 'naive', 100, 3),
+      ];
+    case 'threads':
+      return [j('surface', 'batched', 101), j('metric', 'batched', 100), j('pgd', 'batched', 1000)];
+    case 'cpu':
+      return [
+        j('surface', 'batched', 31),
+        j('surface', 'naive', 31, 5),
+        j('metric', 'batched', 10),
+        j('metric', 'naive', 10, 1),
+        j('fgsm', 'batched', 100),
+        j('fgsm', 'naive', 20, 2),
+        j('pgd', 'batched', 20),
+        j('pgd', 'naive', 5, 1),
+      ];
+    case 'webgl':
+      return [
+        j('surface', 'batched', 31),
+        j('surface', 'naive', 11, 3),
+        j('metric', 'batched', 30),
+        j('metric', 'naive', 5, 1),
+        j('fgsm', 'batched', 100),
+        j('pgd', 'batched', 20),
+      ];
+    case 'quick':
+      return [
+        j('surface', 'batched', 31),
+        j('surface', 'naive', 11, 3),
+        j('metric', 'batched', 10),
+        j('metric', 'naive', 5, 1),
+        j('fgsm', 'batched', 50),
+        j('fgsm', 'naive', 10, 2),
+        j('pgd', 'batched', 20),
+        j('pgd', 'naive', 5, 1),
+      ];
+  }
+}
+
+/** One timed job on one backend. */
+export interface Row {
+  /** Where it ran, e.g. "Node wasm (1 thread)", "Chromium wasm (2 threads)", "PyTorch". */
+  env: string;
+  model: ModelId;
+  kind: JobKind;
+  mode: JobMode;
+  size: number;
+  /** Every timed run (s), and their median. */
+  times: number[];
+  seconds: number;
+  /** Nominal FLOPs of the job (see jobs.ts forwardPassesPerUnit). */
+  flops: number;
+  /** Peak tensor bytes (tf.profile) where measured. */
+  peakBytes?: number;
+  /** Agreement figures or results worth printing (R, correct count). */
+  note?: string;
+}
+
+export function throughput(r: Pick<Row, 'kind' | 'size' | 'seconds'>): number {
+  return jobUnits(r).units / r.seconds;
+}
+
+export function machineSummary(): { text: string; cores: number; load: string } {
+  const cpus = os.cpus();
+  const cores = cpus.length;
+  const text = `${cpus[0]?.model ?? 'unknown CPU'} × ${cores} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.arch()}`;
+  return { text, cores, load: os.loadavg().map((v) => v.toFixed(2)).join(' ') };
+}
+
+export function saveF32(name: string, data: Float32Array): void {
+  writeFileSync(join(BENCH_DIR, name), writeNpy({ dtype: 'float32', shape: [data.length], data }, name));
+}
+
+export function loadF32(name: string): Float32Array {
+  const a = parseNpy(new Uint8Array(readFileSync(join(BENCH_DIR, name))), name);
+  if (a.dtype !== 'float32') throw new Error(`${name}: expected float32, got ${a.dtype}`);
+  return a.data;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
+  }
+  return m;
+}
+
+export function fmtBytes(b: number): string {
+  return b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(0)} KiB`;
+}

@@ -1,0 +1,67 @@
+/**
+ * Forward-pass FLOPs of a tfjs Sequential model, and a plain description of its layers for
+ * the PyTorch peer (bench/peer.py). Only the layer types of the built-in models are known:
+ * Conv2D, Dense, Flatten (and InputLayer); anything else is an error, not a silent zero.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Multiply-adds count 2; bias adds and activations are not counted. Per sample. */
+export function forwardFlopsPerSample(model: tf.LayersModel): number {
+  let flops = 0;
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    const out = layer.outputShape as number[];
+    if (cls === 'Conv2D') {
+      const [kh, kw, cin, cout] = (layer.getWeights()[0] as tf.Tensor).shape;
+      flops += 2 * out[1] * out[2] * cout * kh * kw * cin;
+    } else if (cls === 'Dense') {
+      const [din, dout] = (layer.getWeights()[0] as tf.Tensor).shape;
+      flops += 2 * din * dout;
+    } else if (cls !== 'Flatten' && cls !== 'InputLayer') {
+      throw new Error(`flops: layer type ${cls} is not counted`);
+    }
+  }
+  return flops;
+}
+
+export interface LayerDescription {
+  type: 'conv2d' | 'dense' | 'flatten';
+  activation?: string;
+  /** Weight files (.npy, Keras layout: conv HWIO, dense [in, out]) in .cache/bench. */
+  kernel?: string;
+  bias?: string;
+  strides?: [number, number];
+  /** Explicit padding [top, bottom, left, right] exactly as tfjs computes 'same'/'valid'. */
+  pads?: [number, number, number, number];
+  /** The weights themselves, removed before the description is written. */
+  weights?: { kernel?: { shape: number[]; data: Float32Array }; bias?: { shape: number[]; data: Float32Array } };
+}
+
+export function describeLayers(model: tf.LayersModel, prefix: string): LayerDescription[] {
+  const out: LayerDescription[] = [];
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    const cfg = layer.getConfig() as { activation?: string; strides?: number[]; padding?: string; useBias?: boolean };
+    const ws = layer.getWeights();
+    const weights = {
+      kernel: ws[0] ? { shape: ws[0].shape, data: ws[0].dataSync() as Float32Array } : undefined,
+      bias: ws[1] ? { shape: ws[1].shape, data: ws[1].dataSync() as Float32Array } : undefined,
+    };
+    if (cls === 'Conv2D') {
+      const input = (layer.input as tf.SymbolicTensor).shape as number[];
+      const [kh, kw, cin, cout] = ws[0].shape;
+      const info = tf.backend_util.computeConv2DInfo([1, input[1], input[2], cin], [kh, kw, cin, cout], cfg.strides as [number, number], 1, cfg.padding as 'same' | 'valid');
+      const p = info.padInfo;
+      if (!ws[1]) throw new Error(`${layer.name}: conv without bias is not supported by the peer`);
+      out.push({ type: 'conv2d', activation: cfg.activation, kernel: `${prefix}-${layer.name}-kernel.npy`, bias: `${prefix}-${layer.name}-bias.npy`, strides: [info.strideHeight, info.strideWidth], pads: [p.top, p.bottom, p.left, p.right], weights });
+    } else if (cls === 'Dense') {
+      if (!ws[1]) throw new Error(`${layer.name}: dense without bias is not supported by the peer`);
+      out.push({ type: 'dense', activation: cfg.activation, kernel: `${prefix}-${layer.name}-kernel.npy`, bias: `${prefix}-${layer.name}-bias.npy`, weights });
+    } else if (cls === 'Flatten') {
+      out.push({ type: 'flatten' });
+    } else if (cls !== 'InputLayer') {
+      throw new Error(`describeLayers: layer type ${cls} is not supported by the peer`);
+    }
+  }
+  return out;
+}

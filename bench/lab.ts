@@ -1,0 +1,193 @@
+/**
+ * The lab's latency and memory, measured on the built app in headless Chromium (not a test:
+ * it reports figures). Builds the app with the project's vite.config.ts into
+ * .cache/bench/app, serves it with `vite preview` (COOP/COEP, CSP as shipped) and drives it
+ * with Playwright:
+ *   - latency: click a test image not seen before; time from the click event to the first
+ *     frame that shows the coarse preview of its surface, and to the frame with the full
+ *     grid (read from window.ravine.state(): `drawn[slot]` is `<key>#preview`, then `<key>`);
+ *     sampled once per animation frame, so each figure is late by at most one frame (~17 ms);
+ *   - main-thread long tasks (PerformanceObserver 'longtask', > 50 ms) during those computations;
+ *   - engine memory (window.ravine.memory(): live tensors and their bytes) over repeated new
+ *     surfaces (→ key, one new sample each time).
+ */
+import { chromium, type Page } from 'playwright';
+import { build, preview } from 'vite';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../src/io/datasetNode';
+import { BENCH_DIR, median } from './common';
+import { CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { labIdle, profileMainThread, type MainThreadProfile } from './labProfile';
+
+const PORT = 4343;
+
+export interface LabResult {
+  backend: string;
+  thread: string;
+  isolated: boolean;
+  resolution: number;
+  clicks: { index: number; previewMs: number | null; fullMs: number; longTasks: number[] }[];
+  previewMedianMs: number | null;
+  previewMaxMs: number | null;
+  fullMedianMs: number;
+  longTasksDuringCompute: number[];
+  longTasksTotal: number[];
+  memory: { run: number; numTensors: number; numBytes: number }[];
+  setupSeconds: number;
+  /** CPU profile of the main thread over a few more new samples (untimed). */
+  mainThread?: MainThreadProfile;
+  /** The same clicks with STABLE_FOOTER_CSS injected (a what-if, not the shipped app). */
+  stableFooter?: LabResult['clicks'];
+}
+
+/** Pins the height of the main view's footer (colour bar + progress row) for the what-if run. */
+export const STABLE_FOOTER_CSS = '.view-footer { height: 110px; flex: 0 0 110px; overflow: hidden; }';
+
+/** Installed before the app loads: long-task log and a surface watcher driven by rAF. */
+const INIT_SCRIPT = `
+window.__longTasks = [];
+new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration }); })
+  .observe({ type: 'longtask', buffered: true });
+// Armed (and awaited by the driver) before the click or key press, so the listener is in place
+// when the event arrives; awaited afterwards with a time limit.
+window.__armSurfaceWatch = (trigger) => {
+  window.__surfaceWatch = new Promise((resolve) => {
+    const s0 = window.ravine.state();
+    const before = s0.drawn[s0.config.active];
+    let t0 = null, preview = null;
+    const mark = () => { if (t0 === null) t0 = performance.now(); };
+    document.addEventListener(trigger, mark, { capture: true, once: true });
+    const tick = () => {
+      const s = window.ravine.state();
+      const slot = s.config.active;
+      const d = s.drawn[slot];
+      const sf = s.surfaces[slot];
+      if (t0 !== null && d !== before) {
+        if (preview === null && d.endsWith('#preview')) preview = performance.now() - t0;
+        if (!d.endsWith('#preview') && sf.state === 'ready' && d === sf.key && !sf.pending) {
+          resolve({ t0, previewMs: preview, fullMs: performance.now() - t0 });
+          return;
+        }
+      }
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+};
+window.__awaitSurfaceWatch = (timeoutMs) => Promise.race([
+  window.__surfaceWatch,
+  new Promise((_, reject) => setTimeout(() => reject(new Error('no new surface was drawn within ' + timeoutMs + ' ms')), timeoutMs)),
+]);
+`;
+
+interface Watch {
+  t0: number;
+  previewMs: number | null;
+  fullMs: number;
+}
+
+interface WatchWindow {
+  __armSurfaceWatch(trigger: string): void;
+  __awaitSurfaceWatch(timeoutMs: number): Promise<Watch>;
+}
+
+const arm = (page: Page, trigger: 'click' | 'keydown') => page.evaluate((t) => (window as unknown as WatchWindow).__armSurfaceWatch(t), trigger);
+const settle = (page: Page) => page.evaluate(() => (window as unknown as WatchWindow).__awaitSurfaceWatch(120_000));
+
+export async function runLabBench(quick: boolean, log: (s: string) => void): Promise<LabResult> {
+  const t0 = performance.now();
+  process.env.VITE_CONFIG_NATIVE_IGNORE_WARNING = 'true';
+  const outDir = join(BENCH_DIR, 'app');
+  await build({ configFile: join(REPO_ROOT, 'vite.config.ts'), root: REPO_ROOT, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  const server = await preview({ configFile: join(REPO_ROOT, 'vite.config.ts'), root: REPO_ROOT, logLevel: 'error', build: { outDir }, preview: { port: PORT, strictPort: true, host: '127.0.0.1' } });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.addInitScript(INIT_SCRIPT);
+    // The lab's defaults (CNN natural in A, CNN PGD in B, 41² grid, R on 100 samples).
+    await page.goto(`http://127.0.0.1:${PORT}/`);
+    await page.waitForFunction(() => 'ravine' in window, undefined, { timeout: 60_000 });
+    // Let the first surface, the metric of both slots and the attacks finish: we time new
+    // surfaces on an idle lab.
+    await labIdle(page, 600_000);
+    const env = await page.evaluate(() => {
+      const s = (window as unknown as { ravine: { state(): { backend: { backend: string; reason: string } | null; thread: string; config: { resolution: number } } } }).ravine.state();
+      return { backend: s.backend ? `${s.backend.backend} (${s.backend.reason})` : 'unknown', thread: s.thread, isolated: self.crossOriginIsolated, resolution: s.config.resolution };
+    });
+    log(`lab: backend ${env.backend}, ${env.thread}, cross-origin isolated ${env.isolated}, ${env.resolution}² grid; setup ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+    const setupSeconds = (performance.now() - t0) / 1000;
+    const clicks: LabResult['clicks'] = [];
+    const nClicks = quick ? 3 : 10;
+    const during: number[] = [];
+    for (let k = 0; k < nClicks; k++) {
+      const index = 1 + k;
+      const thumb = page.locator(`.thumbs button[data-index="${index}"]`);
+      await arm(page, 'click');
+      await thumb.click();
+      const w = await settle(page);
+      await labIdle(page, 120_000);
+      const tasks = await page.evaluate(([a, b]) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start + t.duration >= a && t.start <= b).map((t) => t.duration), [w.t0, w.t0 + w.fullMs]);
+      during.push(...tasks);
+      clicks.push({ index, previewMs: w.previewMs, fullMs: w.fullMs, longTasks: tasks });
+      log(`lab: sample #${index}: preview ${w.previewMs === null ? 'not seen' : `${w.previewMs.toFixed(0)} ms`}, full ${w.fullMs.toFixed(0)} ms, long tasks ${tasks.map((d) => d.toFixed(0)).join(', ') || 'none'}`);
+    }
+    // Where the main thread goes, as shipped (untimed clicks on further samples).
+    const mainThread = await profileMainThread(page, quick ? 2 : 5, 40);
+    // What-if: the same clicks with the view's footer at a fixed height, so that the progress
+    // row appearing and disappearing cannot resize the WebGL canvas (see the profile: every
+    // resize reallocates the drawing buffer). A stylesheet injected by the bench; the app is
+    // unchanged.
+    await page.addStyleTag({ content: STABLE_FOOTER_CSS });
+    const stableFooter: LabResult['clicks'] = [];
+    for (let k = 0; k < nClicks; k++) {
+      const index = 21 + k;
+      await labIdle(page, 120_000);
+      await arm(page, 'click');
+      await page.locator(`.thumbs button[data-index="${index}"]`).click();
+      const w = await settle(page);
+      const tasks = await page.evaluate(([a, b]) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start + t.duration >= a && t.start <= b).map((t) => t.duration), [w.t0, w.t0 + w.fullMs]);
+      stableFooter.push({ index, previewMs: w.previewMs, fullMs: w.fullMs, longTasks: tasks });
+      log(`lab (fixed footer): sample #${index}: preview ${w.previewMs === null ? 'not seen' : `${w.previewMs.toFixed(0)} ms`}, full ${w.fullMs.toFixed(0)} ms, long tasks ${tasks.map((d) => d.toFixed(0)).join(', ') || 'none'}`);
+    }
+    // Memory over repeated new surfaces: → steps to the next test image.
+    const runs = quick ? 10 : 100;
+    const memory: LabResult['memory'] = [];
+    const readMemory = () => page.evaluate(() => (window as unknown as { ravine: { memory(): Promise<{ numTensors: number; numBytes: number } | null> } }).ravine.memory());
+    for (let r = 1; r <= runs; r++) {
+      await arm(page, 'keydown');
+      await page.keyboard.press('ArrowRight');
+      await settle(page);
+      if (r === 1 || r === 10 || r % 25 === 0 || r === runs) {
+        // Read at rest: slot B's surface, the sample's psi and the predictions run after the
+        // active surface; wait for idle, then for three equal readings 300 ms apart.
+        await labIdle(page, 120_000);
+        let m = await readMemory();
+        for (let same = 0, tries = 0; m && same < 2 && tries < 50; tries++) {
+          await page.waitForTimeout(300);
+          const next = await readMemory();
+          same = next && next.numTensors === m.numTensors && next.numBytes === m.numBytes ? same + 1 : 0;
+          m = next;
+        }
+        if (m) memory.push({ run: r, numTensors: m.numTensors, numBytes: m.numBytes });
+      }
+    }
+    const longTasksTotal = await page.evaluate(() => (window as unknown as { __longTasks: { duration: number }[] }).__longTasks.map((t) => t.duration));
+    const previews = clicks.map((c) => c.previewMs).filter((v): v is number => v !== null);
+    return {
+      ...env,
+      clicks,
+      previewMedianMs: previews.length ? median(previews) : null,
+      previewMaxMs: previews.length ? Math.max(...previews) : null,
+      fullMedianMs: median(clicks.map((c) => c.fullMs)),
+      longTasksDuringCompute: during,
+      longTasksTotal,
+      memory,
+      setupSeconds,
+      mainThread,
+      stableFooter,
+    };
+  } finally {
+    await browser.close();
+    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+  }
+}
