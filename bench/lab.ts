@@ -26,7 +26,7 @@ export interface LabResult {
   thread: string;
   isolated: boolean;
   resolution: number;
-  clicks: { index: number; previewMs: number | null; fullMs: number; longTasks: number[] }[];
+  clicks: { index: number; previewMs: number | null; previewStoredMs: number | null; fullMs: number; longTasks: number[] }[];
   previewMedianMs: number | null;
   previewMaxMs: number | null;
   fullMedianMs: number;
@@ -36,12 +36,7 @@ export interface LabResult {
   setupSeconds: number;
   /** CPU profile of the main thread over a few more new samples (untimed). */
   mainThread?: MainThreadProfile;
-  /** The same clicks with STABLE_FOOTER_CSS injected (a what-if, not the shipped app). */
-  stableFooter?: LabResult['clicks'];
 }
-
-/** Pins the height of the main view's footer (colour bar + progress row) for the what-if run. */
-export const STABLE_FOOTER_CSS = '.view-footer { height: 110px; flex: 0 0 110px; overflow: hidden; }';
 
 /** Installed before the app loads: long-task log and a surface watcher driven by rAF. */
 const INIT_SCRIPT = `
@@ -54,7 +49,8 @@ window.__armSurfaceWatch = (trigger) => {
   window.__surfaceWatch = new Promise((resolve) => {
     const s0 = window.ravine.state();
     const before = s0.drawn[s0.config.active];
-    let t0 = null, preview = null;
+    const keyBefore = s0.surfaces[s0.config.active].key;
+    let t0 = null, preview = null, previewStored = null;
     const mark = () => { if (t0 === null) t0 = performance.now(); };
     document.addEventListener(trigger, mark, { capture: true, once: true });
     const tick = () => {
@@ -62,10 +58,11 @@ window.__armSurfaceWatch = (trigger) => {
       const slot = s.config.active;
       const d = s.drawn[slot];
       const sf = s.surfaces[slot];
+      if (t0 !== null && previewStored === null && sf.key !== keyBefore && sf.preview) previewStored = performance.now() - t0;
       if (t0 !== null && d !== before) {
         if (preview === null && d.endsWith('#preview')) preview = performance.now() - t0;
         if (!d.endsWith('#preview') && sf.state === 'ready' && d === sf.key && !sf.pending) {
-          resolve({ t0, previewMs: preview, fullMs: performance.now() - t0 });
+          resolve({ t0, previewMs: preview, previewStoredMs: previewStored, fullMs: performance.now() - t0 });
           return;
         }
       }
@@ -83,6 +80,8 @@ window.__awaitSurfaceWatch = (timeoutMs) => Promise.race([
 interface Watch {
   t0: number;
   previewMs: number | null;
+  /** When the preview's numbers reached the page's store (before React and three.js draw them). */
+  previewStoredMs: number | null;
   fullMs: number;
 }
 
@@ -128,27 +127,11 @@ export async function runLabBench(quick: boolean, log: (s: string) => void): Pro
       await labIdle(page, 120_000);
       const tasks = await page.evaluate(([a, b]) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start + t.duration >= a && t.start <= b).map((t) => t.duration), [w.t0, w.t0 + w.fullMs]);
       during.push(...tasks);
-      clicks.push({ index, previewMs: w.previewMs, fullMs: w.fullMs, longTasks: tasks });
-      log(`lab: sample #${index}: preview ${w.previewMs === null ? 'not seen' : `${w.previewMs.toFixed(0)} ms`}, full ${w.fullMs.toFixed(0)} ms, long tasks ${tasks.map((d) => d.toFixed(0)).join(', ') || 'none'}`);
+      clicks.push({ index, previewMs: w.previewMs, previewStoredMs: w.previewStoredMs, fullMs: w.fullMs, longTasks: tasks });
+      log(`lab: sample #${index}: preview in the store ${w.previewStoredMs === null ? 'not seen' : `${w.previewStoredMs.toFixed(0)} ms`}, drawn ${w.previewMs === null ? 'not seen' : `${w.previewMs.toFixed(0)} ms`}, full ${w.fullMs.toFixed(0)} ms, long tasks ${tasks.map((d) => d.toFixed(0)).join(', ') || 'none'}`);
     }
     // Where the main thread goes, as shipped (untimed clicks on further samples).
     const mainThread = await profileMainThread(page, quick ? 2 : 5, 40);
-    // What-if: the same clicks with the view's footer at a fixed height, so that the progress
-    // row appearing and disappearing cannot resize the WebGL canvas (see the profile: every
-    // resize reallocates the drawing buffer). A stylesheet injected by the bench; the app is
-    // unchanged.
-    await page.addStyleTag({ content: STABLE_FOOTER_CSS });
-    const stableFooter: LabResult['clicks'] = [];
-    for (let k = 0; k < nClicks; k++) {
-      const index = 21 + k;
-      await labIdle(page, 120_000);
-      await arm(page, 'click');
-      await page.locator(`.thumbs button[data-index="${index}"]`).click();
-      const w = await settle(page);
-      const tasks = await page.evaluate(([a, b]) => (window as unknown as { __longTasks: { start: number; duration: number }[] }).__longTasks.filter((t) => t.start + t.duration >= a && t.start <= b).map((t) => t.duration), [w.t0, w.t0 + w.fullMs]);
-      stableFooter.push({ index, previewMs: w.previewMs, fullMs: w.fullMs, longTasks: tasks });
-      log(`lab (fixed footer): sample #${index}: preview ${w.previewMs === null ? 'not seen' : `${w.previewMs.toFixed(0)} ms`}, full ${w.fullMs.toFixed(0)} ms, long tasks ${tasks.map((d) => d.toFixed(0)).join(', ') || 'none'}`);
-    }
     // Memory over repeated new surfaces: → steps to the next test image.
     const runs = quick ? 10 : 100;
     const memory: LabResult['memory'] = [];
@@ -184,7 +167,6 @@ export async function runLabBench(quick: boolean, log: (s: string) => void): Pro
       memory,
       setupSeconds,
       mainThread,
-      stableFooter,
     };
   } finally {
     await browser.close();

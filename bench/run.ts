@@ -27,9 +27,9 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import { CHUNK_BUDGET_BYTES } from '../src/engine/schedule';
 import { runBrowserBench, type BrowserConfigResult } from './browser';
-import { BENCH_DIR, ensureBenchDir, fmtBytes, loadF32, machineSummary, maxAbsDiff, median, MODELS, throughput, type ModelId, type Row } from './common';
+import { BENCH_DIR, ensureBenchDir, fmtBytes, loadF32, machineSummary, maxAbsDiff, MODELS, throughput, type ModelId, type Row } from './common';
 import { BENCH_EPS, jobLabel, jobUnits, type JobKind } from './jobs';
-import { runLabBench, STABLE_FOOTER_CSS, type LabResult } from './lab';
+import { runLabBench, type LabResult } from './lab';
 import type { NodeResult } from './node';
 
 const args = process.argv.slice(2);
@@ -303,12 +303,6 @@ function report(x: ReportInput): string {
   if (lab) {
     const p = lab.previewMedianMs;
     L.push(`| lab: coarse preview ≤ 0.2 s after the click | median ${p === null ? 'n/a' : `${(p / 1000).toFixed(3)} s`}, max ${lab.previewMaxMs === null ? 'n/a' : `${(lab.previewMaxMs / 1000).toFixed(3)} s`} over ${lab.clicks.length} clicks; full ${lab.resolution}² surface after ${(lab.fullMedianMs / 1000).toFixed(2)} s (median) | ${p !== null && (lab.previewMaxMs ?? Infinity) <= 200 ? 'yes' : p !== null && p <= 200 ? 'median yes, max no' : 'no'} |`);
-    const sf = lab.stableFooter;
-    if (sf?.length) {
-      const pv = sf.map((c) => c.previewMs).filter((v): v is number => v !== null);
-      const longs = sf.flatMap((c) => c.longTasks);
-      L.push(`| (what-if, not shipped) the same with the view's footer at a fixed height | preview median ${pv.length ? `${(median(pv) / 1000).toFixed(3)} s` : 'n/a'}, max ${pv.length ? `${(Math.max(...pv) / 1000).toFixed(3)} s` : 'n/a'}; full surface ${(median(sf.map((c) => c.fullMs)) / 1000).toFixed(2)} s; ${longs.length} long task(s)${longs.length ? `, longest ${Math.max(...longs).toFixed(0)} ms` : ''} | ${pv.length && Math.max(...pv) <= 200 ? 'would be met' : 'still no'} |`);
-    }
     const maxLong = lab.longTasksDuringCompute.length ? Math.max(...lab.longTasksDuringCompute) : 0;
     L.push(`| lab: no main-thread task > 50 ms during a computation | ${lab.longTasksDuringCompute.length} long task(s) during the ${lab.clicks.length} computations${lab.longTasksDuringCompute.length ? `, longest ${maxLong.toFixed(0)} ms` : ''} | ${lab.longTasksDuringCompute.length === 0 ? 'yes' : 'no'} |`);
     const m0 = lab.memory[0];
@@ -457,13 +451,9 @@ function report(x: ReportInput): string {
   if (lab) {
     L.push('## The lab (built app, headless Chromium)', '');
     L.push(`Backend ${lab.backend}; engine in ${lab.thread}; cross-origin isolated: ${lab.isolated}; ${lab.resolution}² grid (the lab's default), preview 15². The page first computes its default surface and both slots' metric and attacks; clicks start after that, so they time an idle lab. Times are from the click event to the first animation frame that shows the result (read via \`window.ravine.state()\`).`, '');
-    L.push('| sample | preview drawn | full surface drawn | long tasks (> 50 ms) during the computation |', '| ---: | ---: | ---: | --- |');
-    for (const c of lab.clicks) L.push(`| #${c.index} | ${c.previewMs === null ? 'not seen (full grid came first)' : `${c.previewMs.toFixed(0)} ms`} | ${c.fullMs.toFixed(0)} ms | ${c.longTasks.map((d) => `${d.toFixed(0)} ms`).join(', ') || 'none'} |`);
-    if (lab.stableFooter?.length) {
-      L.push('', `What-if (the bench injects \`${STABLE_FOOTER_CSS}\`; the shipped app does not have it): the footer under the surface no longer changes height when the progress row appears, so the canvas is not resized during a computation.`, '');
-      L.push('| sample | preview drawn | full surface drawn | long tasks (> 50 ms) during the computation |', '| ---: | ---: | ---: | --- |');
-      for (const c of lab.stableFooter) L.push(`| #${c.index} | ${c.previewMs === null ? 'not seen' : `${c.previewMs.toFixed(0)} ms`} | ${c.fullMs.toFixed(0)} ms | ${c.longTasks.map((d) => `${d.toFixed(0)} ms`).join(', ') || 'none'} |`);
-    }
+    L.push('| sample | preview in the store | preview drawn | full surface drawn | long tasks (> 50 ms) during the computation |', '| ---: | ---: | ---: | ---: | --- |');
+    for (const c of lab.clicks) L.push(`| #${c.index} | ${c.previewStoredMs === null || c.previewStoredMs === undefined ? 'not seen' : `${c.previewStoredMs.toFixed(0)} ms`} | ${c.previewMs === null ? 'not seen (full grid came first)' : `${c.previewMs.toFixed(0)} ms`} | ${c.fullMs.toFixed(0)} ms | ${c.longTasks.map((d) => `${d.toFixed(0)} ms`).join(', ') || 'none'} |`);
+    L.push('', '"In the store": the first animation frame at which the preview\'s numbers had reached the page (the worker computed them and the page received them); "drawn": the first frame that showed them.');
     L.push('', `Long tasks over the whole session (page load, first surfaces and metric included): ${lab.longTasksTotal.length}${lab.longTasksTotal.length ? `, longest ${Math.max(...lab.longTasksTotal).toFixed(0)} ms` : ''}.`, '');
     L.push(`Engine memory over ${lab.memory[lab.memory.length - 1]?.run ?? 0} new surfaces (→ key): ${lab.memory.map((m) => `run ${m.run}: ${m.numTensors} tensors, ${fmtBytes(m.numBytes)}`).join('; ')}.`, '');
     const mt = lab.mainThread;
