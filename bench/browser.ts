@@ -11,19 +11,8 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import { jobPlan, loadF32, median, MODELS, SAMPLE_INDEX, type ModelId, type PlannedJob, type Row } from './common';
 import { forwardPassesPerUnit, type JobSpec } from './jobs';
+import { chromiumLaunchOptions } from '../e2e/chromium';
 
-/** System Chromium and the flags of the project's e2e runs (SwiftShader WebGL in headless). */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--enable-unsafe-swiftshader',
-  '--use-angle=swiftshader',
-  '--ignore-gpu-blocklist',
-];
 const PORT = 4342;
 
 export interface BrowserConfigResult {
@@ -121,7 +110,7 @@ export async function runBrowserBench(runs: number, quick: boolean, flopsPerSamp
   const configFile = join(REPO_ROOT, 'bench', 'vite.bench.config.ts');
   await build({ configFile, logLevel: 'error' });
   const server = await preview({ configFile, logLevel: 'error', preview: { port: PORT, strictPort: true, host: '127.0.0.1' } });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch(chromiumLaunchOptions);
   try {
     const full = quick ? jobPlan('quick', 1) : jobPlan('full', runs);
     const configs: [('wasm' | 'webgl'), boolean, PlannedJob[]][] = [

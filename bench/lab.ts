@@ -16,7 +16,7 @@ import { build, preview } from 'vite';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import { BENCH_DIR, median } from './common';
-import { CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { chromiumLaunchOptions } from '../e2e/chromium';
 import { labIdle, profileMainThread, type MainThreadProfile } from './labProfile';
 
 const PORT = 4343;
@@ -99,7 +99,7 @@ export async function runLabBench(quick: boolean, log: (s: string) => void): Pro
   const outDir = join(BENCH_DIR, 'app');
   await build({ configFile: join(REPO_ROOT, 'vite.config.ts'), root: REPO_ROOT, logLevel: 'error', build: { outDir, emptyOutDir: true } });
   const server = await preview({ configFile: join(REPO_ROOT, 'vite.config.ts'), root: REPO_ROOT, logLevel: 'error', build: { outDir }, preview: { port: PORT, strictPort: true, host: '127.0.0.1' } });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch(chromiumLaunchOptions);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.addInitScript(INIT_SCRIPT);

@@ -11,7 +11,7 @@ import { preview } from 'vite';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
-import { CHROMIUM, CHROMIUM_ARGS } from './browser';
+import { chromiumLaunchOptions } from '../e2e/chromium';
 import { BENCH_DIR } from './common';
 
 interface ProfileNode {
@@ -87,7 +87,7 @@ async function cli(): Promise<void> {
   if (!existsSync(join(outDir, 'index.html'))) throw new Error(`${outDir} has no built app: run npm run bench (its lab part) first`);
   process.env.VITE_CONFIG_NATIVE_IGNORE_WARNING = 'true';
   const server = await preview({ configFile: join(REPO_ROOT, 'vite.config.ts'), root: REPO_ROOT, logLevel: 'error', build: { outDir }, preview: { port: 4344, strictPort: true, host: '127.0.0.1' } });
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const browser = await chromium.launch(chromiumLaunchOptions);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto('http://127.0.0.1:4344/');
