@@ -14,7 +14,7 @@ import { type ColorBy, type Quantity, presentClasses, quantityValues, resolveZRa
 import { Slices1D } from './Slices1D';
 import { CAMERA_PRESETS, type CameraPreset, createCameraLink, type HoverPoint, SurfaceView } from './SurfaceView';
 import { demoSurface, linspace, syntheticSurface } from './testGrids';
-import { FONT_FAMILY, QUANTITY_LABELS, THEMES, type ThemeName } from './theme';
+import { colorKeyLabel, FONT_FAMILY, THEMES, type ThemeName } from './theme';
 import { formatValue } from './ticks';
 
 const params = new URLSearchParams(window.location.search);
@@ -79,7 +79,7 @@ function Demo() {
       colorBy={colorBy}
       colormap={colormap}
       domain={domain}
-      label={colorBy === 'class' ? 'predicted class' : QUANTITY_LABELS[quantity]}
+      label={colorKeyLabel(colorBy, quantity)}
       theme={theme}
       classes={presentClasses(surface.pred)}
       classNames={classNames}

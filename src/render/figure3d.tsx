@@ -14,7 +14,7 @@ import type { ColormapName } from './colormaps';
 import type { ColorBy, Quantity } from './mesh';
 import { sharedZRange } from './plot2d';
 import { SurfaceScene } from './SurfaceView';
-import { FONT_FAMILY, QUANTITY_LABELS, THEMES } from './theme';
+import { colorKeyLabel, FONT_FAMILY, THEMES } from './theme';
 
 export interface Figure3DInput {
   panels: Array<{ surface: SurfaceResult; label: string }>;
@@ -189,7 +189,7 @@ export async function renderFigure3D(input: Figure3DInput): Promise<Figure3D> {
         colorBy={input.colorBy}
         colormap={input.colormap}
         domain={zRange}
-        label={input.colorBy === 'class' ? 'predicted class' : QUANTITY_LABELS[input.quantity]}
+        label={colorKeyLabel(input.colorBy, input.quantity)}
         classNames={input.classNames}
         theme={input.theme}
         orientation="vertical"

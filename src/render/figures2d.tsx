@@ -13,7 +13,7 @@ import { Heatmap2D, heatmapPlotBox } from './Heatmap2D';
 import type { ColorBy, Quantity } from './mesh';
 import { sharedZRange } from './plot2d';
 import { Slices1D } from './Slices1D';
-import { FONT_FAMILY, QUANTITY_LABELS, THEMES } from './theme';
+import { colorKeyLabel, FONT_FAMILY, THEMES } from './theme';
 
 export interface FigurePanel {
   surface: SurfaceResult;
@@ -91,7 +91,7 @@ export function svgFigure(input: SvgFigureInput): string {
           colorBy={input.colorBy}
           colormap={input.colormap}
           domain={zRange}
-          label={input.colorBy === 'class' ? 'predicted class' : QUANTITY_LABELS[input.quantity]}
+          label={colorKeyLabel(input.colorBy, input.quantity)}
           classNames={input.classNames}
           theme={input.theme}
           orientation="vertical"

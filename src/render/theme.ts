@@ -77,3 +77,8 @@ export const QUANTITY_LABELS: Record<'loss' | 'margin', string> = {
   loss: 'cross-entropy loss',
   margin: 'logit margin',
 };
+
+/** Title of a colour bar: the quantity's name, or the class legend's when colouring by class. */
+export function colorKeyLabel(colorBy: 'value' | 'class', quantity: 'loss' | 'margin'): string {
+  return colorBy === 'class' ? 'predicted class' : QUANTITY_LABELS[quantity];
+}
