@@ -16,7 +16,9 @@ flattens in (h, w, c) order); tfjs 'same' padding puts the odd pixel after (bott
 which torch's symmetric `padding=` cannot express, so convolutions pad explicitly.
 
 Usage: python3 bench/peer.py <dir> <runs> <threads> [batched]   (writes <dir>/peer.json and .npy
-results; with `batched`, only the batched jobs, into <dir>/peer-1thread.json)
+results; with `batched`, only the batched jobs, into <dir>/peer-1thread.json). With
+RAVINE_PEER_DEVICE=cuda the jobs run on the GPU (bench/gpu/run.sh, on a lent GPU machine); every
+timed job ends with its results copied back to the CPU, so the times include the GPU's work.
 """
 import json
 import os
@@ -27,6 +29,8 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+DEV = torch.device(os.environ.get('RAVINE_PEER_DEVICE', 'cpu'))
 
 
 def load(path):
@@ -118,7 +122,7 @@ def grid_axis(r, n):
 
 def surface(net, x0, y0, d1, d2, n, batch):
     """CE and margin on the n x n grid, rows b[j], columns a[i] (row-major), in chunks."""
-    axis = torch.from_numpy(grid_axis(0.3, n))
+    axis = torch.from_numpy(grid_axis(0.3, n)).to(DEV)
     total = n * n
     ca = axis.repeat(n)  # a[p % n]
     cb = axis.repeat_interleave(n)  # b[p // n]
@@ -130,9 +134,9 @@ def surface(net, x0, y0, d1, d2, n, batch):
             k = e - s
             xb = torch.clamp(x0 + (ca[s:e, None, None, None] * d1 + cb[s:e, None, None, None] * d2), 0, 1)
             z = net(xb)
-            y = torch.full((k,), y0, dtype=torch.long)
-            loss[s:e] = cross_entropy(z, y)
-            marg[s:e] = margin(z, y)
+            y = torch.full((k,), y0, dtype=torch.long, device=DEV)
+            loss[s:e] = cross_entropy(z, y).cpu()
+            marg[s:e] = margin(z, y).cpu()
     return loss.numpy(), marg.numpy()
 
 
@@ -154,19 +158,19 @@ def metric(net, xs, starts, eps, steps, alpha, batch):
             logp = torch.log_softmax(z0 / scale, 1)
             p = logp.exp()
         xa = project(x, x + starts[s:e], eps)
-        best = torch.full((e - s,), float('-inf'))
+        best = torch.full((e - s,), float('-inf'), device=DEV)
         for step in range(steps + 1):
             xa = xa.detach().requires_grad_(step < steps)
             with torch.set_grad_enabled(step < steps):
                 kl = (p * (logp - torch.log_softmax(net(xa) / scale, 1))).sum(1)
             if step == 0:
-                start_kl[s:e] = kl.detach()
+                start_kl[s:e] = kl.detach().cpu()
             best = torch.maximum(best, kl.detach())
             if step < steps:
                 (g,) = torch.autograd.grad(kl.sum(), xa)
                 with torch.no_grad():
                     xa = project(x, xa + alpha * torch.sign(g), eps)
-        psi[s:e] = torch.clamp(best, min=0)
+        psi[s:e] = torch.clamp(best, min=0).cpu()
     return psi.numpy(), start_kl.numpy()
 
 
@@ -244,21 +248,22 @@ def main():
         'python': platform.python_version(),
         'threads': torch.get_num_threads(),
         'mkldnn': bool(torch.backends.mkldnn.is_available()),
+        'device': torch.cuda.get_device_name(DEV) if DEV.type == 'cuda' else 'cpu',
         'runs': runs,
         'models': {},
     }
     eps, steps = meta['eps'], meta['steps']
     alpha = 2.5 * eps / steps
     for mid, m in meta['models'].items():
-        net = Net(m['layers'], folder).eval()
+        net = Net(m['layers'], folder).eval().to(DEV)
         shape = m['inputShape']
-        x0 = torch.from_numpy(load(os.path.join(folder, meta['x0']))).reshape(1, *shape)
-        d1 = torch.from_numpy(load(os.path.join(folder, m['d1']))).reshape(1, *shape)
-        d2 = torch.from_numpy(load(os.path.join(folder, m['d2']))).reshape(1, *shape)
-        xs_all = torch.from_numpy(load(os.path.join(folder, meta['xs']))).reshape(-1, *shape)
-        ys_all = torch.from_numpy(load(os.path.join(folder, meta['labels'])).astype(np.int64))
-        metric_starts = torch.from_numpy(load(os.path.join(folder, meta['metricStarts']))).reshape(-1, *shape)
-        attack_starts = torch.from_numpy(load(os.path.join(folder, meta['attackStarts']))).reshape(-1, *shape)
+        x0 = torch.from_numpy(load(os.path.join(folder, meta['x0']))).reshape(1, *shape).to(DEV)
+        d1 = torch.from_numpy(load(os.path.join(folder, m['d1']))).reshape(1, *shape).to(DEV)
+        d2 = torch.from_numpy(load(os.path.join(folder, m['d2']))).reshape(1, *shape).to(DEV)
+        xs_all = torch.from_numpy(load(os.path.join(folder, meta['xs']))).reshape(-1, *shape).to(DEV)
+        ys_all = torch.from_numpy(load(os.path.join(folder, meta['labels'])).astype(np.int64)).to(DEV)
+        metric_starts = torch.from_numpy(load(os.path.join(folder, meta['metricStarts']))).reshape(-1, *shape).to(DEV)
+        attack_starts = torch.from_numpy(load(os.path.join(folder, meta['attackStarts']))).reshape(-1, *shape).to(DEV)
         res = {}
         for job in meta['jobs']:
             kind, mode, size = job['kind'], job['mode'], job['size']

@@ -1,0 +1,76 @@
+/**
+ * The benchmark page without a driver: for machines that have a GPU but no Node or Playwright
+ * (bench/gpu/serve.py serves the page and starts Chromium there). Reads `gpu-plan.json` (written by
+ * bench/gpu.ts), runs its configurations through the same worker API that bench/browser.ts drives,
+ * and posts progress to `/log` and the results to `/result`.
+ */
+import type { Remote } from 'comlink';
+import type { BenchWorkerApi } from './bench.worker';
+import type { PlannedJob } from '../common';
+
+export interface AutoPlan {
+  x0Index: number;
+  nMax: number;
+  configs: { backend: 'wasm' | 'webgl'; threads: boolean; jobs: PlannedJob[] }[];
+  models: { id: string; d1: number[]; d2: number[]; refLoss: number[] | null; refSize: number }[];
+}
+
+export interface AutoResult {
+  configs: {
+    backend: string;
+    threads: boolean;
+    info: Record<string, unknown>;
+    rows: { model: string; kind: string; mode: string; size: number; times: number[] }[];
+    /** Max |diff| of the batched surface's loss against Node wasm's, per model. */
+    agreement: Record<string, number>;
+    peakBytes: Record<string, number>;
+    error?: string;
+  }[];
+}
+
+const post = (path: string, body: unknown) => fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const log = (s: string) => void post('/log', { line: s }).catch(() => undefined);
+
+export async function runAuto(bench: Remote<BenchWorkerApi>): Promise<void> {
+  const plan = (await (await fetch('gpu-plan.json')).json()) as AutoPlan;
+  const result: AutoResult = { configs: [] };
+  for (const cfg of plan.configs) {
+    const out: AutoResult['configs'][number] = { backend: cfg.backend, threads: cfg.threads, info: {}, rows: [], agreement: {}, peakBytes: {} };
+    result.configs.push(out);
+    try {
+      out.info = await bench.init(cfg.backend, cfg.threads);
+      log(`${cfg.backend}: ${JSON.stringify(out.info)}`);
+      for (const m of plan.models) {
+        await bench.load(m.id, plan.nMax, plan.x0Index, m.d1, m.d2);
+        for (const kind of [...new Set(cfg.jobs.map((j) => j.kind))]) {
+          const jobs = cfg.jobs.filter((j) => j.kind === kind);
+          for (const j of jobs) await bench.run({ kind: j.kind, mode: j.mode, size: j.warmupSize });
+          const times = jobs.map(() => [] as number[]);
+          for (let r = 0; r < Math.max(...jobs.map((j) => j.runs)); r++) {
+            for (const [k, j] of jobs.entries()) {
+              if (r >= j.runs) continue;
+              const res = await bench.run({ kind: j.kind, mode: j.mode, size: j.size });
+              times[k].push(res.seconds);
+              if (r === 0 && j.kind === 'surface' && j.mode === 'batched' && res.loss && m.refLoss && j.size === m.refSize) {
+                let d = 0;
+                for (let i = 0; i < m.refLoss.length; i++) d = Math.max(d, Math.abs(m.refLoss[i] - res.loss[i]));
+                out.agreement[m.id] = res.loss.length === m.refLoss.length ? d : Infinity;
+              }
+            }
+          }
+          for (const [k, j] of jobs.entries()) {
+            out.rows.push({ model: m.id, kind: j.kind, mode: j.mode, size: j.size, times: times[k] });
+            log(`${cfg.backend} ${m.id} ${j.kind}/${j.mode}/${j.size}: ${times[k].map((t) => t.toFixed(4)).join(' ')} s`);
+          }
+        }
+        const surf = cfg.jobs.find((j) => j.kind === 'surface' && j.mode === 'batched');
+        if (surf) out.peakBytes[m.id] = (await bench.memory({ kind: 'surface', mode: 'batched', size: surf.size })).peakBytes;
+      }
+    } catch (e) {
+      out.error = (e as Error).message;
+      log(`${cfg.backend}: failed: ${out.error}`);
+    }
+    await post('/partial', result);
+  }
+  await post('/result', result);
+}

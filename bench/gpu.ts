@@ -1,0 +1,137 @@
+/**
+ * WebGL on a real GPU, for a machine that has one but no Node, npm or network (the GPU machines
+ * lent to some work sessions). Two steps:
+ *
+ *   npx tsx bench/gpu.ts prepare   # here, after a bench run (needs .cache/bench's directions)
+ *     builds the benchmark page into .cache/gpu/site (models and data are served from public/),
+ *     writes its plan (.cache/gpu/site/gpu-plan.json: the Node bench's directions and reference
+ *     surfaces, full-size batched jobs), and packs Debian's chromium-headless-shell with the
+ *     shared libraries it links (apt-get installs it if missing) into .cache/gpu/chromium.tar.xz,
+ *     split into parts of at most 38 MiB (.cache/gpu/part-*), which fit one transfer each;
+ *   on the GPU machine: unpack the parts and run bench/gpu/serve.py (Python only), which finds
+ *     Chromium flags that give a hardware WebGL renderer and lets the page run the plan;
+ *     (bench/gpu/run.sh does both, and runs the PyTorch peer there on the CPU and on the GPU);
+ *   npx tsx bench/gpu.ts record DIR   # here: DIR holds run.sh's gpu-*.json and peer-*.json files
+ *     keeps them as bench/results/gpu-webgl.json, which bench/run.ts reports in docs/benchmarks.md.
+ */
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'vite';
+import { REPO_ROOT } from '../src/io/datasetNode';
+import type { AutoPlan } from './browser/auto';
+import { BENCH_DIR, loadF32, MODELS, SAMPLE_INDEX, type PlannedJob } from './common';
+import type { JobKind, JobMode } from './jobs';
+import { GPU_RESULT } from './gpuReport';
+
+const GPU_DIR = join(REPO_ROOT, '.cache', 'gpu');
+const SITE = join(GPU_DIR, 'site');
+const CHROME_DIR = '/usr/lib/chromium';
+const CHROME_BIN = 'chromium-headless-shell';
+const PART_BYTES = 38 * 2 ** 20;
+
+/** What the GPU runs: every batched job at full size; naive loops shorter (throughput compared). */
+export function gpuJobs(runs: number): PlannedJob[] {
+  const j = (kind: JobKind, mode: JobMode, size: number, warmupSize = size): PlannedJob => ({ kind, mode, size, runs, warmupSize });
+  return [
+    j('surface', 'batched', 101),
+    j('surface', 'naive', 21, 5),
+    j('metric', 'batched', 100),
+    j('metric', 'naive', 10, 2),
+    j('fgsm', 'batched', 1000),
+    j('fgsm', 'naive', 100, 5),
+    j('pgd', 'batched', 1000),
+    j('pgd', 'naive', 10, 2),
+  ];
+}
+
+async function prepare(): Promise<void> {
+  if (!existsSync(join(BENCH_DIR, 'mnist-cnn-natural-d1.npy'))) throw new Error('run `npm run bench` first: the plan uses its directions and reference surfaces');
+  mkdirSync(GPU_DIR, { recursive: true });
+  process.env.VITE_CONFIG_NATIVE_IGNORE_WARNING = 'true';
+  await build({ configFile: join(REPO_ROOT, 'bench', 'vite.bench.config.ts'), logLevel: 'error', build: { outDir: SITE, emptyOutDir: true } });
+  // The machine gets the repository's public/ anyway: serve.py falls back to it.
+  for (const d of ['models', 'data']) rmSync(join(SITE, d), { recursive: true, force: true });
+  const ref = (id: string) => {
+    const f = join(BENCH_DIR, `wasm1-${id}-surface-batched-101-loss.npy`);
+    return existsSync(f) ? Array.from(loadF32(`wasm1-${id}-surface-batched-101-loss.npy`)) : null;
+  };
+  const jobs = gpuJobs(3);
+  const plan: AutoPlan = {
+    x0Index: SAMPLE_INDEX,
+    nMax: Math.max(...jobs.filter((j) => j.kind !== 'surface').map((j) => j.size)),
+    configs: [
+      { backend: 'webgl', threads: true, jobs }, // threads: only read by wasm (false would force its single-threaded build)
+      // The same machine's CPU, for scale: the threaded wasm build, batched jobs only.
+      { backend: 'wasm', threads: true, jobs: jobs.filter((j) => j.mode === 'batched') },
+    ],
+    models: MODELS.map((id) => ({ id, d1: Array.from(loadF32(`${id}-d1.npy`)), d2: Array.from(loadF32(`${id}-d2.npy`)), refLoss: ref(id), refSize: 101 })),
+  };
+  writeFileSync(join(SITE, 'gpu-plan.json'), JSON.stringify(plan));
+  console.log(`site: ${SITE} (${dirBytes(SITE) >> 20} MiB)`);
+
+  // The PyTorch peer's inputs (the same weights, sample, directions and random starts), so that
+  // bench/peer.py can run on the GPU machine's CPU and on its GPU beside the page.
+  const peerDir = join(GPU_DIR, 'peer');
+  rmSync(peerDir, { recursive: true, force: true });
+  mkdirSync(peerDir, { recursive: true });
+  const meta = JSON.parse(readFileSync(join(BENCH_DIR, 'bench.json'), 'utf8')) as { models: Record<string, { layers: Record<string, unknown>[]; d1: string; d2: string }> } & Record<string, unknown>;
+  const names = new Set<string>(['bench.json', ...['x0', 'xs', 'labels', 'metricStarts', 'attackStarts'].map((k) => String(meta[k]))]);
+  for (const m of Object.values(meta.models)) {
+    names.add(m.d1).add(m.d2);
+    for (const l of m.layers) for (const k of ['kernel', 'bias']) if (typeof l[k] === 'string') names.add(l[k]);
+  }
+  for (const n of names) copyFileSync(join(BENCH_DIR, n), join(peerDir, n));
+  console.log(`peer inputs: ${peerDir} (${(dirBytes(peerDir) / 2 ** 20).toFixed(1)} MiB)`);
+
+  const tarball = join(GPU_DIR, 'chromium.tar.xz');
+  if (!existsSync(tarball)) {
+    if (!existsSync(join(CHROME_DIR, CHROME_BIN))) execFileSync('apt-get', ['install', '-y', 'chromium-headless-shell'], { stdio: 'inherit' });
+    const stage = join(GPU_DIR, 'chr');
+    rmSync(stage, { recursive: true, force: true });
+    mkdirSync(join(stage, 'lib'), { recursive: true });
+    const files = [CHROME_BIN, 'headless_command_resources.pak', 'headless_lib_data.pak', 'headless_lib_strings.pak', 'icudtl.dat', 'libvulkan.so.1', 'snapshot_blob.bin', 'v8_context_snapshot.bin'];
+    for (const f of files) execFileSync('cp', [join(CHROME_DIR, f), stage]);
+    // Every library the binary links, but the C runtime, which the target has; NSS's modules
+    // and glvnd's EGL/GL dispatchers are loaded at run time, so they are named.
+    const ldd = execFileSync('ldd', [join(CHROME_DIR, CHROME_BIN)], { encoding: 'utf8' });
+    const libs = [...ldd.matchAll(/=> (\/\S+)/g)].map((m) => m[1]).filter((p) => !/\/(libc|libm|libpthread|libgcc_s|libstdc\+\+|libdl|librt)\.so/.test(p));
+    const multi = '/usr/lib/x86_64-linux-gnu';
+    libs.push(...['libsoftokn3.so', 'libfreebl3.so', 'libfreeblpriv3.so', 'libnssckbi.so', 'libEGL.so.1', 'libGLdispatch.so.0', 'libGLESv2.so.2', 'libOpenGL.so.0'].map((f) => join(multi, f)).filter(existsSync));
+    for (const l of libs) execFileSync('cp', ['-L', l, join(stage, 'lib')]);
+    execFileSync('sh', ['-c', `tar -C "${GPU_DIR}" -cf - chr | xz -6 -T2 > "${tarball}"`], { stdio: 'inherit' });
+    rmSync(stage, { recursive: true, force: true });
+  }
+  for (const f of readdirSync(GPU_DIR)) if (f.startsWith('part-')) rmSync(join(GPU_DIR, f));
+  execFileSync('split', ['-b', String(PART_BYTES), '-d', tarball, join(GPU_DIR, 'part-')]);
+  console.log(`chromium: ${tarball} (${statSync(tarball).size >> 20} MiB) in ${readdirSync(GPU_DIR).filter((f) => f.startsWith('part-')).join(', ')}`);
+}
+
+function dirBytes(d: string): number {
+  return readdirSync(d, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirBytes(join(d, e.name)) : statSync(join(d, e.name)).size), 0);
+}
+
+function record(dir: string): void {
+  const read = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown;
+  const out = {
+    recorded: new Date().toISOString(),
+    machine: existsSync(join(dir, 'gpu-machine.txt')) ? readFileSync(join(dir, 'gpu-machine.txt'), 'utf8').trim() : 'unknown',
+    command: existsSync(join(dir, 'gpu-command.txt')) ? readFileSync(join(dir, 'gpu-command.txt'), 'utf8').trim() : '',
+    probes: read('gpu-probes.json'),
+    meta: read('gpu-meta.json'),
+    result: read('gpu-result.json'),
+    peerCpu: existsSync(join(dir, 'peer-cpu.json')) ? read('peer-cpu.json') : null,
+    peerCuda: existsSync(join(dir, 'peer-cuda.json')) ? read('peer-cuda.json') : null,
+  };
+  mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(GPU_RESULT, JSON.stringify(out, null, 1) + '\n');
+  console.log(`wrote ${GPU_RESULT}`);
+}
+
+const [cmd, arg] = process.argv.slice(2);
+if (cmd === 'prepare') await prepare();
+else if (cmd === 'record' && arg) record(arg);
+else {
+  console.error('usage: npx tsx bench/gpu.ts prepare | record DIR');
+  process.exit(2);
+}
