@@ -13,28 +13,9 @@ import type { StabilityRow, StudyResults, SurfaceModel } from './validationTypes
 /** A stability comparison counts only where the mean PGD accuracy is at least this (a relative spread of ~0 % is meaningless). */
 export const MIN_MEAN_ACCURACY = 0.05;
 
-/** The headline numbers (src/ui/validationSummary.json). */
-export interface ValidationSummary {
-  generatedAt: string;
-  command: string;
-  quick: boolean;
-  doc: string;
-  spearman: { dataset: string; name: string; eps: number; models: number; rho: number | null }[];
-  invariance: { scales: number[]; maxRelChangeNormalized: number | null; minRelChangeRaw: number | null; maxRelChangeRaw: number | null };
-  stability: {
-    settings: number;
-    medianRelRangeR: number | null;
-    medianRelRangePgdAccuracy: number | null;
-    medianRelRangePgdError: number | null;
-    rMovedLess: number;
-    comparisons: number;
-    /** (dataset, ε, non-default setting) cases, and in how many the models' order by R / by accuracy stayed as under the default setting. */
-    orderCases: number;
-    orderKeptR: number;
-    orderKeptAccuracy: number;
-  };
-  stableR: { relHalfWidth: number; maxSamples: number | null; maxSamplesModel: string; reachedWithin: number; models: number; medianSecondsStableR: number | null; medianSecondsPgdFullSplit: number | null };
-}
+/** The headline numbers (src/ui/validationSummary.json); the type lives beside the file the app reads. */
+export type { ValidationSummary } from '../../src/ui/validationSummary';
+import type { ValidationSummary } from '../../src/ui/validationSummary';
 
 // ---------------------------------------------------------------------------------------------
 // Formatting: never prints NaN or Infinity; missing values read "n/a".

@@ -1,32 +1,14 @@
 import { useLab } from '../state/store';
 import { fixed, pct } from './format';
 import validationJson from './validationSummary.json';
+import type { ValidationSummary } from './validationSummary';
 
 /**
  * The headline numbers of the evidence study, written by `npm run validate` (scripts/validate.ts)
  * beside docs/validation.md. Only the fields shown here are declared; null marks a number the
  * run could not define (e.g. ρ of a constant list).
  */
-interface ValidationHeadline {
-  generatedAt: string;
-  command: string;
-  quick: boolean;
-  spearman: { dataset: string; name: string; eps: number; models: number; rho: number | null }[];
-  invariance: { scales: number[]; maxRelChangeNormalized: number | null; minRelChangeRaw: number | null; maxRelChangeRaw: number | null };
-  stability: {
-    settings: number;
-    medianRelRangeR: number | null;
-    medianRelRangePgdAccuracy: number | null;
-    rMovedLess: number;
-    comparisons: number;
-    orderCases: number;
-    orderKeptR: number;
-    orderKeptAccuracy: number;
-  };
-  stableR: { relHalfWidth: number; maxSamples: number | null; maxSamplesModel: string; reachedWithin: number; models: number; medianSecondsStableR: number | null; medianSecondsPgdFullSplit: number | null };
-}
-
-const VALIDATION = validationJson as unknown as ValidationHeadline;
+const VALIDATION = validationJson as ValidationSummary;
 
 /** A relative change that may be far below 0.01 %: "< 0.001 %" rather than "0.0 %". */
 const relChange = (v: number | null): string => (v == null ? '—' : v < 1e-5 ? '< 0.001 %' : pct(v, v < 0.01 ? 3 : 0));
