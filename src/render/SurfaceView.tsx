@@ -6,11 +6,12 @@
  * contour.ts.
  *
  * Rendering is on demand (`frameloop="demand"`): nothing is drawn until a prop, the camera or
- * the canvas size changes. The surface geometry is rewritten in place while the grid size
- * stays the same; everything created here is disposed when it is replaced or unmounted.
+ * the canvas size changes, and a re-render that changes none of those requests no frame (a
+ * software renderer spends tens of ms on one). The surface geometry is rewritten in place,
+ * one per grid size; everything created here is disposed when it is replaced or unmounted.
  */
 import { Canvas, addAfterEffect, useFrame, useThree, type ThreeEvent } from '@react-three/fiber';
-import { useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
 import {
   BufferAttribute,
   BufferGeometry,
@@ -170,37 +171,46 @@ export function SurfaceScene(props: SurfaceViewProps & SceneExportProps) {
     invalidate();
   }, [scene, theme.background, transparent, invalidate]);
 
-  // Any change of what is drawn needs a frame (geometry updated in place included).
-  useEffect(() => invalidate(), [invalidate, geometry, frame, boundary, wireframe, epsBox, theme]);
+  // Any change of what is drawn needs a frame (geometry updated in place included). A layout
+  // effect, so the request joins the commit's own: a passive effect can run after the frame
+  // that already drew the change and cost a second, identical one.
+  useLayoutEffect(() => invalidate(), [invalidate, geometry, frame, boundary, wireframe, epsBox, theme]);
 
   const hoverMarker = useRef<Mesh>(null);
   const lastHover = useRef<string>('');
-  const hoverRef = useRef(onHover);
-  useEffect(() => {
-    hoverRef.current = onHover;
-  }, [onHover]);
+  // The pointer handlers read the drawn surface through a ref and keep their identity: a new
+  // function on the mesh is a changed prop, and r3f redraws the whole scene for one, so
+  // every re-render of the page (progress, other panels) would cost a WebGL frame.
+  const live = useRef({ surface, frame, values, onHover });
+  useLayoutEffect(() => {
+    live.current = { surface, frame, values, onHover };
+  }, [surface, frame, values, onHover]);
 
-  const onPointerMove = (e: ThreeEvent<PointerEvent>) => {
-    const i = nearestIndex(surface.a, frame.a(e.point.x));
-    const j = nearestIndex(surface.b, frame.b(e.point.z));
-    if (i < 0 || j < 0) return;
-    const key = `${i},${j}`;
-    if (key === lastHover.current) return;
-    lastHover.current = key;
-    const marker = hoverMarker.current;
-    if (marker) {
-      marker.visible = true;
-      marker.position.set(frame.x(surface.a[i]), frame.y(values[j * surface.a.length + i]) + HOVER_RADIUS * 0.5, frame.z(surface.b[j]));
-      invalidate();
-    }
-    hoverRef.current?.({ i, j, a: surface.a[i], b: surface.b[j] });
-  };
-  const onPointerOut = () => {
+  const onPointerMove = useCallback(
+    (e: ThreeEvent<PointerEvent>) => {
+      const { surface: sf, frame: fr, values: vs, onHover: hover } = live.current;
+      const i = nearestIndex(sf.a, fr.a(e.point.x));
+      const j = nearestIndex(sf.b, fr.b(e.point.z));
+      if (i < 0 || j < 0) return;
+      const key = `${i},${j}`;
+      if (key === lastHover.current) return;
+      lastHover.current = key;
+      const marker = hoverMarker.current;
+      if (marker) {
+        marker.visible = true;
+        marker.position.set(fr.x(sf.a[i]), fr.y(vs[j * sf.a.length + i]) + HOVER_RADIUS * 0.5, fr.z(sf.b[j]));
+        invalidate();
+      }
+      hover?.({ i, j, a: sf.a[i], b: sf.b[j] });
+    },
+    [invalidate],
+  );
+  const onPointerOut = useCallback(() => {
     lastHover.current = '';
     if (hoverMarker.current) hoverMarker.current.visible = false;
     invalidate();
-    hoverRef.current?.(null);
-  };
+    live.current.onHover?.(null);
+  }, [invalidate]);
 
   const showClean = frame.aMin <= 0 && frame.aMax >= 0 && frame.bMin <= 0 && frame.bMax >= 0;
   const cleanY = showClean ? frame.y(valueAt(surface, values, 0, 0)) : 0;
@@ -232,22 +242,45 @@ export function SurfaceScene(props: SurfaceViewProps & SceneExportProps) {
   );
 }
 
+/** Surface geometries kept per view: the preview's grid size and the full grid's. */
+const GEOMETRIES_KEPT = 2;
+
 /**
- * The surface's BufferGeometry: rewritten in place when only values change (same grid size),
- * replaced when the size changes; the replaced one and the last one are disposed.
+ * The surface's BufferGeometry, one per grid size (up to GEOMETRIES_KEPT): a new sample
+ * alternates between its preview and its full grid, and each is rewritten in place rather than
+ * built and uploaded anew. The least recently used size beyond that, and all on unmount, are
+ * disposed.
  */
 function useSurfaceGeometry(surface: SurfaceResult, opts: MeshOptions & { zRange: [number, number] }): BufferGeometry {
-  const current = useRef<BufferGeometry | null>(null);
+  const bySize = useRef(new Map<string, BufferGeometry>());
   const { quantity, colorBy, colormap } = opts;
   const [lo, hi] = opts.zRange;
   const geometry = useMemo(() => {
     const o: MeshOptions = { quantity, colorBy, colormap, zRange: [lo, hi] };
-    if (current.current && updateSurfaceGeometry(current.current, surface, o)) return current.current;
-    const g = createSurfaceGeometry(surface, o);
-    current.current = g;
+    const kept = bySize.current;
+    const size = `${surface.a.length}x${surface.b.length}`;
+    let g = kept.get(size);
+    if (!g || !updateSurfaceGeometry(g, surface, o)) {
+      g?.dispose();
+      g = createSurfaceGeometry(surface, o);
+    }
+    // Most recently used last.
+    kept.delete(size);
+    kept.set(size, g);
+    for (const [k, old] of kept) {
+      if (kept.size <= GEOMETRIES_KEPT) break;
+      old.dispose();
+      kept.delete(k);
+    }
     return g;
   }, [surface, quantity, colorBy, colormap, lo, hi]);
-  useEffect(() => () => geometry.dispose(), [geometry]);
+  useEffect(() => {
+    const kept = bySize.current;
+    return () => {
+      for (const g of kept.values()) g.dispose();
+      kept.clear();
+    };
+  }, []);
   return geometry;
 }
 
@@ -467,9 +500,11 @@ function CleanPoint({ x, y, z, theme }: { x: number; y: number; z: number; theme
 
 /** The axes rig, rebuilt when the frame, theme or quantity changes, re-laid out every frame. */
 function Axes({ frame, theme, quantity, target }: { frame: SurfaceFrame; theme: RenderTheme; quantity: Quantity; target: Vector3 }) {
+  // Label textures are cached per renderer: a new surface reuses the labels it shares with the last.
+  const gl = useThree((s) => s.gl);
   const axes = useMemo(
-    () => new Axes3D({ frame, theme, titles: { a: AXIS_TITLES.a, b: AXIS_TITLES.b, value: QUANTITY_LABELS[quantity] } }),
-    [frame, theme, quantity],
+    () => new Axes3D({ frame, theme, titles: { a: AXIS_TITLES.a, b: AXIS_TITLES.b, value: QUANTITY_LABELS[quantity] }, textScope: gl }),
+    [frame, theme, quantity, gl],
   );
   useEffect(() => disposeLater(() => axes.dispose()), [axes]);
   // Runs only when a frame is drawn (demand loop), before it is rendered.

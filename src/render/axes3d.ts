@@ -50,6 +50,8 @@ export interface AxesOptions {
   titles: { a: string; b: string; value: string };
   /** Approximate tick counts (a and b, value). */
   tickCount?: { ab: number; value: number };
+  /** Label textures are shared among the axes made with the same scope (the renderer drawing them; see makeTextSprite). */
+  textScope?: object;
 }
 
 export class Axes3D {
@@ -70,12 +72,12 @@ export class Axes3D {
     const counts = opts.tickCount ?? { ab: 6, value: 5 };
     const make = (values: number[]): Tick[] => {
       const fmt = tickFormatter(values);
-      return values.map((value) => ({ value, sprite: makeTextSprite(fmt(value), { color: theme.muted, height: TICK_TEXT }) }));
+      return values.map((value) => ({ value, sprite: makeTextSprite(fmt(value), { color: theme.muted, height: TICK_TEXT }, opts.textScope) }));
     };
     this.aTicks = make(niceTicks(frame.aMin, frame.aMax, counts.ab));
     this.bTicks = make(niceTicks(frame.bMin, frame.bMax, counts.ab));
     this.vTicks = make(niceTicks(frame.zRange[0], frame.zRange[1], counts.value));
-    const title = (text: string) => makeTextSprite(text, { color: theme.text, height: TITLE_TEXT, weight: 600 });
+    const title = (text: string) => makeTextSprite(text, { color: theme.text, height: TITLE_TEXT, weight: 600 }, opts.textScope);
     this.titles = { a: title(opts.titles.a), b: title(opts.titles.b), value: title(opts.titles.value) };
     for (const t of [...this.aTicks, ...this.bTicks, ...this.vTicks]) this.group.add(t.sprite);
     this.group.add(this.titles.a, this.titles.b, this.titles.value);

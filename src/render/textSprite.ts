@@ -22,13 +22,31 @@ export interface TextStyle {
 /** Horizontal padding around the text, as a fraction of the font size (room for antialiasing). */
 const PAD = 0.15;
 
+/** A label's texture, shared by every sprite showing the same text in the same style. */
+interface CachedText {
+  texture: CanvasTexture;
+  /** Canvas width / height. */
+  aspect: number;
+  /** Sprites using it now. */
+  users: number;
+}
+
 /**
- * A sprite showing `text`. The caller owns it: call `disposeTextSprite` (material and
- * texture) when done. `sprite.center` sets the anchor (0.5, 0.5 = centred on its position).
+ * Label textures by font, colour and text, one cache per scope (the renderer that draws
+ * them): a new surface brings new axes with mostly the same labels, and drawing each string
+ * into a canvas and uploading it (with mipmaps) again costs a few ms per label under a
+ * software renderer. Textures are not shared between renderers: each renderer that uploads a
+ * texture keeps a listener on it, so a figure's short-lived renderer would stay reachable from
+ * the view's labels. Textures no sprite uses stay cached up to UNUSED_TEXTS per scope (least
+ * recently used go first); each is ~100 KB of GPU memory at most.
  */
-export function makeTextSprite(text: string, style: TextStyle): Sprite {
-  const fontPx = style.fontPx ?? 64;
-  const font = `${style.weight ?? 400} ${fontPx}px ${FONT_FAMILY}`;
+type TextCache = Map<string, CachedText>;
+const textCaches = new WeakMap<object, TextCache>();
+/** The scope of callers that name none. */
+const DEFAULT_SCOPE = {};
+const UNUSED_TEXTS = 96;
+
+function drawText(text: string, font: string, fontPx: number, color: string): CachedText {
   const canvas = document.createElement('canvas');
   let ctx = canvas.getContext('2d');
   if (!ctx) throw new Error('2D canvas is not available for text labels.');
@@ -40,7 +58,7 @@ export function makeTextSprite(text: string, style: TextStyle): Sprite {
   // Resizing the canvas resets its state.
   ctx = canvas.getContext('2d')!;
   ctx.font = font;
-  ctx.fillStyle = style.color;
+  ctx.fillStyle = color;
   ctx.textBaseline = 'middle';
   ctx.textAlign = 'center';
   ctx.fillText(text, canvas.width / 2, height / 2 + fontPx * 0.04);
@@ -50,18 +68,60 @@ export function makeTextSprite(text: string, style: TextStyle): Sprite {
   texture.minFilter = LinearMipmapLinearFilter;
   texture.generateMipmaps = true;
   texture.needsUpdate = true;
-  const material = new SpriteMaterial({ map: texture, transparent: true, depthTest: false, depthWrite: false });
+  return { texture, aspect: canvas.width / height, users: 0 };
+}
+
+/** Frees unused cached textures beyond UNUSED_TEXTS, least recently used first. */
+function trimTextCache(cache: TextCache): void {
+  let unused = 0;
+  for (const e of cache.values()) if (e.users === 0) unused++;
+  for (const [key, e] of cache) {
+    if (unused <= UNUSED_TEXTS) break;
+    if (e.users > 0) continue;
+    e.texture.dispose();
+    cache.delete(key);
+    unused--;
+  }
+}
+
+/**
+ * A sprite showing `text`. The caller owns it: call `disposeTextSprite` when done (its
+ * material; the texture is shared within `scope`, by default one for the whole page, and
+ * freed by the cache). `sprite.center` sets the anchor (0.5, 0.5 = centred on its position).
+ */
+export function makeTextSprite(text: string, style: TextStyle, scope: object = DEFAULT_SCOPE): Sprite {
+  const fontPx = style.fontPx ?? 64;
+  const font = `${style.weight ?? 400} ${fontPx}px ${FONT_FAMILY}`;
+  let cache = textCaches.get(scope);
+  if (!cache) textCaches.set(scope, (cache = new Map()));
+  const key = `${font}|${style.color}|${text}`;
+  const entry = cache.get(key) ?? drawText(text, font, fontPx, style.color);
+  // Most recently used last.
+  cache.delete(key);
+  cache.set(key, entry);
+  entry.users++;
+  const material = new SpriteMaterial({ map: entry.texture, transparent: true, depthTest: false, depthWrite: false });
   const sprite = new Sprite(material);
-  sprite.scale.set((style.height * canvas.width) / height, style.height, 1);
+  sprite.scale.set(style.height * entry.aspect, style.height, 1);
   // Labels draw last and on top: a tick label is never hidden behind the surface.
   sprite.renderOrder = 10;
   sprite.raycast = () => {};
   sprite.userData.text = text;
+  sprite.userData.textEntry = entry;
+  sprite.userData.textCache = cache;
   return sprite;
 }
 
-/** Frees a text sprite's texture and material. */
+/** Frees a text sprite's material and releases its (shared) texture. */
 export function disposeTextSprite(sprite: Sprite): void {
-  sprite.material.map?.dispose();
   sprite.material.dispose();
+  const entry = sprite.userData.textEntry as CachedText | undefined;
+  const cache = sprite.userData.textCache as TextCache | undefined;
+  if (!entry || !cache) {
+    sprite.material.map?.dispose();
+    return;
+  }
+  sprite.userData.textEntry = undefined;
+  entry.users = Math.max(0, entry.users - 1);
+  if (entry.users === 0) trimTextCache(cache);
 }
