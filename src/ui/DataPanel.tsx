@@ -1,11 +1,32 @@
 import { useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
+import type { Dataset } from '../io/dataset';
 import { setCustomSample, setUserSet } from '../state/lab';
 import { useLab } from '../state/store';
 import { Thumb } from './Thumb';
 
 /** Thumbnails shown per page; 60 keeps the grid light to draw. */
 const PAGE = 60;
+
+/**
+ * One pixel array per test image for the dataset's lifetime: a Thumb redraws its canvas only
+ * when its array changes, so picking a sample repaints no thumbnail.
+ */
+const thumbValues = new WeakMap<Dataset, Map<number, Float32Array>>();
+
+function thumbOf(dataset: Dataset, i: number): Float32Array {
+  let byIndex = thumbValues.get(dataset);
+  if (!byIndex) thumbValues.set(dataset, (byIndex = new Map()));
+  let values = byIndex.get(i);
+  if (!values) {
+    const [h, w] = dataset.manifest.shape;
+    const size = h * w;
+    values = new Float32Array(size);
+    for (let p = 0; p < size; p++) values[p] = dataset.images[i * size + p] / 255;
+    byIndex.set(i, values);
+  }
+  return values;
+}
 
 /** The test images with label and prediction, a class / misclassified filter, and the sample's label. */
 export function DataPanel() {
@@ -16,6 +37,7 @@ export function DataPanel() {
   const [cls, setCls] = useState<number | 'all'>('all');
   const [wrongOnly, setWrongOnly] = useState(false);
   const [page, setPage] = useState(0);
+  const userThumbs = useMemo(() => (userSet ? Array.from({ length: Math.min(PAGE, userSet.count) }, (_, i) => userSet.x.subarray(i * userSet.size, (i + 1) * userSet.size)) : []), [userSet]);
   const indices = useMemo(() => {
     if (!dataset) return [];
     const out: number[] = [];
@@ -29,7 +51,6 @@ export function DataPanel() {
   if (!dataset) return <section className="panel" aria-label="Data"><h2>Data</h2><p className="muted">Loading test images…</p></section>;
   const classes = dataset.manifest.classes;
   const [h, w] = dataset.manifest.shape;
-  const size = h * w;
   const pages = Math.max(1, Math.ceil(indices.length / PAGE));
   const shown = indices.slice(page * PAGE, page * PAGE + PAGE);
   return (
@@ -71,8 +92,7 @@ export function DataPanel() {
             </button>
           </div>
           <div className="thumbs" role="listbox" aria-label="Your images">
-            {Array.from({ length: Math.min(PAGE, userSet.count) }, (_, i) => {
-              const values = userSet.x.subarray(i * userSet.size, (i + 1) * userSet.size);
+            {userThumbs.map((values, i) => {
               const label = userSet.labels ? userSet.labels[i] : (custom?.label ?? 0);
               const name = `${userSet.name} #${i}`;
               return (
@@ -102,8 +122,7 @@ export function DataPanel() {
       <div className="thumbs" role="listbox" aria-label="Test images">
         {shown.map((i) => {
           const wrong = preds && preds[i] !== dataset.labels[i];
-          const values = new Float32Array(size);
-          for (let p = 0; p < size; p++) values[p] = dataset.images[i * size + p] / 255;
+          const values = thumbOf(dataset, i);
           return (
             <button
               type="button"

@@ -1,7 +1,10 @@
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useRef } from 'react';
 
-/** A grayscale image ([H, W] values in [0, 1]) drawn pixel for pixel and scaled with CSS. */
-export function Thumb({ values, width, height, size, title, className }: { values: ArrayLike<number>; width: number; height: number; size: number; title?: string; className?: string }) {
+/**
+ * A grayscale image ([H, W] values in [0, 1]) drawn pixel for pixel and scaled with CSS.
+ * Memoised: a parent re-render with the same `values` array redraws nothing.
+ */
+export const Thumb = memo(function Thumb({ values, width, height, size, title, className }: { values: ArrayLike<number>; width: number; height: number; size: number; title?: string; className?: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const canvas = ref.current;
@@ -18,4 +21,4 @@ export function Thumb({ values, width, height, size, title, className }: { value
     ctx.putImageData(img, 0, 0);
   }, [values, width, height]);
   return <canvas ref={ref} width={width} height={height} className={`thumb ${className ?? ''}`} style={{ width: size, height: size }} title={title} />;
-}
+});
