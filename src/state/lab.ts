@@ -74,6 +74,44 @@ function suppliedFor(slot: SlotName, c: LabConfig, sampleId: string, size: numbe
 
 const GRADIENT_SOURCES: readonly GradientSource[] = ['cross-entropy', 'margin', 'supplied'];
 
+/**
+ * Longest wait for a view to show a result before the engine's next job starts anyway (ms):
+ * the view may be hidden, or the tab in the background where frames stop.
+ */
+const DRAW_WAIT_MS = 150;
+
+/**
+ * Resolves once `slot`'s view has drawn `drawnKey` (the views set `drawn` after rendering)
+ * and the browser has begun the next frame, i.e. put that one on screen; at once when the slot
+ * is not on screen, and after DRAW_WAIT_MS at the latest. The engine's next job (the full grid
+ * after its preview, the other slot's surface) waits for it: started at once, its threads
+ * take the CPU that the page and the GPU process need to draw, and the picture comes later.
+ */
+function onScreenOrTimeout(slot: SlotName, drawnKey: string): Promise<void> {
+  type State = ReturnType<typeof useLab.getState>;
+  const shown = (s: State) => (s.config.split || s.config.active === slot) && !!s.surfaces[slot].result;
+  if (!shown(useLab.getState())) return Promise.resolve();
+  return new Promise((resolve) => {
+    let unsubscribe = () => {};
+    const finish = () => {
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    };
+    const timer = setTimeout(finish, DRAW_WAIT_MS);
+    const drawn = (s: State) => s.drawn[slot] === drawnKey || !shown(s);
+    const nextFrame = () => {
+      unsubscribe();
+      requestAnimationFrame(finish);
+    };
+    if (drawn(useLab.getState())) nextFrame();
+    else
+      unsubscribe = useLab.subscribe((s) => {
+        if (drawn(s)) nextFrame();
+      });
+  });
+}
+
 async function refreshSurface(slot: SlotName): Promise<void> {
   const state = useLab.getState();
   const c = state.config;
@@ -109,6 +147,8 @@ async function refreshSurface(slot: SlotName): Promise<void> {
       const preview = await engine.api.surface(id, slot, spec(PREVIEW_RESOLUTION, PREVIEW_RESOLUTION));
       if (stale()) return;
       patchSurface(slot, { key, result: preview, preview: true, d1: dirs.d1, d2: dirs.d2, d1Source: dirs.d1Source });
+      await onScreenOrTimeout(slot, `${key}#preview`);
+      if (stale()) return;
     }
     const full = await engine.api.surface(
       id,
@@ -213,18 +253,53 @@ export function restartMetric(slot: SlotName): void {
   void refreshMetric(slot);
 }
 
+/** The running or last finished ψ job of the sample on screen, per slot: its id and what it computes. */
+const psiJob: Record<SlotName, { id: number; key: string; done: boolean } | null> = { A: null, B: null };
+
+/** What ψ of the sample on screen depends on: the model, the sample and the metric settings. */
+function psiKey(slot: SlotName): string | null {
+  const s = useLab.getState();
+  const sample = currentSample();
+  const info = s.models[slot].info;
+  if (!sample || !info || !s.dataset) return null;
+  return JSON.stringify([info.sha256, sample.id, sample.label, s.config.metric, s.config.metric.eps ?? s.dataset.manifest.defaultEps]);
+}
+
+/** Cancels a running ψ job whose sample or settings are no longer on screen: it would hold the engine up. */
+function cancelStalePsi(): void {
+  for (const slot of slots) {
+    const job = psiJob[slot];
+    if (!job || job.done || job.key === psiKey(slot)) continue;
+    psiJob[slot] = null;
+    if (engine) void engine.api.cancel(job.id);
+  }
+}
+
 async function refreshSamplePsi(slot: SlotName): Promise<void> {
   const s = useLab.getState();
   const sample = currentSample();
-  if (!engine || !sample || !s.models[slot].info || !s.dataset) return;
+  const key = psiKey(slot);
+  if (!engine || !sample || !key || !s.dataset) return;
+  // Already computed (and still shown) or on its way: a camera move or a new colour map must
+  // not run the attack again.
+  const job = psiJob[slot];
+  if (job && job.key === key && (!job.done || s.metrics[slot].samplePsi !== null)) return;
+  if (job && !job.done) void engine.api.cancel(job.id);
   const c = s.config;
   const eps = c.metric.eps ?? s.dataset.manifest.defaultEps;
   const id = ++jobs;
+  psiJob[slot] = { id, key, done: false };
+  const current = () => psiJob[slot]?.id === id && psiKey(slot) === key;
   try {
     const r = await engine.api.metric(id, slot, sample.x, { eps, norm: c.metric.norm, steps: c.metric.steps, restarts: c.metric.restarts, normalize: c.metric.normalize, seed: 0 });
-    if (currentSample()?.id === sample.id) patchMetric(slot, { samplePsi: r.psi[0] });
+    if (current()) {
+      psiJob[slot] = { id, key, done: true };
+      patchMetric(slot, { samplePsi: r.psi[0] });
+    }
   } catch (e) {
-    if (!isAbortError(e)) patchMetric(slot, { samplePsi: null });
+    const mine = current();
+    if (psiJob[slot]?.id === id) psiJob[slot] = null;
+    if (!isAbortError(e) && mine) patchMetric(slot, { samplePsi: null });
   }
 }
 
@@ -252,31 +327,79 @@ async function refreshPredictions(slot: SlotName): Promise<void> {
 }
 
 let scheduled: ReturnType<typeof setTimeout> | null = null;
+/** A leading run queued as a microtask and not started yet. */
+let leading = false;
 /** Generation of schedule() calls: only the latest may clear `settling`. */
 let settleRun = 0;
+/** When schedule() was last called (performance.now()). */
+let lastSchedule = -Infinity;
+/**
+ * Changes closer together than this form a burst (a slider drag, typing): the first runs at
+ * once, the rest wait until the burst has paused this long, so a drag does not start a job
+ * per pixel. An isolated change (a click on a sample) runs at once.
+ */
+const BURST_MS = 30;
 
-/** Brings every result in line with the config (debounced; cheap when nothing changed). */
+/** The key of the surface `slot` should show for the config and sample on screen (null: none yet). */
+function wantedSurfaceKey(slot: SlotName): string | null {
+  const state = useLab.getState();
+  const sample = currentSample();
+  if (!sample || !state.models[slot].info) return null;
+  return surfaceKey(slot, state.config, sample.id, sample.label, suppliedFor(slot, state.config, sample.id, sample.x.length));
+}
+
+/** Brings every result in line with the config (cheap when nothing changed). */
+function bringInLine(run: number): void {
+  const { config, models, surfaces } = useLab.getState();
+  const active = config.active;
+  cancelStalePsi();
+  // A job still computing the other slot's surface for the settings before would hold the
+  // engine up while the active one computes: stop it (it is asked for again afterwards).
+  const pendingOther = surfaces[other(active)].pending;
+  if (pendingOther && pendingOther !== wantedSurfaceKey(other(active))) cancelSurface(other(active));
+  void (async () => {
+    try {
+      await refreshSurface(active);
+      // The other slot's surface waits until the active one is on screen (see onScreenOrTimeout).
+      await onScreenOrTimeout(active, useLab.getState().surfaces[active].key);
+      if (models[other(active)].info) await refreshSurface(other(active));
+    } finally {
+      if (run === settleRun) useLab.setState({ settling: false });
+    }
+    void refreshSamplePsi(active);
+  })();
+  for (const slot of slots) void refreshMetric(slot);
+}
+
+/**
+ * Brings every result in line with the config: an isolated change at once (in a microtask,
+ * so the changes made by one synchronous piece of code count as one), a burst of changes
+ * when it pauses (see BURST_MS).
+ */
 export function schedule(): void {
-  if (scheduled) clearTimeout(scheduled);
   // Until the surfaces of this config have been brought in line, what is drawn may be stale:
   // the views must not report 'ready' (the page's ready signal) in between.
   const run = ++settleRun;
   if (!useLab.getState().settling) useLab.setState({ settling: true });
+  const now = performance.now();
+  const burst = now - lastSchedule < BURST_MS;
+  lastSchedule = now;
+  // A queued leading run has not started yet: it reads the config when it does.
+  if (leading) return;
+  if (scheduled) clearTimeout(scheduled);
+  scheduled = null;
+  if (!burst) {
+    leading = true;
+    queueMicrotask(() => {
+      leading = false;
+      bringInLine(settleRun);
+    });
+    return;
+  }
   scheduled = setTimeout(() => {
     scheduled = null;
-    const { config, models } = useLab.getState();
-    const active = config.active;
-    void (async () => {
-      try {
-        await refreshSurface(active);
-        if (models[other(active)].info) await refreshSurface(other(active));
-      } finally {
-        if (run === settleRun) useLab.setState({ settling: false });
-      }
-      void refreshSamplePsi(active);
-    })();
-    for (const slot of slots) void refreshMetric(slot);
-  }, 30);
+    bringInLine(run);
+  }, BURST_MS);
 }
 
 async function loadFiles(slot: SlotName, name: string, files: ModelFile[], builtinId?: string): Promise<boolean> {

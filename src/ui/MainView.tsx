@@ -61,6 +61,21 @@ function DrawnMarker({ onDrawn, token }: { onDrawn: () => void; token: unknown }
   return null;
 }
 
+/**
+ * Whether two surface keys (see surfaceKey in state/lab.ts: model hash, direction model hash,
+ * sample, label, ranges, resolution, direction settings, supplied directions) describe a grid
+ * of the same size around the same sample with the same settings, whatever the models and
+ * whatever directions a recipe supplied.
+ */
+function sameGrid(k1: string, k2: string): boolean {
+  if (!k1 || !k2) return false;
+  try {
+    return JSON.stringify((JSON.parse(k1) as unknown[]).slice(2, 8)) === JSON.stringify((JSON.parse(k2) as unknown[]).slice(2, 8));
+  } catch {
+    return false;
+  }
+}
+
 /** Keeps the pose the user settled on in the config (URL hash, recipes). */
 const commitCamera = (pose: CameraState) => useLab.getState().setConfig({ camera: roundCamera(pose) });
 
@@ -144,7 +159,10 @@ export function MainView() {
   const active = surfaces[c.active];
   const shown: SlotName[] = c.split ? ['A', 'B'] : [c.active];
   const zRange = useMemo(() => {
-    const pool = c.zMode === 'shared' ? (['A', 'B'] as const) : shown;
+    // A slot off screen joins the shared range with its full grid of the same sample and
+    // settings only: not with its preview, nor with the surface of the sample before while its
+    // own is still to come (each would move the range, and redraw the view, for nothing).
+    const pool = c.zMode === 'shared' ? (['A', 'B'] as const).filter((s) => shown.includes(s) || (!surfaces[s].preview && sameGrid(surfaces[s].key, surfaces[c.active].key))) : shown;
     return sharedZRange(pool.flatMap((s) => surfaces[s].result ?? []), c.quantity);
   }, [surfaces, c.zMode, c.quantity, c.active, c.split]); // eslint-disable-line react-hooks/exhaustive-deps
   // 'ready' promises that what is drawn matches the settings on screen: never while a change
