@@ -87,6 +87,8 @@ FLAG_SETS = [
     ('angle-egl', ['--use-gl=angle', '--use-angle=gl-egl']),
     ('egl', ['--use-gl=egl']),
     ('default', []),
+    # Software (SwiftShader): refused unless RAVINE_GPU_ACCEPT_SOFTWARE is set; for dry runs.
+    ('swiftshader', ['--use-angle=swiftshader', '--enable-unsafe-swiftshader']),
 ]
 
 
@@ -106,7 +108,10 @@ def main():
     server = http.server.ThreadingHTTPServer(('127.0.0.1', PORT), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     chosen, probes = None, []
+    only = os.environ.get('RAVINE_GPU_FLAGS')  # one flag set by name, e.g. 'default' (software) for a dry run
     for name, flags in FLAG_SETS:
+        if only and name != only:
+            continue
         probed.clear()
         state['probe'] = None
         p = launch(flags, f'http://127.0.0.1:{PORT}/probe.html', 'chrome-probes.log', f'=== {name}: {" ".join(flags)}\n')
