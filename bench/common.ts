@@ -34,7 +34,7 @@ export interface PlannedJob extends JobSpec {
  * sample at a time they take minutes); their throughput (samples/s) is what is compared.
  * Naive warm-ups are small: batch 1 has one shape, so a few units warm every kernel.
  */
-export function jobPlan(profile: 'full' | 'threads' | 'cpu' | 'webgl' | 'quick', runs: number): PlannedJob[] {
+export function jobPlan(profile: 'full' | 'threads' | 'cpu' | 'webgl' | 'gpu' | 'quick', runs: number): PlannedJob[] {
   const j = (kind: JobKind, mode: JobMode, size: number, warmupSize = size, r = runs): PlannedJob => ({ kind, mode, size, runs: r, warmupSize });
   switch (profile) {
     case 'full':
@@ -72,6 +72,18 @@ export function jobPlan(profile: 'full' | 'threads' | 'cpu' | 'webgl' | 'quick',
         j('metric', 'naive', 5, 1),
         j('fgsm', 'batched', 100),
         j('pgd', 'batched', 20),
+      ];
+    case 'gpu':
+      // A real GPU (bench/gpu.ts): every batched job at full size, the naive loops shorter.
+      return [
+        j('surface', 'batched', 101),
+        j('surface', 'naive', 21, 5),
+        j('metric', 'batched', 100),
+        j('metric', 'naive', 10, 2),
+        j('fgsm', 'batched', 1000),
+        j('fgsm', 'naive', 100, 5),
+        j('pgd', 'batched', 1000),
+        j('pgd', 'naive', 10, 2),
       ];
     case 'quick':
       return [

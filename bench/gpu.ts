@@ -20,8 +20,7 @@ import { join } from 'node:path';
 import { build } from 'vite';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import type { AutoPlan } from './browser/auto';
-import { BENCH_DIR, loadF32, MODELS, SAMPLE_INDEX, type PlannedJob } from './common';
-import type { JobKind, JobMode } from './jobs';
+import { BENCH_DIR, jobPlan, loadF32, MODELS, SAMPLE_INDEX } from './common';
 import { GPU_RESULT } from './gpuReport';
 
 const GPU_DIR = join(REPO_ROOT, '.cache', 'gpu');
@@ -29,21 +28,6 @@ const SITE = join(GPU_DIR, 'site');
 const CHROME_DIR = '/usr/lib/chromium';
 const CHROME_BIN = 'chromium-headless-shell';
 const PART_BYTES = 38 * 2 ** 20;
-
-/** What the GPU runs: every batched job at full size; naive loops shorter (throughput compared). */
-export function gpuJobs(runs: number): PlannedJob[] {
-  const j = (kind: JobKind, mode: JobMode, size: number, warmupSize = size): PlannedJob => ({ kind, mode, size, runs, warmupSize });
-  return [
-    j('surface', 'batched', 101),
-    j('surface', 'naive', 21, 5),
-    j('metric', 'batched', 100),
-    j('metric', 'naive', 10, 2),
-    j('fgsm', 'batched', 1000),
-    j('fgsm', 'naive', 100, 5),
-    j('pgd', 'batched', 1000),
-    j('pgd', 'naive', 10, 2),
-  ];
-}
 
 async function prepare(): Promise<void> {
   if (!existsSync(join(BENCH_DIR, 'mnist-cnn-natural-d1.npy'))) throw new Error('run `npm run bench` first: the plan uses its directions and reference surfaces');
@@ -56,7 +40,7 @@ async function prepare(): Promise<void> {
     const f = join(BENCH_DIR, `wasm1-${id}-surface-batched-101-loss.npy`);
     return existsSync(f) ? Array.from(loadF32(`wasm1-${id}-surface-batched-101-loss.npy`)) : null;
   };
-  const jobs = gpuJobs(3);
+  const jobs = jobPlan('gpu', 3);
   const plan: AutoPlan = {
     x0Index: SAMPLE_INDEX,
     nMax: Math.max(...jobs.filter((j) => j.kind !== 'surface').map((j) => j.size)),
