@@ -149,6 +149,23 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
+/** A duration for the tables: "1.2 s", "0.34 s", "56.7 ms". */
+export const fmtS = (s: number): string => (s >= 10 ? `${s.toFixed(1)} s` : s >= 0.1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(1)} ms`);
+
+/** What bench/peer.py writes (peer.json): PyTorch's set-up and, per model, its jobs by `kind/mode/size`. */
+export interface PeerResult {
+  torch: string;
+  numpy: string;
+  python: string;
+  threads: number;
+  mkldnn: boolean;
+  /** 'cpu', or the GPU's name with RAVINE_PEER_DEVICE=cuda. */
+  device?: string;
+  blas: string[];
+  runs: number;
+  models: Record<string, Record<string, { seconds: number; times: number[]; batch: number; ravineChunk?: number; R?: number; correct?: number; cleanAccuracy?: number }>>;
+}
+
 export function fmtBytes(b: number): string {
   return b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(0)} KiB`;
 }

@@ -7,38 +7,22 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import { jobLabel, jobUnits, type JobKind } from './jobs';
-import { MODELS, median } from './common';
-
-interface PeerJson {
-  torch: string;
-  threads: number;
-  device?: string;
-  models: Record<string, Record<string, { seconds: number; batch: number }>>;
-}
+import { fmtS, MODELS, median, type PeerResult } from './common';
+import type { AutoResult } from './browser/auto';
 
 interface GpuRecord {
   recorded: string;
   machine: string;
   command: string;
   meta: { flags: string; chromeFlags: string[]; finished: boolean };
-  result: {
-    configs: {
-      backend: string;
-      info: Record<string, unknown>;
-      rows: { model: string; kind: JobKind; mode: string; size: number; times: number[] }[];
-      agreement: Record<string, number>;
-      peakBytes: Record<string, number>;
-      error?: string;
-    }[];
-  };
-  peerCpu: PeerJson | null;
-  peerCuda: PeerJson | null;
+  result: AutoResult;
+  peerCpu: PeerResult | null;
+  peerCuda: PeerResult | null;
 }
 
 /** Where `npx tsx bench/gpu.ts record` keeps a GPU machine's figures. */
 export const GPU_RESULT = join(REPO_ROOT, 'bench', 'results', 'gpu-webgl.json');
 
-const fmtS = (s: number) => (s >= 10 ? `${s.toFixed(1)} s` : s >= 0.1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(1)} ms`);
 const KINDS: JobKind[] = ['surface', 'metric', 'fgsm', 'pgd'];
 
 export function gpuSection(file: string): string[] {
@@ -69,7 +53,7 @@ export function gpuSection(file: string): string[] {
       const w = find(wasm?.rows, 'batched');
       const bs = median(b.times);
       const rate = (size: number, s: number) => jobUnits({ kind, size }).units / s;
-      const peer = (p: PeerJson | null) => p?.models[id]?.[`${kind}/batched/${b.size}`]?.seconds;
+      const peer = (p: PeerResult | null) => p?.models[id]?.[`${kind}/batched/${b.size}`]?.seconds;
       const pc = peer(g.peerCpu);
       const pg = peer(g.peerCuda);
       if (n) speedups.push(rate(b.size, bs) / rate(n.size, median(n.times)));

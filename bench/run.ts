@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import { CHUNK_BUDGET_BYTES } from '../src/engine/schedule';
 import { runBrowserBench, type BrowserConfigResult } from './browser';
-import { BENCH_DIR, ensureBenchDir, fmtBytes, loadF32, machineSummary, maxAbsDiff, MODELS, throughput, type ModelId, type Row } from './common';
+import { BENCH_DIR, ensureBenchDir, fmtBytes, fmtS, type PeerResult, loadF32, machineSummary, maxAbsDiff, MODELS, throughput, type ModelId, type Row } from './common';
 import { BENCH_EPS, jobLabel, jobUnits, type JobKind } from './jobs';
 import { runLabBench, type LabResult } from './lab';
 import type { NodeResult } from './node';
@@ -86,17 +86,6 @@ function runNode(config: 'wasm1' | 'wasm2' | 'cpu'): NodeResult | null {
   return JSON.parse(readFileSync(join(BENCH_DIR, `node-${config}.json`), 'utf8')) as NodeResult;
 }
 
-interface PeerResult {
-  torch: string;
-  numpy: string;
-  python: string;
-  threads: number;
-  mkldnn: boolean;
-  blas: string[];
-  runs: number;
-  models: Record<string, Record<string, { seconds: number; times: number[]; batch: number; ravineChunk?: number; R?: number; correct?: number; cleanAccuracy?: number }>>;
-}
-
 function peerAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
 }
@@ -126,7 +115,6 @@ function runPeer(cores: number, batchedOnly = false): PeerResult | null {
   return JSON.parse(readFileSync(join(BENCH_DIR, batchedOnly ? 'peer-1thread.json' : 'peer.json'), 'utf8')) as PeerResult;
 }
 
-const fmtS = (s: number) => (s >= 10 ? `${s.toFixed(1)} s` : s >= 0.1 ? `${s.toFixed(2)} s` : `${(s * 1000).toFixed(1)} ms`);
 const fmtRate = (r: Pick<Row, 'kind' | 'size' | 'seconds'>) => `${throughput(r).toFixed(0)} ${jobUnits(r).unit}/s`;
 const gflops = (r: Row) => (r.flops / r.seconds / 1e9).toFixed(1);
 const fmtE = (v: number) => (Number.isFinite(v) ? v.toExponential(1) : 'n/a');

@@ -7,6 +7,7 @@
 import type { Remote } from 'comlink';
 import type { BenchWorkerApi } from './bench.worker';
 import type { PlannedJob } from '../common';
+import type { JobKind } from '../jobs';
 
 export interface AutoPlan {
   x0Index: number;
@@ -20,7 +21,7 @@ export interface AutoResult {
     backend: string;
     threads: boolean;
     info: Record<string, unknown>;
-    rows: { model: string; kind: string; mode: string; size: number; times: number[] }[];
+    rows: { model: string; kind: JobKind; mode: string; size: number; times: number[] }[];
     /** Max |diff| of the batched surface's loss against Node wasm's, per model. */
     agreement: Record<string, number>;
     peakBytes: Record<string, number>;
