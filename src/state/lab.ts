@@ -52,6 +52,20 @@ function surfaceKey(slot: SlotName, c: LabConfig, sampleId: string, label: numbe
   return JSON.stringify([info.sha256, dirFrom, sampleId, label, c.range, c.rangeB, c.resolution, c.directions, supplied ? `supplied:${fingerprint(supplied.d1)}:${fingerprint(supplied.d2)}` : '']);
 }
 
+/**
+ * Whether two surface keys describe a grid of the same size around the same sample with the
+ * same settings, whatever the models and whatever directions a recipe supplied: the key's
+ * entries 2 to 7 (sample, label, ranges, resolution, direction settings).
+ */
+export function sameGrid(k1: string, k2: string): boolean {
+  if (!k1 || !k2) return false;
+  try {
+    return JSON.stringify((JSON.parse(k1) as unknown[]).slice(2, 8)) === JSON.stringify((JSON.parse(k2) as unknown[]).slice(2, 8));
+  } catch {
+    return false;
+  }
+}
+
 /** FNV-1a over the bytes of a float array: tells supplied directions apart in cache keys. */
 function fingerprint(v: Float32Array): string {
   const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
@@ -112,15 +126,22 @@ function onScreenOrTimeout(slot: SlotName, drawnKey: string): Promise<void> {
   });
 }
 
+/** The surface `slot` should show for the config and sample on screen: its sample, supplied directions and key (null: none yet). */
+function wantedSurface(slot: SlotName): { sample: NonNullable<ReturnType<typeof currentSample>>; supplied: SuppliedDirections | null; key: string } | null {
+  const state = useLab.getState();
+  const sample = currentSample();
+  if (!sample || !state.models[slot].info) return null;
+  const supplied = suppliedFor(slot, state.config, sample.id, sample.x.length);
+  const key = surfaceKey(slot, state.config, sample.id, sample.label, supplied);
+  return key ? { sample, supplied, key } : null;
+}
+
 async function refreshSurface(slot: SlotName): Promise<void> {
   const state = useLab.getState();
   const c = state.config;
-  const sample = currentSample();
-  const info = state.models[slot].info;
-  if (!engine || !sample || !info) return;
-  const supplied = suppliedFor(slot, c, sample.id, sample.x.length);
-  const key = surfaceKey(slot, c, sample.id, sample.label, supplied);
-  if (!key) return;
+  const wanted = wantedSurface(slot);
+  if (!engine || !wanted) return;
+  const { sample, supplied, key } = wanted;
   const current = state.surfaces[slot];
   if (current.pending === key || (current.pending === null && current.key === key && !current.preview && current.state === 'ready')) return;
   const cached = surfaceCache.get(key);
@@ -340,14 +361,6 @@ let lastSchedule = -Infinity;
  */
 const BURST_MS = 30;
 
-/** The key of the surface `slot` should show for the config and sample on screen (null: none yet). */
-function wantedSurfaceKey(slot: SlotName): string | null {
-  const state = useLab.getState();
-  const sample = currentSample();
-  if (!sample || !state.models[slot].info) return null;
-  return surfaceKey(slot, state.config, sample.id, sample.label, suppliedFor(slot, state.config, sample.id, sample.x.length));
-}
-
 /** Brings every result in line with the config (cheap when nothing changed). */
 function bringInLine(run: number): void {
   const { config, models, surfaces } = useLab.getState();
@@ -356,7 +369,7 @@ function bringInLine(run: number): void {
   // A job still computing the other slot's surface for the settings before would hold the
   // engine up while the active one computes: stop it (it is asked for again afterwards).
   const pendingOther = surfaces[other(active)].pending;
-  if (pendingOther && pendingOther !== wantedSurfaceKey(other(active))) cancelSurface(other(active));
+  if (pendingOther && pendingOther !== wantedSurface(other(active))?.key) cancelSurface(other(active));
   void (async () => {
     try {
       await refreshSurface(active);

@@ -8,7 +8,7 @@ import { sharedZRange } from '../render/plot2d';
 import { Slices1D } from '../render/Slices1D';
 import { SurfaceView } from '../render/SurfaceView';
 import { roundCamera, type SlotName } from '../state/config';
-import { cancelSurface, currentSample } from '../state/lab';
+import { cancelSurface, currentSample, sameGrid } from '../state/lab';
 import { useLab, type SurfaceSlot } from '../state/store';
 import { fixed, pct } from './format';
 import { exposeScriptingHandle } from './scripting';
@@ -59,21 +59,6 @@ function DrawnMarker({ onDrawn, token }: { onDrawn: () => void; token: unknown }
     return () => cancelAnimationFrame(id);
   }, [token]); // eslint-disable-line react-hooks/exhaustive-deps
   return null;
-}
-
-/**
- * Whether two surface keys (see surfaceKey in state/lab.ts: model hash, direction model hash,
- * sample, label, ranges, resolution, direction settings, supplied directions) describe a grid
- * of the same size around the same sample with the same settings, whatever the models and
- * whatever directions a recipe supplied.
- */
-function sameGrid(k1: string, k2: string): boolean {
-  if (!k1 || !k2) return false;
-  try {
-    return JSON.stringify((JSON.parse(k1) as unknown[]).slice(2, 8)) === JSON.stringify((JSON.parse(k2) as unknown[]).slice(2, 8));
-  } catch {
-    return false;
-  }
 }
 
 /** Keeps the pose the user settled on in the config (URL hash, recipes). */
