@@ -5,7 +5,8 @@
  */
 import { useId } from 'react';
 import { type ColormapName, CLASS_COLORS, colorFor, toHex } from './colormaps';
-import { FONT_FAMILY, THEMES } from './theme';
+import type { Quantity } from './mesh';
+import { colorKeyLabel, FONT_FAMILY, THEMES } from './theme';
 import { niceTicks, tickFormatter } from './ticks';
 
 export interface ColorBarProps {
@@ -163,5 +164,24 @@ function ClassLegend({ label, theme: themeName, classes, classNames, orientation
         </g>
       ))}
     </svg>
+  );
+}
+
+/**
+ * The colour key of an exported figure (3D PNG, heatmap SVG): the figure's colouring and
+ * theme, titled as the view titles it, vertical and `length` px long.
+ */
+export function FigureColorBar({ figure, domain, length }: { figure: Pick<ColorBarProps, 'colorBy' | 'colormap' | 'classNames' | 'theme'> & { quantity: Quantity }; domain: [number, number]; length: number }) {
+  return (
+    <ColorBar
+      colorBy={figure.colorBy}
+      colormap={figure.colormap}
+      domain={domain}
+      label={colorKeyLabel(figure.colorBy, figure.quantity)}
+      classNames={figure.classNames}
+      theme={figure.theme}
+      orientation="vertical"
+      length={length}
+    />
   );
 }

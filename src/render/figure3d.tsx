@@ -9,12 +9,12 @@ import { encode as encodePng } from 'fast-png';
 import { renderToStaticMarkup } from 'react-dom/server';
 import type { SurfaceResult } from '../engine/surface';
 import { type CameraState, CAMERA_FOV, createCameraLink } from './camera';
-import { ColorBar } from './ColorBar';
+import { FigureColorBar } from './ColorBar';
 import type { ColormapName } from './colormaps';
 import type { ColorBy, Quantity } from './mesh';
 import { sharedZRange } from './plot2d';
 import { SurfaceScene } from './SurfaceView';
-import { colorKeyLabel, FONT_FAMILY, THEMES } from './theme';
+import { FONT_FAMILY, THEMES } from './theme';
 
 export interface Figure3DInput {
   panels: Array<{ surface: SurfaceResult; label: string }>;
@@ -185,16 +185,7 @@ export async function renderFigure3D(input: Figure3DInput): Promise<Figure3D> {
     // The bar spans 70 % of the panel height, centred on it, in CSS px before scaling.
     const length = Math.max(60, Math.round((0.7 * ph) / s));
     const svg = renderToStaticMarkup(
-      <ColorBar
-        colorBy={input.colorBy}
-        colormap={input.colormap}
-        domain={zRange}
-        label={colorKeyLabel(input.colorBy, input.quantity)}
-        classNames={input.classNames}
-        theme={input.theme}
-        orientation="vertical"
-        length={length}
-      />,
+      <FigureColorBar figure={input} domain={zRange} length={length} />,
     );
     const size = svgSize(svg);
     const img = await svgImage(svg, size.width, size.height, s);

@@ -7,13 +7,13 @@
  */
 import { renderToStaticMarkup } from 'react-dom/server';
 import type { SurfaceResult } from '../engine/surface';
-import { ColorBar } from './ColorBar';
+import { FigureColorBar } from './ColorBar';
 import type { ColormapName } from './colormaps';
 import { Heatmap2D, heatmapPlotBox } from './Heatmap2D';
 import type { ColorBy, Quantity } from './mesh';
 import { sharedZRange } from './plot2d';
 import { Slices1D } from './Slices1D';
-import { colorKeyLabel, FONT_FAMILY, THEMES } from './theme';
+import { FONT_FAMILY, THEMES } from './theme';
 
 export interface FigurePanel {
   surface: SurfaceResult;
@@ -87,16 +87,7 @@ export function svgFigure(input: SvgFigureInput): string {
   const bar =
     input.kind === 'heatmap' && zRange ? (
       <g transform={`translate(${input.panels.length * (panel.width + GAP) - GAP + 8} ${plotTop - 8})`}>
-        <ColorBar
-          colorBy={input.colorBy}
-          colormap={input.colormap}
-          domain={zRange}
-          label={colorKeyLabel(input.colorBy, input.quantity)}
-          classNames={input.classNames}
-          theme={input.theme}
-          orientation="vertical"
-          length={barLength}
-        />
+        <FigureColorBar figure={input} domain={zRange} length={barLength} />
       </g>
     ) : null;
   const markup = renderToStaticMarkup(
