@@ -50,6 +50,9 @@ async function prepare(): Promise<void> {
       { backend: 'wasm', threads: true, jobs: jobs.filter((j) => j.mode === 'batched') },
     ],
     models: MODELS.map((id) => ({ id, d1: Array.from(loadF32(`${id}-d1.npy`)), d2: Array.from(loadF32(`${id}-d2.npy`)), refLoss: ref(id), refSize: 101 })),
+    // Where the WebGL time goes: the CNN surface in chunks from a quarter of the engine's 1024
+    // points to the whole grid at once (one read-back), and a kernel profile.
+    probe: { model: 'mnist-cnn-natural', size: 101, chunks: [256, 1024, 4096, 101 * 101], runs: 3 },
   };
   writeFileSync(join(SITE, 'gpu-plan.json'), JSON.stringify(plan));
   console.log(`site: ${SITE} (${dirBytes(SITE) >> 20} MiB)`);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import { jobLabel, jobUnits, type JobKind } from './jobs';
 import { fmtS, MODELS, median, type PeerResult } from './common';
-import type { AutoResult } from './browser/auto';
+import type { AutoResult, ProbeResult } from './browser/auto';
 
 interface GpuRecord {
   recorded: string;
@@ -73,10 +73,45 @@ export function gpuSection(file: string): string[] {
   if (cnn && cudaSurf) {
     L.push(
       `What this says: batched, the WebGL jobs reach ${span(speedups, 0)} the naive loop's throughput on this GPU, but they take ${span(vsCpu, 1)} the time of PyTorch on the same machine's CPU and ${span(vsCuda, 0)} that of PyTorch with CUDA. ` +
-        `The CNN surface took ${cnn.times.map(fmtS).join(', ')} in its three timed runs; PyTorch with CUDA did the same work in ${fmtS(cudaSurf)}, so arithmetic is not what costs the time. ` +
-        "Where it goes inside tfjs's WebGL backend (a shader pass per layer over textures, packing, the read-back of each chunk) was not profiled in this run.",
+        `The CNN surface took ${cnn.times.map(fmtS).join(', ')} in its three timed runs (interleaved with the naive loop's)${webgl.probe ? `, and ${(webgl.probe.chunks.find((c) => c.chunk === 1024)?.times ?? []).map(fmtS).join(', ')} at the same chunk size in the runs below` : ''}; PyTorch with CUDA did the same work in ${fmtS(cudaSurf)}, so arithmetic is not what costs the time.` +
+        (webgl.probe ? ' Where it goes instead is measured below.' : " Where it goes inside tfjs's WebGL backend was not profiled in this run."),
       '',
     );
+  }
+  if (webgl.probe) L.push(...probeSection(webgl.probe, cudaSurf));
+  return L;
+}
+
+/** The probe of the WebGL configuration: the CNN surface by chunk size, and its kernel profile. */
+function probeSection(p: ProbeResult, cudaSeconds: number | undefined): string[] {
+  const L = ['### Where the WebGL time goes (CNN surface 101², the same machine)', ''];
+  L.push('| points per batch | batches | time (median of 3) | runs |', '| ---: | ---: | ---: | --- |');
+  for (const c of p.chunks) L.push(`| ${c.chunk} | ${Math.ceil((101 * 101) / c.chunk)} | ${fmtS(median(c.times))} | ${c.times.map(fmtS).join(', ')} |`);
+  L.push('');
+  // `…__op` entries wrap the kernels they run (counted there); they take no GPU time of their own.
+  const kernels = p.kernels.filter((k) => !k.name.endsWith('__op'));
+  const timed = kernels.filter((k) => k.ms !== null) as { name: string; ms: number; calls: number }[];
+  const gpuMs = timed.reduce((s, k) => s + k.ms, 0);
+  const calls = kernels.reduce((s, k) => s + k.calls, 0);
+  if (timed.length && p.timer.reliable) {
+    L.push(
+      `Kernel profile (tf.profile at the engine's chunk size, GPU time from WebGL timer queries): ${calls} kernel calls; the GPU was busy ${gpuMs.toFixed(1)} ms of the profiled run's ${p.wallMs.toFixed(0)} ms wall time (${((100 * gpuMs) / p.wallMs).toFixed(0)} %)${cudaSeconds ? `, against ${fmtS(cudaSeconds)} for PyTorch's whole job with CUDA` : ''}. Largest:`,
+      '',
+      '| kernel | GPU ms | calls |',
+      '| --- | ---: | ---: |',
+      ...timed.slice(0, 8).map((k) => `| ${k.name} | ${k.ms.toFixed(2)} | ${k.calls} |`),
+      '',
+    );
+    const top = timed[0];
+    const at = (chunk: number) => p.chunks.find((c) => c.chunk === chunk);
+    const [engine, whole] = [at(1024), at(101 * 101)];
+    L.push(
+      `What dominates: the GPU's own work, and within it ${top.name} (${((100 * top.ms) / gpuMs).toFixed(0)} % of the GPU time: ${top.ms.toFixed(1)} ms${cudaSeconds ? ` for work that PyTorch with CUDA finishes, whole job included, in ${fmtS(cudaSeconds)}` : ''}). tfjs's WebGL backend runs a convolution as fragment shaders over textures, which is the cost here; transfers, dispatch and read-backs are the remaining ${(100 - (100 * gpuMs) / p.wallMs).toFixed(0)} % of the wall time` +
+        (engine && whole ? `, and bigger batches amortise part of them: one ${whole.chunk}-point batch takes ${fmtS(median(whole.times))} against ${fmtS(median(engine.times))} in the engine's ${engine.chunk}-point chunks (its 64 MiB budget is sized for integrated GPUs).` : '.'),
+      '',
+    );
+  } else {
+    L.push(`Kernel profile: ${calls} kernel calls in ${p.wallMs.toFixed(0)} ms of wall time; WebGL timer queries were not available (version ${p.timer.version}), so the GPU's share was not measured.`, '');
   }
   return L;
 }

@@ -14,6 +14,20 @@ export interface AutoPlan {
   nMax: number;
   configs: { backend: 'wasm' | 'webgl'; threads: boolean; jobs: PlannedJob[] }[];
   models: { id: string; d1: number[]; d2: number[]; refLoss: number[] | null; refSize: number }[];
+  /** Where the time goes, on the WebGL configuration only: one model's batched surface at several
+   *  chunk sizes, and a kernel profile of it at the engine's own chunk size. */
+  probe?: { model: string; size: number; chunks: number[]; runs: number };
+}
+
+export interface ProbeResult {
+  /** Seconds of each timed run of the surface, per chunk size (points per batch). */
+  chunks: { chunk: number; times: number[] }[];
+  /** tf.profile of one surface at the engine's chunk size: GPU milliseconds per kernel (timer
+   *  queries; null where the backend could not time it), and the profiled run's wall time. */
+  kernels: { name: string; ms: number | null; calls: number }[];
+  wallMs: number;
+  /** WEBGL_DISJOINT_QUERY_TIMER_EXTENSION_VERSION and _RELIABLE as tfjs sees them. */
+  timer: { version: number; reliable: boolean };
 }
 
 export interface AutoResult {
@@ -25,12 +39,28 @@ export interface AutoResult {
     /** Max |diff| of the batched surface's loss against Node wasm's, per model. */
     agreement: Record<string, number>;
     peakBytes: Record<string, number>;
+    probe?: ProbeResult;
     error?: string;
   }[];
 }
 
 const post = (path: string, body: unknown) => fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const log = (s: string) => void post('/log', { line: s }).catch(() => undefined);
+
+/** The plan's probe: chunk sizes interleaved run by run (after a warm-up each), then the profile. */
+async function probe(bench: Remote<BenchWorkerApi>, plan: AutoPlan, p: NonNullable<AutoPlan['probe']>): Promise<ProbeResult> {
+  const m = plan.models.find((x) => x.id === p.model);
+  if (!m) throw new Error(`probe: no model ${p.model} in the plan`);
+  await bench.load(m.id, plan.nMax, plan.x0Index, m.d1, m.d2);
+  const spec = (chunk?: number) => ({ kind: 'surface' as const, mode: 'batched' as const, size: p.size, chunk });
+  for (const c of p.chunks) await bench.run(spec(c));
+  const chunks = p.chunks.map((chunk) => ({ chunk, times: [] as number[] }));
+  for (let r = 0; r < p.runs; r++) for (const c of chunks) c.times.push((await bench.run(spec(c.chunk))).seconds);
+  for (const c of chunks) log(`probe ${p.model} surface ${p.size} chunk ${c.chunk}: ${c.times.map((t) => t.toFixed(4)).join(' ')} s`);
+  const prof = await bench.gpuProfile(spec());
+  log(`probe profile: wall ${prof.wallMs.toFixed(1)} ms, timer ${JSON.stringify(prof.timer)}, ${prof.kernels.length} kernels`);
+  return { chunks, ...prof };
+}
 
 export async function runAuto(bench: Remote<BenchWorkerApi>): Promise<void> {
   const plan = (await (await fetch('gpu-plan.json')).json()) as AutoPlan;
@@ -67,6 +97,7 @@ export async function runAuto(bench: Remote<BenchWorkerApi>): Promise<void> {
         const surf = cfg.jobs.find((j) => j.kind === 'surface' && j.mode === 'batched');
         if (surf) out.peakBytes[m.id] = (await bench.memory({ kind: 'surface', mode: 'batched', size: surf.size })).peakBytes;
       }
+      if (cfg.backend === 'webgl' && plan.probe) out.probe = await probe(bench, plan, plan.probe);
     } catch (e) {
       out.error = (e as Error).message;
       log(`${cfg.backend}: failed: ${out.error}`);
