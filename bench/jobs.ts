@@ -140,18 +140,28 @@ export async function profileJobMemory(c: Classifier, input: BenchInput, spec: J
   return { peakBytes: info.peakBytes, newBytes: info.newBytes, newTensors: info.newTensors };
 }
 
-/** Milliseconds per kernel name over one run of a job (tf.profile), largest first. */
-export async function kernelProfile(c: Classifier, input: BenchInput, spec: JobSpec): Promise<{ name: string; ms: number; calls: number }[]> {
+/** One kernel's share of a profiled job: its name and input shapes, and the time of all its calls. */
+export interface KernelTime {
+  name: string;
+  /** Input shapes, e.g. `[100,7,7,32] [3,3,32,64]`: the same kernel on different layers is listed apart. */
+  shapes: string;
+  ms: number;
+  calls: number;
+}
+
+/** Milliseconds per kernel and input shapes over one run of a job (tf.profile), largest first. */
+export async function kernelProfile(c: Classifier, input: BenchInput, spec: JobSpec): Promise<KernelTime[]> {
   const info = await tf.profile(async () => {
     await runJob(c, input, spec);
   });
-  const by = new Map<string, { ms: number; calls: number }>();
+  const by = new Map<string, KernelTime>();
   for (const k of info.kernels) {
-    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    const e = by.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += ms;
+    const shapes = k.inputShapes.map((sh) => (sh ? `[${sh.join(',')}]` : '–')).join(' ');
+    const key = `${k.name} ${shapes}`;
+    const e = by.get(key) ?? { name: k.name, shapes, ms: 0, calls: 0 };
+    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
     e.calls += 1;
-    by.set(k.name, e);
+    by.set(key, e);
   }
-  return [...by.entries()].map(([name, e]) => ({ name, ...e })).sort((a, b) => b.ms - a.ms);
+  return [...by.values()].sort((a, b) => b.ms - a.ms);
 }

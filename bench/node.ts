@@ -27,7 +27,7 @@ import { loadModelFromPath } from '../src/io/modelNode';
 import { writeNpy } from '../src/io/npy';
 import { BENCH_DIR, ensureBenchDir, jobPlan, median, MODELS, SAMPLE_INDEX, saveF32, type ModelId, type Row } from './common';
 import { forwardFlopsPerSample, describeLayers } from './flops';
-import { BENCH_EPS, BENCH_STEPS, forwardPassesPerUnit, kernelProfile, profileJobMemory, runJob, type BenchInput, type JobSpec } from './jobs';
+import { BENCH_EPS, BENCH_STEPS, forwardPassesPerUnit, kernelProfile, profileJobMemory, runJob, type BenchInput, type JobSpec, type KernelTime } from './jobs';
 import { enableNodeWasmThreads } from './nodeWasmThreads';
 
 export interface NodeResult {
@@ -48,7 +48,7 @@ export interface NodeResult {
     repeats: number;
     grid: number;
   };
-  profile?: { job: string; kernels: { name: string; ms: number; calls: number }[]; wallMs: number }[];
+  profile?: { job: string; kernels: KernelTime[]; wallMs: number }[];
   /** CNN surface time (median) by chunk size, wasm configurations only. */
   chunkSweep?: { chunk: number; seconds: number }[];
   chunks?: Record<string, { forward: number; gradient: number }>;

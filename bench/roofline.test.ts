@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ACCUMULATORS, flopsPerIteration, roofModule } from './roofline';
+import { ACCUMULATORS, flopsPerIteration, GEMM_K, GEMM_MR, GEMM_NR, roofModule } from './roofline';
 
 const UNROLL = flopsPerIteration('mul+add') / (ACCUMULATORS['mul+add'] * 4 * 2);
 
@@ -44,5 +44,34 @@ describe('wasm SIMD ceiling loops', () => {
     expect(r.status, r.stderr).toBe(0);
     const got = JSON.parse(r.stdout) as number[];
     [1, 7, 1000].forEach((trips, i) => expect(Math.abs(got[i] - simulate('madd', trips))).toBeLessThan(1e-4));
+  });
+
+  it('gemm: run(n) makes n passes of C[4x8] += A[4xK] B[Kx8] over operands in memory, 2 FLOPs per multiply-add', () => {
+    expect(flopsPerIteration('gemm')).toBe(GEMM_MR * GEMM_NR * GEMM_K * 2);
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(roofModule('gemm')));
+    const run = inst.exports.run as (n: number) => number;
+    const mem = new Float32Array((inst.exports.memory as WebAssembly.Memory).buffer);
+    // A[k][i] at float 4k + i, B[k][j] at float 4K + 8k + j: small values that differ per entry.
+    const a = (k: number, i: number) => Math.fround(((k * 7 + i * 3) % 11) / 64);
+    const b = (k: number, j: number) => Math.fround(((k * 5 + j * 13) % 17) / 128 - 0.06);
+    for (let k = 0; k < GEMM_K; k++) {
+      for (let i = 0; i < GEMM_MR; i++) mem[GEMM_MR * k + i] = a(k, i);
+      for (let j = 0; j < GEMM_NR; j++) mem[GEMM_MR * GEMM_K + GEMM_NR * k + j] = b(k, j);
+    }
+    // Lane 0 of accumulator (i, j) is C[i][4j]; each update is a float32 multiply, then add.
+    const simulateGemm = (passes: number) => {
+      const f = Math.fround;
+      let sum = 0;
+      for (let i = 0; i < GEMM_MR; i++) {
+        for (let jv = 0; jv < GEMM_NR / 4; jv++) {
+          let c = 0;
+          for (let p = 0; p < passes; p++) for (let k = 0; k < GEMM_K; k++) c = f(c + f(a(k, i) * b(k, 4 * jv)));
+          sum = f(sum + c);
+        }
+      }
+      return sum;
+    };
+    for (const passes of [1, 3]) expect(run(passes)).toBe(simulateGemm(passes));
+    expect(run(1)).not.toBe(0);
   });
 });

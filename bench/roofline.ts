@@ -12,6 +12,10 @@
  *   madd     the same with relaxed SIMD's f32x4.relaxed_madd (a fused multiply-add where the
  *            CPU has one), 10 accumulators; needs relaxed SIMD (Chromium ≥ 114; Node 20 behind
  *            --experimental-wasm-relaxed-simd).
+ *   gemm     the inner loop of a matrix product as a kernel writes it: a 4 x 8 tile of C in 8
+ *            accumulators, and per step of k one A value per row splatted from memory
+ *            (v128.load32_splat) and two vectors of B loaded, operands in L1. It shows how much
+ *            of the register-only rate survives the loads a real kernel cannot avoid.
  * With `native` (when a C compiler is present) the same loop in C with AVX2 and FMA, 8 lanes:
  * the instructions the PyTorch peer's oneDNN kernels use.
  */
@@ -21,7 +25,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 
-export type RoofVariant = 'mul+add' | 'madd';
+export type RoofVariant = 'mul+add' | 'madd' | 'gemm';
 
 export interface RoofResult {
   variant: RoofVariant | 'native AVX2 FMA';
@@ -45,16 +49,81 @@ const leb = (n: number): number[] => {
 const f32 = (v: number) => [...new Uint8Array(new Float32Array([v]).buffer)];
 const simd = (op: number) => [0xfd, ...leb(op)];
 const section = (id: number, body: number[]) => [id, ...leb(body.length), ...body];
-const OP = { splat: 0x13, extract: 0x1f, add: 0xe4, mul: 0xe6, madd: 0x105 };
+/** Signed LEB128, what `i32.const` takes (unsigned encoding would read 64 as -64). */
+const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
+  }
+};
+const OP = { load: 0x00, load32Splat: 0x09, splat: 0x13, extract: 0x1f, add: 0xe4, mul: 0xe6, madd: 0x105 };
 const GET = 0x20, SET = 0x21, TEE = 0x22;
+const I32_CONST = 0x41, I32_ADD = 0x6a, I32_SUB = 0x6b, LOOP = 0x03, BR_IF = 0x0d, END = 0x0b;
 
-/** FLOPs of one trip through the loop body (4 lanes; a multiply-add counts 2). */
-export const ACCUMULATORS: Record<RoofVariant, number> = { 'mul+add': 6, madd: 10 };
+/** Accumulators of each register loop (the gemm tile has GEMM_MR x GEMM_NR / 4 of them). */
+export const ACCUMULATORS: Record<Exclude<RoofVariant, 'gemm'>, number> = { 'mul+add': 6, madd: 10 };
 const UNROLL = 4;
-export const flopsPerIteration = (v: RoofVariant) => ACCUMULATORS[v] * UNROLL * 4 * 2;
+/** The gemm loop's tile (rows of A x columns of B, C held in registers) and its depth per trip. */
+export const GEMM_MR = 4;
+export const GEMM_NR = 8;
+export const GEMM_K = 256;
+/** FLOPs of one trip through the loop body (4 lanes; a multiply-add counts 2). */
+export const flopsPerIteration = (v: RoofVariant) => (v === 'gemm' ? GEMM_MR * GEMM_NR * GEMM_K * 2 : ACCUMULATORS[v] * UNROLL * 4 * 2);
 
-/** `run(n: i32) -> f32`: n trips of the unrolled multiply-add body over register-resident vectors. */
+/** The module around one function `run(n: i32) -> f32` with `nLocals` v128 locals after its i32 ones. */
+function wasmModule(i32Locals: number, v128Locals: number, body: number[], memory: boolean): Uint8Array<ArrayBuffer> {
+  const locals = i32Locals ? [2, ...leb(i32Locals), 0x7f, ...leb(v128Locals), 0x7b] : [1, ...leb(v128Locals), 0x7b];
+  const fn = [...locals, ...body];
+  const name = [...'run'].map((c) => c.charCodeAt(0));
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [1, 0x60, 1, 0x7f, 1, 0x7d]),
+    ...section(3, [1, 0]),
+    ...(memory ? section(5, [1, 0x00, 1]) : []),
+    ...section(7, memory ? [2, 3, ...name, 0x00, 0, 6, ...[...'memory'].map((c) => c.charCodeAt(0)), 0x02, 0] : [1, 3, ...name, 0x00, 0]),
+    ...section(10, [1, ...leb(fn.length), ...fn]),
+  ];
+  return Uint8Array.from(bytes);
+}
+
+/**
+ * The gemm variant: `run(n)` makes n passes over C[4x8] += A[4xK] B[Kx8], A at byte 0 (k-major:
+ * A[k][i] at 16k + 4i), B after it (B[k][j] at 16K + 32k + 4j), both in the exported memory
+ * (64 KiB, zero unless the caller fills it). Returns the sum of lane 0 of every accumulator.
+ */
+function gemmModule(): Uint8Array<ArrayBuffer> {
+  const nb = GEMM_NR / 4;
+  const nacc = GEMM_MR * nb;
+  // i32 locals: 0 = n (param), 1 = A pointer, 2 = B pointer, 3 = k counter; then v128:
+  // 4.. accumulators, the B vectors, the splatted A value.
+  const acc = (i: number, j: number) => 4 + i * nb + j;
+  const bv = (j: number) => 4 + nacc + j;
+  const av = 4 + nacc + nb;
+  const body: number[] = [];
+  for (let k = 0; k < nacc; k++) body.push(0x43, ...f32(0), ...simd(OP.splat), SET, ...leb(4 + k));
+  body.push(LOOP, 0x40);
+  body.push(I32_CONST, 0, SET, 1, I32_CONST, ...sleb(GEMM_MR * GEMM_K * 4), SET, 2, I32_CONST, ...sleb(GEMM_K), SET, 3);
+  body.push(LOOP, 0x40);
+  for (let j = 0; j < nb; j++) body.push(GET, 2, ...simd(OP.load), 4, ...leb(16 * j), SET, ...leb(bv(j)));
+  for (let i = 0; i < GEMM_MR; i++) {
+    body.push(GET, 1, ...simd(OP.load32Splat), 2, ...leb(4 * i), SET, ...leb(av));
+    for (let j = 0; j < nb; j++) body.push(GET, ...leb(acc(i, j)), GET, ...leb(av), GET, ...leb(bv(j)), ...simd(OP.mul), ...simd(OP.add), SET, ...leb(acc(i, j)));
+  }
+  body.push(GET, 1, I32_CONST, ...sleb(4 * GEMM_MR), I32_ADD, SET, 1, GET, 2, I32_CONST, ...sleb(4 * GEMM_NR), I32_ADD, SET, 2);
+  body.push(GET, 3, I32_CONST, 1, I32_SUB, TEE, 3, BR_IF, 0, END); // next k
+  body.push(GET, 0, I32_CONST, 1, I32_SUB, TEE, 0, BR_IF, 0, END); // next pass
+  body.push(0x43, ...f32(0));
+  for (let k = 0; k < nacc; k++) body.push(GET, ...leb(4 + k), ...simd(OP.extract), 0, 0x92);
+  body.push(END);
+  return wasmModule(3, nacc + nb + 1, body, true);
+}
+
+/** `run(n: i32) -> f32`: n trips of the variant's loop (see the file comment). */
 export function roofModule(variant: RoofVariant): Uint8Array<ArrayBuffer> {
+  if (variant === 'gemm') return gemmModule();
   const K = ACCUMULATORS[variant];
   // locals: 0 = n (param), 1..K = acc, K+1..2K = x (mul+add) or the shared c (madd), then y.
   const nx = variant === 'mul+add' ? K : 1;
@@ -73,21 +142,12 @@ export function roofModule(variant: RoofVariant): Uint8Array<ArrayBuffer> {
       else body.push(GET, ...leb(xs(0)), GET, ...leb(y), GET, ...leb(acc(k)), ...simd(OP.madd), SET, ...leb(acc(k)));
     }
   }
-  body.push(GET, 0, 0x41, 1, 0x6b, TEE, 0, 0x0d, 0, 0x0b); // n -= 1; br_if n; end
+  body.push(GET, 0, I32_CONST, 1, I32_SUB, TEE, 0, BR_IF, 0, END); // n -= 1; br_if n; end
   // Return the sum of lane 0 of every accumulator, so nothing is dead code.
   body.push(0x43, ...f32(0));
   for (let k = 0; k < K; k++) body.push(GET, ...leb(acc(k)), ...simd(OP.extract), 0, 0x92);
-  body.push(0x0b);
-  const locals = [1, ...leb(K + nx + 1), 0x7b];
-  const fn = [...locals, ...body];
-  const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [1, 0x60, 1, 0x7f, 1, 0x7d]),
-    ...section(3, [1, 0]),
-    ...section(7, [1, 3, ...[...'run'].map((c) => c.charCodeAt(0)), 0x00, 0]),
-    ...section(10, [1, ...leb(fn.length), ...fn]),
-  ];
-  return Uint8Array.from(bytes);
+  body.push(END);
+  return wasmModule(0, K + nx + 1, body, false);
 }
 
 /** Is this variant compiled by this engine (relaxed SIMD may be off)? */
@@ -120,8 +180,9 @@ export async function measureWasmRoof(variant: RoofVariant, threads: number, rep
   try {
     const per = flopsPerIteration(variant);
     // Size a trip to ~0.3 s from a short calibration on the first worker.
-    const probe = await new Promise<{ ms: number }>((r) => { workers[0].once('message', r); workers[0].postMessage({ iterations: 2_000_000 }); });
-    const iterations = Math.max(1_000_000, Math.round((2_000_000 * 300) / Math.max(probe.ms, 1)));
+    const probeIterations = Math.ceil(2_000_000 * flopsPerIteration('mul+add') / per);
+    const probe = await new Promise<{ ms: number }>((r) => { workers[0].once('message', r); workers[0].postMessage({ iterations: probeIterations }); });
+    const iterations = Math.max(probeIterations / 2, Math.round((probeIterations * 300) / Math.max(probe.ms, 1)));
     const runs: number[] = [];
     for (let r = 0; r < repeats; r++) {
       const times = await Promise.all(workers.map((w) => new Promise<number>((resolve) => { w.once('message', (m: { ms: number }) => resolve(m.ms)); w.postMessage({ iterations }); })));
@@ -180,7 +241,7 @@ export async function measureRoofline(log: (s: string) => void = console.log): P
   const cores = os.cpus().length;
   const wasm: RoofResult[] = [];
   const unsupported: string[] = [];
-  for (const v of ['mul+add', 'madd'] as RoofVariant[]) {
+  for (const v of ['mul+add', 'madd', 'gemm'] as RoofVariant[]) {
     if (!roofSupported(v)) {
       unsupported.push(v);
       log(`roofline: wasm ${v} is not supported by this engine (relaxed SIMD off?)`);

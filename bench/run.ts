@@ -451,13 +451,13 @@ function report(x: ReportInput): string {
   // Kernel profile.
   if (wasm1?.profile?.length) {
     L.push('## Where the time goes (Node wasm, 1 thread, CNN)', '');
-    L.push('tf.profile of one batched run (kernel times, synchronous on wasm). The forward-convolution gradients run `Conv2D` inside their own kernels, so nested kernels are counted in their parent too; `__op` wrapper entries are left out.', '');
+    L.push('tf.profile of one batched run (kernel times, synchronous on wasm), per kernel and input shapes, so each layer shows apart (a convolution\'s input is `[batch, height, width, channels]`, its filter `[kh, kw, in, out]`). The forward-convolution gradients run `Conv2D` inside their own kernels, so nested kernels are counted in their parent too; `__op` wrapper entries are left out.', '');
     for (const p of wasm1.profile) {
       const kernels = p.kernels.filter((k) => !k.name.endsWith('__op'));
       const total = kernels.reduce((s, k) => s + k.ms, 0);
       L.push(`**${p.job}** (profiled wall time ${(p.wallMs / 1000).toFixed(2)} s):`, '');
-      L.push('| kernel | ms | calls | share of kernel time |', '| --- | ---: | ---: | ---: |');
-      for (const k of kernels.slice(0, 8)) L.push(`| ${k.name} | ${k.ms.toFixed(1)} | ${k.calls} | ${((100 * k.ms) / total).toFixed(0)} % |`);
+      L.push('| kernel | input shapes | ms | calls | share of kernel time |', '| --- | --- | ---: | ---: | ---: |');
+      for (const k of kernels.slice(0, 10)) L.push(`| ${k.name} | \`${k.shapes}\` | ${k.ms.toFixed(1)} | ${k.calls} | ${((100 * k.ms) / total).toFixed(0)} % |`);
       L.push('');
     }
   }
@@ -490,7 +490,8 @@ function report(x: ReportInput): string {
 
 /** The fastest wasm ceiling on every core, and what it implies for a job of `flops` with a time target. */
 function ceiling(x: ReportInput, flops: number, targetSeconds: number): { roof: RoofResult; floorSeconds: number; reachable: boolean } | null {
-  const roof = x.roof?.wasm.filter((r) => r.threads === x.roof?.cores).sort((a, b) => b.gflops - a.gflops)[0];
+  // The register-only loops; the gemm loop, which also loads, is reported beside them.
+  const roof = x.roof?.wasm.filter((r) => r.threads === x.roof?.cores && r.variant !== 'gemm').sort((a, b) => b.gflops - a.gflops)[0];
   if (!roof) return null;
   const floorSeconds = flops / (roof.gflops * 1e9);
   return { roof, floorSeconds, reachable: floorSeconds <= targetSeconds };
@@ -513,8 +514,17 @@ function ceilingSection(x: ReportInput, surf: Row | undefined, peerSurf: Row | u
   row('wasm SIMD, `f32x4.mul` + `f32x4.add` (what XNNPACK\'s wasm kernels use), 6 accumulators', r.wasm.filter((v) => v.variant === 'mul+add'));
   row('wasm relaxed SIMD, `f32x4.relaxed_madd` (fused where the CPU has FMA), 10 accumulators', r.wasm.filter((v) => v.variant === 'madd'));
   row('native C, AVX2 `vfmadd231ps` (8 lanes), 10 accumulators, gcc -O3', r.native);
+  row('wasm SIMD matrix-product inner loop: a 4 × 8 tile of C in 8 accumulators, A splatted (`v128.load32_splat`) and B loaded from L1 each step', r.wasm.filter((v) => v.variant === 'gemm'));
   if (r.unsupported.length) L.push('', `Not measured (the engine refused the module): ${r.unsupported.join(', ')}.`);
   L.push('');
+  const gemm = r.wasm.find((v) => v.variant === 'gemm' && v.threads === r.cores);
+  const reg = ceiling(x, 1, Infinity);
+  if (gemm && reg) {
+    L.push(
+      `The last row is the loop at the heart of a matrix product or convolution kernel, with the loads such a kernel cannot avoid: it keeps ${((100 * gemm.gflops) / reg.roof.gflops).toFixed(0)} % of the register-only rate on ${r.cores} threads, so the ceiling above is one a purpose-built WebAssembly kernel could come close to; what a whole job loses beyond it is packing, edges, small layers, threads and the work between kernels.`,
+      '',
+    );
+  }
   if (surf) {
     const best = ceiling(x, surf.flops, Infinity);
     const nat = r.native.find((v) => v.threads === r.cores);
@@ -534,18 +544,30 @@ function shares(kernels: { name: string; ms: number }[]): { conv: number; matmul
   const ks = kernels.filter((k) => !k.name.endsWith('__op'));
   const total = ks.reduce((sum, k) => sum + k.ms, 0) || 1;
   const sum = (re: RegExp) => ks.filter((k) => re.test(k.name)).reduce((acc, k) => acc + k.ms, 0) / total;
-  return { conv: sum(/Conv2D/), matmul: sum(/MatMul/), top: ks.slice(0, 3).map((k) => `${k.name} ${((100 * k.ms) / total).toFixed(0)} %`).join(', ') };
+  // The profile lists each kernel per input shapes; the top three here are per kernel name.
+  const byName = new Map<string, number>();
+  for (const k of ks) byName.set(k.name, (byName.get(k.name) ?? 0) + k.ms);
+  const top = [...byName.entries()].sort((a, b) => b[1] - a[1]).slice(0, 3);
+  return { conv: sum(/Conv2D/), matmul: sum(/MatMul/), top: top.map(([name, ms]) => `${name} ${((100 * ms) / total).toFixed(0)} %`).join(', ') };
 }
 
 /** What the measured ceiling says about a missed time target. */
-function floorNote(x: ReportInput, job: Row, targetSeconds: number, what: string): string {
+function floorNote(x: ReportInput, job: Row, targetSeconds: number, what: string, peer?: Row): string {
   const c = ceiling(x, job.flops, targetSeconds);
   if (!c) return 'The ceiling of wasm SIMD on this CPU was not measured in this run (`--skip=roofline`).';
   const madd = x.roof?.wasm.find((r) => r.variant === 'madd' && r.threads === x.roof?.cores);
   const mul = x.roof?.wasm.find((r) => r.variant === 'mul+add' && r.threads === x.roof?.cores);
   const fused = madd && mul ? ` Relaxed SIMD's fused multiply-add measured ${madd.gflops.toFixed(1)} against ${mul.gflops.toFixed(1)} GFLOP/s for a separate multiply and add, so a relaxed-SIMD build of the kernels would not lift this ceiling on this CPU.` : '';
+  // How close the peer's own kernels come to their (native) ceiling on the same job: the target
+  // asks wasm kernels for `need` of theirs.
+  const need = job.flops / targetSeconds / 1e9 / c.roof.gflops;
+  const native = x.roof?.native.find((r) => r.threads === x.roof?.cores);
+  const peerShare = peer && native ? peer.flops / peer.seconds / 1e9 / native.gflops : null;
+  const relative = peerShare
+    ? ` PyTorch itself runs this job at ${((100 * peerShare)).toFixed(0)} % of the native ceiling (${native?.gflops.toFixed(1)} GFLOP/s with AVX2 FMA on ${native?.threads} threads): on this job's small kernels oneDNN and OpenBLAS stay far from their peak too, and the target asks wasm kernels to come ${(need / peerShare).toFixed(1)}× closer to their ceiling than PyTorch's come to theirs.`
+    : '';
   return c.reachable
-    ? `At the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s, ${c.roof.threads} threads, section below) this job's ${(job.flops / 1e9).toFixed(1)} GFLOP would take ${fmtS(c.floorSeconds)}, within ${what} (${fmtS(targetSeconds)}): the ceiling alone does not rule the target out, but the kernels would need ${((100 * job.flops) / targetSeconds / 1e9 / c.roof.gflops).toFixed(0)} % of it, where XNNPACK reaches ${((100 * job.flops) / job.seconds / 1e9 / c.roof.gflops).toFixed(0)} %.${fused}`
+    ? `At the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s, ${c.roof.threads} threads, section below) this job's ${(job.flops / 1e9).toFixed(1)} GFLOP would take ${fmtS(c.floorSeconds)}, within ${what} (${fmtS(targetSeconds)}): the ceiling alone does not rule the target out, but the kernels would need ${(100 * need).toFixed(0)} % of it, where XNNPACK reaches ${((100 * job.flops) / job.seconds / 1e9 / c.roof.gflops).toFixed(0)} %.${relative}${fused}`
     : `At the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s on ${c.roof.threads} threads: register-only multiply-adds, section below) this job's ${(job.flops / 1e9).toFixed(1)} GFLOP would take at least ${fmtS(c.floorSeconds)}, more than ${what} allows (${fmtS(targetSeconds)}). No WebAssembly kernel, tfjs's or one written for Ravine, can meet it on this CPU.${fused}`;
 }
 
@@ -597,7 +619,7 @@ function analysis(x: ReportInput, peerSurf: Row | undefined, peerMetric: Row | u
       L.push(`A PGD step on 100 samples is a batch of 100: its kernels are small, so a second thread gains ×${(m1.seconds / m2.seconds).toFixed(2)} on the metric against ×${(s1.seconds / s2.seconds).toFixed(2)} on the surface's 1024-point chunks, and the metric runs at ${gf(m2).toFixed(1)} GFLOP/s against the surface's ${gf(s2).toFixed(1)}. PyTorch runs this job at ${gf(peerMetric).toFixed(1)} GFLOP/s.`, '');
     }
     if (!(peerSurf && surf && surf.seconds / peerSurf.seconds > 0.8)) L.push(hardwareNote(x), '');
-    L.push(floorNote(x, metric, peerMetric.seconds, 'the 1.0× target'), '');
+    L.push(floorNote(x, metric, peerMetric.seconds, 'the 1.0× target', peerMetric), '');
   }
   const lab = x.lab;
   if (lab && (lab.previewMedianMs === null || (lab.previewMaxMs ?? Infinity) > 200 || lab.longTasksDuringCompute.length > 0)) {
