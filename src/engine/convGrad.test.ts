@@ -89,6 +89,10 @@ function convCases(): ConvCase[] {
   cases.push({ name: '1x1 filter stride 2 (a phase with no taps)', x: [2, 9, 8, 4], filter: [1, 1, 4, 6], strides: 2, pad: 'valid' });
   cases.push({ name: 'unequal strides [2, 1]', x: [2, 13, 12, 3], filter: [3, 5, 3, 4], strides: [2, 1], pad: 'same' });
   cases.push({ name: 'unequal strides [1, 3] valid', x: [2, 12, 13, 3], filter: [5, 3, 3, 4], strides: [1, 3], pad: 'valid' });
+  // With >= 8 input channels the input gradient runs one conv per phase (skipping zero taps).
+  cases.push({ name: 'per-phase convs: unequal strides [2, 1]', x: [2, 13, 12, 8], filter: [3, 5, 8, 4], strides: [2, 1], pad: 'same' });
+  cases.push({ name: 'per-phase convs: stride 3, odd sizes', x: [2, 11, 10, 9], filter: [5, 4, 9, 4], strides: 3, pad: 'same' });
+  cases.push({ name: 'per-phase convs: explicit asymmetric pad', x: [2, 10, 9, 8], filter: [5, 5, 8, 4], strides: 2, pad: [[0, 0], [0, 3], [2, 1], [0, 0]] });
   cases.push({ name: 'numeric pad 1', x: [2, 10, 11, 3], filter: [3, 3, 3, 4], strides: 2, pad: 1 });
   cases.push({ name: 'numeric pad 2', x: [2, 10, 10, 3], filter: [5, 5, 3, 4], strides: 1, pad: 2 });
   cases.push({
@@ -157,6 +161,26 @@ describe('forward-convolution gradient helpers on wasm', () => {
     } finally {
       tf.dispose([x, filter, dy]);
     }
+  });
+
+  it('skip the zero taps of a strided filter with one conv per phase when there are >= 8 input channels', async () => {
+    // The CNN's second layer: 5x5, stride 2, 'same' on 14x14x16. Its phases hold 2x2, 2x3, 3x2
+    // and 3x3 of the 25 taps; one conv over all phases would run 4 x 3x3 = 36.
+    const convFilters = async (cin: number) => {
+      const dy = tf.tensor4d(uniform(2 * 7 * 7 * 32, 3), [2, 7, 7, 32]);
+      const filter = tf.tensor4d(uniform(5 * 5 * cin * 32, 2), [5, 5, cin, 32]);
+      try {
+        const info = await tf.profile(() => {
+          tf.dispose(conv2dInputGradViaForward(dy, filter, [2, 14, 14, cin], 2, 'same'));
+        });
+        return info.kernels.filter((k) => k.name === 'Conv2D').map((k) => k.inputShapes[1]?.slice(0, 2).join('x'));
+      } finally {
+        tf.dispose([dy, filter]);
+      }
+    };
+    expect((await convFilters(16)).sort()).toEqual(['2x2', '2x3', '3x2', '3x3']);
+    // One input channel: a phase conv would have a single output column; one conv does better.
+    expect(await convFilters(1)).toEqual(['3x3']);
   });
 
   it('also run unchanged on the cpu backend (pure tf ops)', async () => {

@@ -198,8 +198,56 @@ function phaseFilter(filter: tf.Tensor4D, ph: PhasePlan, pw: PhasePlan): tf.Tens
 }
 
 /**
- * Input gradient of a dilation-1 NHWC `conv2d`, computed with ONE forward, stride-1
- * convolution (no `Conv2DBackpropInput`, no `conv2dTranspose`).
+ * Input channels from which {@link conv2dInputGradViaForward} runs one convolution per phase
+ * instead of one for all: each phase's output has Cin channels, and below a full tile of
+ * XNNPACK's wasm kernels (8 columns) the smaller convolutions waste more than the zero taps
+ * they skip. Measured for 5x5, stride 2 (min of repeated runs, batch 100 and 1024): per phase
+ * is 2.7x and 1.5x slower with 1 and 4 input channels, 20-25 % faster with 8 and 16.
+ */
+const SPLIT_MIN_CHANNELS = 8;
+
+/** One phase's taps along one axis: the range [lo, lo + taps) of the phase filter's M rows, and
+ *  the padding of dy that gives the same Q output rows as the full M-tap convolution. */
+interface PhaseTaps {
+  lo: number;
+  taps: number;
+  padBefore: number;
+  padAfter: number;
+}
+
+/**
+ * Where the phase filter holds zero taps (the K taps spread over M*s slots, the rest padding),
+ * the per-phase tap ranges that skip them; per phase (rh, rw) in row-major order. null when
+ * nothing would be saved (every phase uses all M taps), a phase has no taps at all, or a phase
+ * would need a crop of dy (negative padding, huge explicit padding): one conv does those.
+ */
+function splitPlan(ph: PhasePlan, pw: PhasePlan): { h: PhaseTaps; w: PhaseTaps }[] | null {
+  const axis = (p: PhasePlan): PhaseTaps[] | null => {
+    const k = p.m * p.s - p.front - p.back;
+    const out: PhaseTaps[] = [];
+    for (let r = 0; r < p.s; r++) {
+      // Filter slot m*s + r of the padded filter holds a real tap when front <= m*s + r < front + K;
+      // the phase filter stores tap m at row M-1-m (flipped).
+      const mMin = Math.max(0, Math.ceil((p.front - r) / p.s));
+      const mMax = Math.min(p.m - 1, Math.floor((p.front + k - 1 - r) / p.s));
+      if (mMin > mMax) return null;
+      const lo = p.m - 1 - mMax;
+      const hi = p.m - 1 - mMin;
+      const t = { lo, taps: hi - lo + 1, padBefore: p.padBefore - lo, padAfter: p.padAfter - (p.m - 1 - hi) };
+      if (t.padBefore < 0 || t.padAfter < 0) return null;
+      out.push(t);
+    }
+    return out;
+  };
+  const hs = axis(ph);
+  const ws = axis(pw);
+  if (!hs || !ws || hs.every((t) => t.taps === ph.m) && ws.every((t) => t.taps === pw.m)) return null;
+  return hs.flatMap((h) => ws.map((w) => ({ h, w })));
+}
+
+/**
+ * Input gradient of a dilation-1 NHWC `conv2d`, computed with forward, stride-1
+ * convolutions (no `Conv2DBackpropInput`, no `conv2dTranspose`): one, or one per phase.
  *
  * Method (polyphase: the stride is folded into channels): write t = i + pb = q*s + r with
  * phase r in [0, s). Only filter taps k = m*s + r reach dx[i], so
@@ -208,6 +256,9 @@ function phaseFilter(filter: tf.Tensor4D, ph: PhasePlan, pw: PhasePlan): tf.Tens
  * w[(M-1-m')*s + r]; stacking the s*s phases (height x width) as output channels gives a
  * single conv with filter [Mh, Mw, Cout, sh*sw*Cin], then a depth-to-space interleaves the
  * phases back into pixels (see {@link phasePlan} for the alignment that avoids a crop).
+ * When K is not a multiple of s, some phases have fewer than M real taps and the stacked
+ * filter holds zeros (5x5, stride 2: 36 slots for 25 taps); with enough input channels each
+ * phase then gets its own conv over its real taps only (see {@link splitPlan}).
  * The textbook alternative (zero-dilate dy by s, then a full correlation with the
  * 180-degree-rotated filter) spends s*s times more multiply-adds on the inserted zeros;
  * bench/convGrad.ts measures both.
@@ -243,17 +294,35 @@ export function conv2dInputGradViaForward(
     if (ph.dyKeep !== gh.out || pw.dyKeep !== gw.out) {
       dyUsed = tf.slice(dy, [0, ph.dyStart, pw.dyStart, 0], [n, ph.dyKeep, pw.dyKeep, cout]);
     }
-    const convPad: ExplicitPad = [[0, 0], [ph.padBefore, ph.padAfter], [pw.padBefore, pw.padAfter], [0, 0]];
-    // [N, Qh, Qw, sh*sw*Cin]: channel (rh, rw, ci) holds the pixel at phase (rh, rw).
-    const z = tf.conv2d(dyUsed, phaseFilter(filter, ph, pw), 1, convPad);
-
-    // Depth-to-space, [N, Qh, Qw, (sh, sw, Cin)] -> [N, Qh*sh, Qw*sw, Cin]: only the height
-    // phase needs moving (one rank-4 transpose); the width phase sits next to Cin already,
-    // so it lands in place with the reshape. (tf.depthToSpace is ~80x slower on wasm.)
+    const g = phaseFilter(filter, ph, pw);
     const fullH = ph.q * ph.s;
     const fullW = pw.q * pw.s;
-    let full: tf.Tensor = z;
-    if (ph.s > 1) full = tf.transpose(tf.reshape(z, [n * ph.q, pw.q, ph.s, pw.s * cin]), [0, 2, 1, 3]);
+    const split = cin >= SPLIT_MIN_CHANNELS ? splitPlan(ph, pw) : null;
+    let full: tf.Tensor;
+    if (split) {
+      // One stride-1 conv per phase with only that phase's taps, each giving [N, Qh, Qw, Cin];
+      // stacked phase-major on a new leading axis (a concat on axis 0 is one copy per phase,
+      // on the channel axis it is one per pixel), then interleaved:
+      // [sh, sw, N*Qh*Qw, Cin] -> [sh, N*Qh*Qw, sw, Cin] -> [N*Qh, sh, Qw*sw*Cin].
+      const phases = split.map(({ h, w }, k) => {
+        const rh = Math.floor(k / pw.s);
+        const rw = k % pw.s;
+        const sub = tf.slice(g, [h.lo, w.lo, 0, (rh * pw.s + rw) * cin], [h.taps, w.taps, cout, cin]);
+        const y = tf.conv2d(dyUsed, sub, 1, [[0, 0], [h.padBefore, h.padAfter], [w.padBefore, w.padAfter], [0, 0]]);
+        return tf.reshape(y, [1, n * ph.q * pw.q * cin]);
+      });
+      full = tf.concat(phases, 0);
+      if (pw.s > 1) full = tf.transpose(tf.reshape(full, [ph.s, pw.s, n * ph.q * pw.q, cin]), [0, 2, 1, 3]);
+      if (ph.s > 1) full = tf.transpose(tf.reshape(full, [ph.s, n * ph.q, pw.q * pw.s * cin]), [1, 0, 2]);
+    } else {
+      const convPad: ExplicitPad = [[0, 0], [ph.padBefore, ph.padAfter], [pw.padBefore, pw.padAfter], [0, 0]];
+      // [N, Qh, Qw, sh*sw*Cin]: channel (rh, rw, ci) holds the pixel at phase (rh, rw).
+      const z = tf.conv2d(dyUsed, g, 1, convPad);
+      // Depth-to-space, [N, Qh, Qw, (sh, sw, Cin)] -> [N, Qh*sh, Qw*sw, Cin]: only the height
+      // phase needs moving (one rank-4 transpose); the width phase sits next to Cin already,
+      // so it lands in place with the reshape. (tf.depthToSpace is ~80x slower on wasm.)
+      full = ph.s > 1 ? tf.transpose(tf.reshape(z, [n * ph.q, pw.q, ph.s, pw.s * cin]), [0, 2, 1, 3]) : z;
+    }
 
     // Crop to x when the phases do not tile it exactly (odd sizes, some even filters).
     // wasm's Slice copies its whole input to JS first, hence the alignment in phasePlan;
