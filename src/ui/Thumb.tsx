@@ -8,7 +8,11 @@ export const Thumb = memo(function Thumb({ values, width, height, size, title, c
   const ref = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const canvas = ref.current;
-    const ctx = canvas?.getContext('2d');
+    // A CPU-backed canvas is painted with the rest of the panel. A GPU-backed one (Chromium's
+    // default) is a composited layer of its own, and so is every label painted after it: the 60
+    // thumbnails made ~110 layers, and re-layerizing and committing them cost the main thread
+    // ~75 ms per new sample under a software GPU, on the two cores the engine needs.
+    const ctx = canvas?.getContext('2d', { willReadFrequently: true });
     if (!canvas || !ctx) return;
     const img = ctx.createImageData(width, height);
     for (let p = 0; p < width * height; p++) {
