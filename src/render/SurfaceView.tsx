@@ -163,6 +163,7 @@ export function SurfaceScene(props: SurfaceViewProps & SceneExportProps) {
   const frame = useMemo(() => surfaceFrame(surface, [lo, hi]), [surface, lo, hi]);
   const geometry = useSurfaceGeometry(surface, { quantity, colorBy, colormap, zRange: [lo, hi] });
   const boundary = useMemo(() => decisionBoundary(surface), [surface]);
+  const lineMaterials = useLineMaterials(theme, pixelScale);
   // The target the orbit controls turn around; the axes read it to lay themselves out.
   const target = useMemo(() => new Vector3(), []);
 
@@ -228,9 +229,9 @@ export function SurfaceScene(props: SurfaceViewProps & SceneExportProps) {
           <meshBasicMaterial wireframe color={theme.wire} transparent opacity={0.28} depthWrite={false} />
         </mesh>
       )}
-      <Boundary lines={boundary} surface={surface} values={values} frame={frame} theme={theme} pixelScale={pixelScale} />
-      {epsBox !== null && epsBox > 0 && <EpsBox eps={epsBox} frame={frame} theme={theme} surface={surface} values={values} pixelScale={pixelScale} />}
-      {showClean && <CleanPoint x={frame.x(0)} y={cleanY} z={frame.z(0)} theme={theme} />}
+      <Boundary lines={boundary} surface={surface} values={values} frame={frame} materials={lineMaterials} />
+      {epsBox !== null && epsBox > 0 && <EpsBox eps={epsBox} frame={frame} surface={surface} values={values} materials={lineMaterials} />}
+      {showClean && <CleanPoint x={frame.x(0)} y={cleanY} z={frame.z(0)} theme={theme} material={lineMaterials.drop} />}
       <mesh ref={hoverMarker} visible={false} raycast={noRaycast} renderOrder={3}>
         <sphereGeometry args={[HOVER_RADIUS, 16, 12]} />
         <meshBasicMaterial color={theme.clean} transparent opacity={0.85} depthTest={false} />
@@ -369,41 +370,71 @@ function segmentsOf(lines: Float32Array[]): Float32Array {
   return out;
 }
 
-function fatLines(segments: Float32Array, color: string, width: number, opacity = 1): LineSegments2 {
+function fatLines(segments: Float32Array, material: LineMaterial): LineSegments2 {
   const geometry = new LineSegmentsGeometry();
   geometry.setPositions(segments);
-  const material = new LineMaterial({ color: new Color(color).getHex(), linewidth: width, transparent: opacity < 1, opacity });
   const line = new LineSegments2(geometry, material);
   line.raycast = noRaycast;
   return line;
 }
 
-function disposeLine(line: LineSegments2 | LineSegments) {
-  line.geometry.dispose();
-  (line.material as LineMaterial | LineBasicMaterial).dispose();
+const fatMaterial = (color: string, width: number, opacity = 1) => new LineMaterial({ color: new Color(color).getHex(), linewidth: width, transparent: opacity < 1, opacity });
+
+/** The materials of the boundary, the ε-box and the clean point's drop line. */
+interface LineMaterials {
+  halo: LineMaterial;
+  core: LineMaterial;
+  floor: LineMaterial;
+  eps: LineMaterial;
+  epsFrame: LineBasicMaterial;
+  drop: LineBasicMaterial;
 }
 
+/**
+ * The line materials for one theme and pixel scale, shared by the lines of every surface drawn
+ * with them: three.js works out and binds a program for each new material on its first frame,
+ * which a new surface would otherwise pay for six times. Disposed when replaced (see
+ * DISPOSE_DELAY_MS) or unmounted; the lines' geometries are their users' to dispose.
+ */
+function useLineMaterials(theme: RenderTheme, pixelScale: number): LineMaterials {
+  const materials = useMemo(() => {
+    // Opaque (a transparent halo would be drawn after the opaque core and cover it) and without
+    // depth writes, so the core drawn at the same depth right after it never z-fights with it.
+    const halo = fatMaterial(theme.boundaryHalo, BOUNDARY_HALO_WIDTH * pixelScale);
+    halo.depthWrite = false;
+    return {
+      halo,
+      core: fatMaterial(theme.boundary, BOUNDARY_WIDTH * pixelScale),
+      floor: fatMaterial(theme.boundary, FLOOR_BOUNDARY_WIDTH * pixelScale, 0.7),
+      eps: fatMaterial(theme.eps, EPS_WIDTH * pixelScale),
+      epsFrame: new LineBasicMaterial({ color: theme.eps, transparent: true, opacity: 0.22, depthWrite: false }),
+      drop: new LineBasicMaterial({ color: theme.clean, transparent: true, opacity: 0.6 }),
+    };
+  }, [theme, pixelScale]);
+  useEffect(() => disposeLater(() => Object.values(materials).forEach((m) => m.dispose())), [materials]);
+  return materials;
+}
+
+const disposeGeometry = (line: LineSegments2 | LineSegments) => line.geometry.dispose();
+
 /** The decision boundary on the surface (bold, with a halo) and projected on the base plane. */
-function Boundary(props: { lines: Polyline[]; surface: SurfaceResult; values: Float32Array; frame: SurfaceFrame; theme: RenderTheme; pixelScale: number }) {
-  const { lines, surface, values, frame, theme, pixelScale } = props;
+function Boundary(props: { lines: Polyline[]; surface: SurfaceResult; values: Float32Array; frame: SurfaceFrame; materials: LineMaterials }) {
+  const { lines, surface, values, frame, materials } = props;
   const objects = useMemo(() => {
     if (lines.length === 0) return null;
     const lifted = lines.map((l) => liftPolyline(l, surface, values, frame, BOUNDARY_LIFT));
     const onSurface = segmentsOf(lifted);
     const onFloor = onSurface.slice();
     for (let k = 1; k < onFloor.length; k += 3) onFloor[k] = FLOOR_Y + 0.002;
-    // Opaque (a transparent halo would be drawn after the opaque core and cover it) and without
-    // depth writes, so the core drawn at the same depth right after it never z-fights with it.
-    const halo = fatLines(onSurface, theme.boundaryHalo, BOUNDARY_HALO_WIDTH * pixelScale);
-    halo.material.depthWrite = false;
-    const core = fatLines(onSurface, theme.boundary, BOUNDARY_WIDTH * pixelScale);
-    const floor = fatLines(onFloor, theme.boundary, FLOOR_BOUNDARY_WIDTH * pixelScale, 0.7);
+    const halo = fatLines(onSurface, materials.halo);
+    const core = fatLines(onSurface, materials.core);
+    const floor = fatLines(onFloor, materials.floor);
     // Halo first, core over it at the same depth (LessEqual depth test lets the later one win).
     halo.renderOrder = 1;
     core.renderOrder = 2;
     return [halo, core, floor];
-  }, [lines, surface, values, frame, theme, pixelScale]);
-  useEffect(() => disposeLater(() => objects?.forEach(disposeLine)), [objects]);
+  }, [lines, surface, values, frame, materials]);
+  useEffect(() => disposeLater(() => objects?.forEach(disposeGeometry)), [objects]);
   if (!objects) return null;
   return (
     <>
@@ -421,8 +452,8 @@ const EPS_DRAPE_POINTS = 64;
  * The square |a| ≤ ε, |b| ≤ ε: draped on the surface (so the part of the surface inside the
  * budget is outlined), solid on the base plane, and a faint vertical frame between them.
  */
-function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; surface: SurfaceResult; values: Float32Array; pixelScale: number }) {
-  const { eps, frame, theme, surface, values, pixelScale } = props;
+function EpsBox(props: { eps: number; frame: SurfaceFrame; surface: SurfaceResult; values: Float32Array; materials: LineMaterials }) {
+  const { eps, frame, surface, values, materials } = props;
   const objects = useMemo(() => {
     const a0 = frame.x(Math.max(-eps, frame.aMin));
     const a1 = frame.x(Math.min(eps, frame.aMax));
@@ -430,7 +461,7 @@ function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; s
     const b1 = frame.z(Math.min(eps, frame.bMax));
     const y = FLOOR_Y + 0.003;
     const square = (h: number) => [a0, h, b0, a1, h, b0, a1, h, b0, a1, h, b1, a1, h, b1, a0, h, b1, a0, h, b1, a0, h, b0];
-    const base = fatLines(new Float32Array(square(y)), theme.eps, EPS_WIDTH * pixelScale);
+    const base = fatLines(new Float32Array(square(y)), materials.eps);
     const ea0 = Math.max(-eps, frame.aMin);
     const ea1 = Math.min(eps, frame.aMax);
     const eb0 = Math.max(-eps, frame.bMin);
@@ -450,7 +481,7 @@ function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; s
       }
     }
     ring.push(corners[4]);
-    const draped = fatLines(segmentsOf([liftPolyline(ring, surface, values, frame, BOUNDARY_LIFT * 0.8)]), theme.eps, EPS_WIDTH * pixelScale);
+    const draped = fatLines(segmentsOf([liftPolyline(ring, surface, values, frame, BOUNDARY_LIFT * 0.8)]), materials.eps);
     const top = SURFACE_HEIGHT;
     const verticals: number[] = [];
     for (const [x, z] of [
@@ -463,11 +494,11 @@ function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; s
     }
     const frameGeometry = new BufferGeometry();
     frameGeometry.setAttribute('position', new BufferAttribute(new Float32Array([...verticals, ...square(top)]), 3));
-    const faint = new LineSegments(frameGeometry, new LineBasicMaterial({ color: theme.eps, transparent: true, opacity: 0.22, depthWrite: false }));
+    const faint = new LineSegments(frameGeometry, materials.epsFrame);
     faint.raycast = noRaycast;
     return [base, faint, draped] as const;
-  }, [eps, frame, theme, surface, values, pixelScale]);
-  useEffect(() => disposeLater(() => objects.forEach(disposeLine)), [objects]);
+  }, [eps, frame, surface, values, materials]);
+  useEffect(() => disposeLater(() => objects.forEach(disposeGeometry)), [objects]);
   return (
     <>
       {objects.map((o) => (
@@ -478,15 +509,15 @@ function EpsBox(props: { eps: number; frame: SurfaceFrame; theme: RenderTheme; s
 }
 
 /** The clean input (a = b = 0): a small sphere on the surface and a drop line to the base. */
-function CleanPoint({ x, y, z, theme }: { x: number; y: number; z: number; theme: RenderTheme }) {
+function CleanPoint({ x, y, z, theme, material }: { x: number; y: number; z: number; theme: RenderTheme; material: LineBasicMaterial }) {
   const drop = useMemo(() => {
     const g = new BufferGeometry();
     g.setAttribute('position', new BufferAttribute(new Float32Array([x, FLOOR_Y, z, x, y, z]), 3));
-    const line = new LineSegments(g, new LineBasicMaterial({ color: theme.clean, transparent: true, opacity: 0.6 }));
+    const line = new LineSegments(g, material);
     line.raycast = noRaycast;
     return line;
-  }, [x, y, z, theme]);
-  useEffect(() => disposeLater(() => disposeLine(drop)), [drop]);
+  }, [x, y, z, material]);
+  useEffect(() => disposeLater(() => disposeGeometry(drop)), [drop]);
   return (
     <>
       <primitive object={drop} />

@@ -22,9 +22,14 @@ export interface TextStyle {
 /** Horizontal padding around the text, as a fraction of the font size (room for antialiasing). */
 const PAD = 0.15;
 
-/** A label's texture, shared by every sprite showing the same text in the same style. */
+/** A label's texture and material, shared by every sprite showing the same text in the same style. */
 interface CachedText {
   texture: CanvasTexture;
+  /**
+   * One material per label rather than per sprite: three.js works out and binds a program for
+   * every new material on its first frame, and a new surface brings ~25 new labels.
+   */
+  material: SpriteMaterial;
   /** Canvas width / height. */
   aspect: number;
   /** Sprites using it now. */
@@ -68,7 +73,8 @@ function drawText(text: string, font: string, fontPx: number, color: string): Ca
   texture.minFilter = LinearMipmapLinearFilter;
   texture.generateMipmaps = true;
   texture.needsUpdate = true;
-  return { texture, aspect: canvas.width / height, users: 0 };
+  const material = new SpriteMaterial({ map: texture, transparent: true, depthTest: false, depthWrite: false });
+  return { texture, material, aspect: canvas.width / height, users: 0 };
 }
 
 /** Frees unused cached textures beyond UNUSED_TEXTS, least recently used first. */
@@ -78,6 +84,7 @@ function trimTextCache(cache: TextCache): void {
   for (const [key, e] of cache) {
     if (unused <= UNUSED_TEXTS) break;
     if (e.users > 0) continue;
+    e.material.dispose();
     e.texture.dispose();
     cache.delete(key);
     unused--;
@@ -86,7 +93,7 @@ function trimTextCache(cache: TextCache): void {
 
 /**
  * A sprite showing `text`. The caller owns it: call `disposeTextSprite` when done (its
- * material; the texture is shared within `scope`, by default one for the whole page, and
+ * material and texture are shared within `scope`, by default one for the whole page, and
  * freed by the cache). `sprite.center` sets the anchor (0.5, 0.5 = centred on its position).
  */
 export function makeTextSprite(text: string, style: TextStyle, scope: object = DEFAULT_SCOPE): Sprite {
@@ -100,8 +107,7 @@ export function makeTextSprite(text: string, style: TextStyle, scope: object = D
   cache.delete(key);
   cache.set(key, entry);
   entry.users++;
-  const material = new SpriteMaterial({ map: entry.texture, transparent: true, depthTest: false, depthWrite: false });
-  const sprite = new Sprite(material);
+  const sprite = new Sprite(entry.material);
   sprite.scale.set(style.height * entry.aspect, style.height, 1);
   // Labels draw last and on top: a tick label is never hidden behind the surface.
   sprite.renderOrder = 10;
@@ -112,15 +118,11 @@ export function makeTextSprite(text: string, style: TextStyle, scope: object = D
   return sprite;
 }
 
-/** Frees a text sprite's material and releases its (shared) texture. */
+/** Releases a text sprite's (shared) material and texture; a second call does nothing. */
 export function disposeTextSprite(sprite: Sprite): void {
-  sprite.material.dispose();
   const entry = sprite.userData.textEntry as CachedText | undefined;
   const cache = sprite.userData.textCache as TextCache | undefined;
-  if (!entry || !cache) {
-    sprite.material.map?.dispose();
-    return;
-  }
+  if (!entry || !cache) return;
   sprite.userData.textEntry = undefined;
   entry.users = Math.max(0, entry.users - 1);
   if (entry.users === 0) trimTextCache(cache);
