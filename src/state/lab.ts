@@ -361,6 +361,9 @@ let lastSchedule = -Infinity;
  */
 const BURST_MS = 30;
 
+/** The longest the URL hash may lag behind the config while the views catch up (see startLab). */
+const HASH_MAX_DELAY_MS = 1000;
+
 /** Brings every result in line with the config (cheap when nothing changed). */
 function bringInLine(run: number): void {
   const { config, models, surfaces } = useLab.getState();
@@ -543,13 +546,25 @@ export async function startLab(): Promise<void> {
     if (zoo?.models.some((m) => m.id === id)) await loadBuiltin(slot, id);
     else store.notify('error', `The built-in model '${id}' is not in models/index.json; slot ${slot} stays empty.`);
   }
+  // The URL hash follows the config once the views have caught up with it (settling over), or
+  // HASH_MAX_DELAY_MS after the change when a long grid keeps them busy, not at the change
+  // itself: each write is a same-document navigation, on which Chromium also reloads and
+  // re-decodes the page's favicon, 10-20 ms of main-thread work that would otherwise fall
+  // between a click on a sample and the preview it asks for.
+  let hashTimer: ReturnType<typeof setTimeout> | null = null;
+  const writeHash = () => {
+    if (hashTimer !== null) clearTimeout(hashTimer);
+    hashTimer = null;
+    const hash = configToHash(useLab.getState().config);
+    if (hash !== window.location.hash && !(hash === '' && window.location.hash === '')) history.replaceState(null, '', hash || window.location.pathname + window.location.search);
+  };
   useLab.subscribe((s, prev) => {
     if (s.config !== prev.config) {
-      const hash = configToHash(s.config);
-      if (hash !== window.location.hash && !(hash === '' && window.location.hash === '')) history.replaceState(null, '', hash || window.location.pathname + window.location.search);
+      hashTimer ??= setTimeout(writeHash, HASH_MAX_DELAY_MS);
       schedule();
     }
     if (s.models !== prev.models || s.dataset !== prev.dataset) schedule();
+    if (hashTimer !== null && !useLab.getState().settling) writeHash();
   });
   schedule();
 }
