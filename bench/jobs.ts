@@ -143,25 +143,34 @@ export async function profileJobMemory(c: Classifier, input: BenchInput, spec: J
 /** One kernel's share of a profiled job: its name and input shapes, and the time of all its calls. */
 export interface KernelTime {
   name: string;
-  /** Input shapes, e.g. `[100,7,7,32] [3,3,32,64]`: the same kernel on different layers is listed apart. */
+  /** Input shapes, e.g. `[100,7,7,32] [3,3,32,64]`, so the same kernel on different layers is
+   *  listed apart; '' when grouped by name only. */
   shapes: string;
-  ms: number;
+  /** null when the backend could not time one of the calls (WebGL without timer queries). */
+  ms: number | null;
   calls: number;
 }
 
-/** Milliseconds per kernel and input shapes over one run of a job (tf.profile), largest first. */
-export async function kernelProfile(c: Classifier, input: BenchInput, spec: JobSpec): Promise<KernelTime[]> {
+/**
+ * tf.profile of one run of a job: milliseconds per kernel and input shapes (or per kernel name,
+ * `byShapes` false), largest first, and the profiled run's wall time. Kernel times are
+ * synchronous on wasm and cpu, GPU time from timer queries on WebGL.
+ */
+export async function kernelProfile(c: Classifier, input: BenchInput, spec: JobSpec, byShapes = true): Promise<{ kernels: KernelTime[]; wallMs: number }> {
+  const t0 = performance.now();
   const info = await tf.profile(async () => {
     await runJob(c, input, spec);
   });
+  const wallMs = performance.now() - t0;
   const by = new Map<string, KernelTime>();
   for (const k of info.kernels) {
-    const shapes = k.inputShapes.map((sh) => (sh ? `[${sh.join(',')}]` : '–')).join(' ');
+    const shapes = byShapes ? k.inputShapes.map((sh) => (sh ? `[${sh.join(',')}]` : '–')).join(' ') : '';
     const key = `${k.name} ${shapes}`;
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : null;
     const e = by.get(key) ?? { name: k.name, shapes, ms: 0, calls: 0 };
-    e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    e.ms = e.ms === null || ms === null ? null : e.ms + ms;
     e.calls += 1;
     by.set(key, e);
   }
-  return [...by.values()].sort((a, b) => b.ms - a.ms);
+  return { kernels: [...by.values()].sort((a, b) => (b.ms ?? -1) - (a.ms ?? -1)), wallMs };
 }

@@ -453,7 +453,8 @@ function report(x: ReportInput): string {
     L.push('## Where the time goes (Node wasm, 1 thread, CNN)', '');
     L.push('tf.profile of one batched run (kernel times, synchronous on wasm), per kernel and input shapes, so each layer shows apart (a convolution\'s input is `[batch, height, width, channels]`, its filter `[kh, kw, in, out]`). The forward-convolution gradients run `Conv2D` inside their own kernels, so nested kernels are counted in their parent too; `__op` wrapper entries are left out.', '');
     for (const p of wasm1.profile) {
-      const kernels = p.kernels.filter((k) => !k.name.endsWith('__op'));
+      // wasm times every kernel (ms is never null here).
+      const kernels = p.kernels.filter((k) => !k.name.endsWith('__op')).map((k) => ({ ...k, ms: k.ms ?? 0 }));
       const total = kernels.reduce((s, k) => s + k.ms, 0);
       L.push(`**${p.job}** (profiled wall time ${(p.wallMs / 1000).toFixed(2)} s):`, '');
       L.push('| kernel | input shapes | ms | calls | share of kernel time |', '| --- | --- | ---: | ---: | ---: |');
@@ -540,8 +541,8 @@ function ceilingSection(x: ReportInput, surf: Row | undefined, peerSurf: Row | u
 }
 
 /** Kernel-time shares of a profiled job: convolutions, matmuls, the rest. */
-function shares(kernels: { name: string; ms: number }[]): { conv: number; matmul: number; top: string } {
-  const ks = kernels.filter((k) => !k.name.endsWith('__op'));
+function shares(kernels: { name: string; ms: number | null }[]): { conv: number; matmul: number; top: string } {
+  const ks = kernels.filter((k) => !k.name.endsWith('__op')).map((k) => ({ name: k.name, ms: k.ms ?? 0 }));
   const total = ks.reduce((sum, k) => sum + k.ms, 0) || 1;
   const sum = (re: RegExp) => ks.filter((k) => re.test(k.name)).reduce((acc, k) => acc + k.ms, 0) / total;
   // The profile lists each kernel per input shapes; the top three here are per kernel name.

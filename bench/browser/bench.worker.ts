@@ -65,29 +65,11 @@ const api = {
     const m = await profileJobMemory(classifier, input, spec);
     return { ...m, ...tf.memory() };
   },
-  async profile(spec: JobSpec) {
-    if (!classifier || !input) throw new Error('load a model first');
-    return kernelProfile(classifier, input, spec);
-  },
-  /** tf.profile of one job, keeping which kernels the backend could not time (null ms), its wall
-   *  time, and whether WebGL timer queries are on (they are what times WebGL kernels). */
+  /** tf.profile of one job per kernel name (null ms where the backend could not time a kernel), its
+   *  wall time, and whether WebGL timer queries are on (they are what times WebGL kernels). */
   async gpuProfile(spec: JobSpec) {
     if (!classifier || !input) throw new Error('load a model first');
-    const [c, x] = [classifier, input];
-    const t0 = performance.now();
-    const info = await tf.profile(async () => {
-      await runJob(c, x, spec);
-    });
-    const wallMs = performance.now() - t0;
-    const by = new Map<string, { ms: number | null; calls: number }>();
-    for (const k of info.kernels) {
-      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : null;
-      const e = by.get(k.name) ?? { ms: 0, calls: 0 };
-      e.ms = e.ms === null || ms === null ? null : e.ms + ms;
-      e.calls += 1;
-      by.set(k.name, e);
-    }
-    const kernels = [...by.entries()].map(([name, e]) => ({ name, ...e })).sort((a, b) => (b.ms ?? -1) - (a.ms ?? -1));
+    const { kernels, wallMs } = await kernelProfile(classifier, input, spec, false);
     const timer = { version: tf.env().getNumber('WEBGL_DISJOINT_QUERY_TIMER_EXTENSION_VERSION'), reliable: tf.env().getBool('WEBGL_DISJOINT_QUERY_TIMER_EXTENSION_RELIABLE') };
     return { kernels, wallMs, timer };
   },
