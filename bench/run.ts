@@ -565,7 +565,7 @@ function floorNote(x: ReportInput, job: Row, targetSeconds: number, what: string
   const native = x.roof?.native.find((r) => r.threads === x.roof?.cores);
   const peerShare = peer && native ? peer.flops / peer.seconds / 1e9 / native.gflops : null;
   const relative = peerShare
-    ? ` PyTorch itself runs this job at ${((100 * peerShare)).toFixed(0)} % of the native ceiling (${native?.gflops.toFixed(1)} GFLOP/s with AVX2 FMA on ${native?.threads} threads): on this job's small kernels oneDNN and OpenBLAS stay far from their peak too, and the target asks wasm kernels to come ${(need / peerShare).toFixed(1)}× closer to their ceiling than PyTorch's come to theirs.`
+    ? ` PyTorch itself runs this job at ${(100 * peerShare).toFixed(0)} % of the native ceiling (${native?.gflops.toFixed(1)} GFLOP/s with AVX2 FMA on ${native?.threads} threads): on this job's small kernels oneDNN and OpenBLAS stay far from their peak too, and the target asks wasm kernels to come ${(need / peerShare).toFixed(1)}× closer to their ceiling than PyTorch's come to theirs.`
     : '';
   return c.reachable
     ? `At the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s, ${c.roof.threads} threads, section below) this job's ${(job.flops / 1e9).toFixed(1)} GFLOP would take ${fmtS(c.floorSeconds)}, within ${what} (${fmtS(targetSeconds)}): the ceiling alone does not rule the target out, but the kernels would need ${(100 * need).toFixed(0)} % of it, where XNNPACK reaches ${((100 * job.flops) / job.seconds / 1e9 / c.roof.gflops).toFixed(0)} %.${relative}${fused}`
