@@ -525,7 +525,8 @@ export async function startLab(): Promise<void> {
   const preference: BackendPreference = pref === 'webgl' || pref === 'wasm' || pref === 'cpu' ? pref : 'auto';
   engine = await connectEngine();
   const status = await engine.api.init(preference);
-  useLab.setState({ backend: status.choice, thread: engine.thread });
+  const pool = status.wasmThreads === undefined ? '' : `, ${status.wasmThreads} wasm thread${status.wasmThreads === 1 ? '' : 's'}`;
+  useLab.setState({ backend: status.choice, thread: engine.thread + pool });
   try {
     useLab.setState({ zoo: await fetchZoo(appBase()) });
   } catch (e) {

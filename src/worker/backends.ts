@@ -64,7 +64,24 @@ function useEveryLogicalCore(scope: typeof globalThis = globalThis): void {
   const logical = nav?.hardwareConcurrency;
   if (!nav || typeof logical !== 'number' || logical < 2) return;
   Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * logical, configurable: true });
+  poolThreads = logical;
   setThreadsCount(logical);
+}
+
+/** Threads the wasm pool will start with (1: no pool). */
+let poolThreads = 1;
+
+/**
+ * Leaves one core out of the wasm pool, for a software WebGL renderer: when WebGL is SwiftShader
+ * or llvmpipe the engine computes on wasm, and the page's 3D view is drawn on the CPU as well.
+ * With a pool thread on every core the two starved each other on 2 cores: the first preview
+ * after the lab had been idle appeared 0.20-0.24 s after the click, against 0.18-0.19 s with a
+ * core left to the renderer (the lab's click benchmark, three interleaved runs of each). Only
+ * takes effect before the wasm backend starts (tfjs reads the count then). Returns the pool size.
+ */
+export function leaveCoreForRenderer(): number {
+  if (poolThreads > 1) setThreadsCount(--poolThreads);
+  return poolThreads;
 }
 
 // Leave the flag to tfjs's own feature test when threads are allowed; force it off otherwise.

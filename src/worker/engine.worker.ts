@@ -4,7 +4,9 @@
  * comlink turns EngineHost's methods into async calls from the page.
  */
 import { expose } from 'comlink';
-import './backends';
+import { leaveCoreForRenderer } from './backends';
 import { EngineHost } from './host';
 
-expose(new EngineHost());
+expose(new EngineHost((probe) => {
+  if (probe.available && probe.software) leaveCoreForRenderer();
+}));

@@ -5,8 +5,9 @@
  * arrays; tensors never leave it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { adversarialAccuracy, type AttackResult, type AttackSettings } from '../engine/attacks';
-import { chooseBackend, probeWebGL, type BackendChoice, type BackendPreference } from '../engine/backend';
+import { chooseBackend, probeWebGL, type BackendChoice, type BackendPreference, type WebGLProbe } from '../engine/backend';
 import { createClassifier, isKnownLayerClass, type Classifier, type LogitsSource } from '../engine/classifier';
 import { registerFastConvGradients } from '../engine/convGrad';
 import { computeDirections, type Directions, type DirectionSettings } from '../engine/directions';
@@ -41,6 +42,8 @@ export interface ModelInfo {
 
 export interface HostStatus {
   choice: BackendChoice;
+  /** Threads of the wasm backend's XNNPACK pool (1 without threads); absent on other backends. */
+  wasmThreads?: number;
 }
 
 async function sha256Hex(files: ModelFile[]): Promise<string> {
@@ -138,10 +141,15 @@ export class EngineHost {
   private loading: Promise<unknown> = Promise.resolve();
   private fault: EngineFault | null = null;
 
+  /** @param onProbe sees the WebGL probe before a backend starts (the worker uses it to size the wasm pool). */
+  constructor(private readonly onProbe: (probe: WebGLProbe) => void = () => {}) {}
+
   async init(preference: BackendPreference): Promise<HostStatus> {
-    const choice = await chooseBackend(preference, probeWebGL());
+    const probe = probeWebGL();
+    this.onProbe(probe);
+    const choice = await chooseBackend(preference, probe);
     registerFastConvGradients();
-    return { choice };
+    return choice.backend === 'wasm' ? { choice, wasmThreads: getThreadsCount() } : { choice };
   }
 
   /**
