@@ -35,67 +35,26 @@ export interface PlannedJob extends JobSpec {
  * Naive warm-ups are small: batch 1 has one shape, so a few units warm every kernel.
  */
 export function jobPlan(profile: 'full' | 'threads' | 'cpu' | 'webgl' | 'gpu' | 'quick', runs: number): PlannedJob[] {
-  const j = (kind: JobKind, mode: JobMode, size: number, warmupSize = size, r = runs): PlannedJob => ({ kind, mode, size, runs: r, warmupSize });
+  const j = (kind: JobKind, mode: JobMode, size: number, warmupSize = size): PlannedJob => ({ kind, mode, size, runs, warmupSize });
+  /** A batched job and its naive twin (smaller, with a small warm-up), measured side by side. */
+  const pair = (kind: JobKind, batched: number, naive: number, naiveWarmup: number): PlannedJob[] => [j(kind, 'batched', batched), j(kind, 'naive', naive, naiveWarmup)];
   switch (profile) {
     case 'full':
-      return [
-        j('surface', 'batched', 101),
-        j('surface', 'naive', 101, 11),
-        j('metric', 'batched', 100),
-        j('metric', 'naive', 100, 5),
-        j('fgsm', 'batched', 1000),
-        j('fgsm', 'naive', 200, 10),
-        j('pgd', 'batched', 1000),
-        j('pgd', 'naive', 100, 3),
-      ];
+      return [...pair('surface', 101, 101, 11), ...pair('metric', 100, 100, 5), ...pair('fgsm', 1000, 200, 10), ...pair('pgd', 1000, 100, 3)];
     case 'threads':
       return [j('surface', 'batched', 101), j('metric', 'batched', 100), j('pgd', 'batched', 1000)];
     case 'cpu':
-      return [
-        j('surface', 'batched', 31),
-        j('surface', 'naive', 31, 5),
-        j('metric', 'batched', 10),
-        j('metric', 'naive', 10, 1),
-        j('fgsm', 'batched', 100),
-        j('fgsm', 'naive', 20, 2),
-        j('pgd', 'batched', 20),
-        j('pgd', 'naive', 5, 1),
-      ];
+      return [...pair('surface', 31, 31, 5), ...pair('metric', 10, 10, 1), ...pair('fgsm', 100, 20, 2), ...pair('pgd', 20, 5, 1)];
     case 'webgl':
       // A software GPU is ~20× slower than wasm here: a smaller grid, fewer attack samples. The
       // metric keeps its 100 samples (one batch, the same job as elsewhere; with 30 the batched
       // run measured ×4.0–4.5 the naive one on SwiftShader, with 100 ×5.4).
-      return [
-        j('surface', 'batched', 31),
-        j('surface', 'naive', 11, 3),
-        j('metric', 'batched', 100),
-        j('metric', 'naive', 5, 1),
-        j('fgsm', 'batched', 100),
-        j('pgd', 'batched', 20),
-      ];
+      return [...pair('surface', 31, 11, 3), ...pair('metric', 100, 5, 1), j('fgsm', 'batched', 100), j('pgd', 'batched', 20)];
     case 'gpu':
       // A real GPU (bench/gpu.ts): every batched job at full size, the naive loops shorter.
-      return [
-        j('surface', 'batched', 101),
-        j('surface', 'naive', 21, 5),
-        j('metric', 'batched', 100),
-        j('metric', 'naive', 10, 2),
-        j('fgsm', 'batched', 1000),
-        j('fgsm', 'naive', 100, 5),
-        j('pgd', 'batched', 1000),
-        j('pgd', 'naive', 10, 2),
-      ];
+      return [...pair('surface', 101, 21, 5), ...pair('metric', 100, 10, 2), ...pair('fgsm', 1000, 100, 5), ...pair('pgd', 1000, 10, 2)];
     case 'quick':
-      return [
-        j('surface', 'batched', 31),
-        j('surface', 'naive', 11, 3),
-        j('metric', 'batched', 10),
-        j('metric', 'naive', 5, 1),
-        j('fgsm', 'batched', 50),
-        j('fgsm', 'naive', 10, 2),
-        j('pgd', 'batched', 20),
-        j('pgd', 'naive', 5, 1),
-      ];
+      return [...pair('surface', 31, 11, 3), ...pair('metric', 10, 5, 1), ...pair('fgsm', 50, 10, 2), ...pair('pgd', 20, 5, 1)];
   }
 }
 
