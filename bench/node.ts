@@ -1,9 +1,9 @@
 /**
  * One backend configuration of the Node benchmark, in its own process (bench/run.ts starts
  * it): `tsx bench/node.ts <config> <runs> [--quick]`, config one of
- *   wasm1  tfjs-wasm, SIMD, 1 thread (the CLI's backend today); also dumps the peer's inputs,
+ *   wasm1  tfjs-wasm, SIMD, 1 thread (the CLI's default); also dumps the peer's inputs,
  *          measures memory and profiles kernels;
- *   wasm2  tfjs-wasm, SIMD, 2 threads (bench/nodeWasmThreads.ts; must start before the
+ *   wasm2  tfjs-wasm, SIMD, 2 threads (src/cli/wasmThreads.ts; must start before the
  *          backend does, hence a process of its own);
  *   cpu    tfjs's plain-JavaScript backend (scaled-down jobs).
  * Writes .cache/bench/node-<config>.json, and the surfaces and psi it computed as .npy.
@@ -28,7 +28,7 @@ import { writeNpy } from '../src/io/npy';
 import { BENCH_DIR, ensureBenchDir, jobPlan, median, MODELS, SAMPLE_INDEX, saveF32, type ModelId, type Row } from './common';
 import { forwardFlopsPerSample, describeLayers } from './flops';
 import { BENCH_EPS, BENCH_STEPS, forwardPassesPerUnit, kernelProfile, profileJobMemory, runJob, type BenchInput, type JobSpec, type KernelTime } from './jobs';
-import { enableNodeWasmThreads } from './nodeWasmThreads';
+import { enableNodeWasmThreads } from '../src/cli/wasmThreads';
 
 export interface NodeResult {
   config: string;

@@ -4,8 +4,8 @@
  * Jobs, on the built-in MNIST CNN and MLP (bench/jobs.ts): a 101 × 101 surface, the metric on
  * 100 samples with PGD-20, FGSM and PGD-20 accuracy on 1,000 samples; each batched (the
  * engine's chunks) and naive (one grid point or sample per pass). Where:
- *   Node      tfjs-wasm SIMD with 1 thread (the CLI today) and with 2 threads
- *             (bench/nodeWasmThreads.ts), and tfjs's cpu backend (scaled down); one process
+ *   Node      tfjs-wasm SIMD with 1 thread (the CLI's default) and with 2 threads
+ *             (src/cli/wasmThreads.ts, the CLI's --threads), and tfjs's cpu backend (scaled down); one process
  *             per configuration (bench/node.ts);
  *   Chromium  headless, the benchmark page (bench/browser/): wasm with threads, wasm
  *             single-threaded, WebGL on SwiftShader (scaled down);
@@ -381,7 +381,7 @@ function report(x: ReportInput): string {
         }
       }
     }
-    L.push('', 'Threads in Node: tfjs-wasm 4.22 refuses them there (its pthreads start from blob: URLs); bench/nodeWasmThreads.ts bridges that for this benchmark only. In the browser the lab\'s engine worker now runs the threaded build when the page is cross-origin isolated (src/worker/backends.ts, vite.config.ts).', '');
+    L.push('', 'Threads in Node: tfjs-wasm 4.22 refuses them there (its pthreads start from blob: URLs); src/cli/wasmThreads.ts bridges that, for this benchmark and for the CLI\'s `--threads` (`ravine metric … --threads 2` is the Node 2-thread row; the CLI\'s default is one thread, as its threaded build takes about 0.3 s to start). In the browser the lab\'s engine worker now runs the threaded build when the page is cross-origin isolated (src/worker/backends.ts, vite.config.ts).', '');
   }
 
   const sweeps = x.nodeResults.filter((r) => r.chunkSweep?.length);

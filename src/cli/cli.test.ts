@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier } from '../engine/classifier';
@@ -254,6 +254,31 @@ describe('ravine metric and attack', () => {
   });
 });
 
+describe('ravine --threads', () => {
+  it('a child process on every core gives the one-thread psi bit for bit, exits, and leaves no temporary files', async () => {
+    const cnn = 'mnist-cnn-natural';
+    const bridgeFiles = () => readdirSync(tmpdir()).filter((f) => f.startsWith('ravine-wasm-threads-'));
+    const filesBefore = bridgeFiles();
+    const args = ['metric', '--model', cnn, '--dataset', 'mnist', '--samples', '8', '--steps', '3', '--json'];
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(process.execPath, [join(REPO_ROOT, 'bin', 'ravine.js'), ...args, '--threads', 'auto'], { cwd: tmpdir(), timeout: 120_000 }, (error, stdout) => {
+        if (error) reject(error);
+        else resolve(stdout);
+      });
+    });
+    const m = JSON.parse(out);
+    expect(m.backend).toBe('wasm');
+    expect(m.threads).toBe(availableParallelism());
+    expect(bridgeFiles()).toEqual(filesBefore);
+
+    const one = await run(...args, '--threads', '1');
+    expect(one.code).toBe(0);
+    expect(JSON.parse(one.out).threads).toBe(1);
+    expect(m.psi).toEqual(JSON.parse(one.out).psi);
+    expect(m.R).toBeGreaterThan(0);
+  });
+});
+
 describe('bad input exits 2 and names the argument', () => {
   const surface = ['surface', '--model', MODEL, '--dataset', 'mnist', '--index', '0'];
   const cases: [string, () => Promise<string[]>, RegExp][] = [
@@ -269,6 +294,8 @@ describe('bad input exits 2 and names the argument', () => {
     ['samples beyond the dataset', async () => ['metric', '--model', MODEL, '--dataset', 'mnist', '--samples', '5000'], /--samples must be an integer between 1 and 2000; got '5000'/],
     ['negative eps', async () => ['attack', '--model', MODEL, '--dataset', 'mnist', '--eps', '0.1,-0.2'], /^ravine attack: --eps must be a number between 0 and 1; got '0.1,-0.2'/],
     ['flag with a value', async () => ['metric', '--model', MODEL, '--dataset', 'mnist', '--json=yes'], /--json is a flag and takes no value/],
+    ['zero threads', async () => ['metric', '--model', MODEL, '--dataset', 'mnist', '--threads', '0'], /^ravine metric: --threads must be auto or an integer between 1 and \d+ \(the logical cores of this machine\); got '0'/],
+    ['threads on cpu', async () => ['attack', '--model', MODEL, '--dataset', 'mnist', '--backend', 'cpu', '--threads', '2'], /^ravine attack: --threads applies to the wasm backend/],
     [
       'label out of range',
       async () => {

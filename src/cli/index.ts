@@ -14,3 +14,7 @@ process.exitCode = await runCli(process.argv.slice(2), {
   isTTY: Boolean(process.stderr.isTTY),
   signal: controller.signal,
 });
+// A threaded wasm backend keeps worker threads alive: end the process once the work is done,
+// after stdout and stderr have flushed (pipes are asynchronous on some systems).
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+process.exit();

@@ -6,7 +6,7 @@ import { adversarialAccuracy, type AttackMethod, type AttackResult, MAX_EPS_VALU
 import { createClassifier } from '../../engine/classifier';
 import { MAX_RESTARTS, MAX_STEPS, type Norm } from '../../engine/pgd';
 import { type CommandSpec, type ParsedArgs, UsageError } from '../args';
-import { CLI_BACKENDS, startBackend, tfjsVersion } from '../backend';
+import { BACKEND_OPTIONS, readBackendArgs, startBackend, tfjsVersion } from '../backend';
 import { EXIT_OK, type CliIo } from '../io';
 import { formatJson } from '../json';
 import { describeModel, loadModel } from '../models';
@@ -33,7 +33,7 @@ export const attackSpec: CommandSpec = {
     seed: { type: 'string', value: '<n>', help: "seed of PGD's random starts", default: '0' },
     samples: { type: 'string', value: '<n>', help: 'attack the first n samples (1..available)', default: `${DEFAULT_SAMPLES}, or all when fewer` },
     json: { type: 'boolean', help: 'print one JSON object (accuracy per ε, counts, settings)' },
-    backend: { type: 'string', value: 'wasm|cpu', help: 'TensorFlow.js backend', default: 'wasm' },
+    ...BACKEND_OPTIONS,
   },
   notes: [
     'A sample counts as robust at ε only if it is classified correctly when clean and at every\n' +
@@ -51,13 +51,13 @@ export async function runAttack(args: ParsedArgs, io: CliIo): Promise<number> {
   const restarts = args.int('restarts', 1, MAX_RESTARTS, 1);
   const seed = args.int('seed', 0, MAX_SEED, 0);
   const json = args.flag('json');
-  const backendName = args.choice('backend', CLI_BACKENDS, 'wasm');
+  const backendRequest = readBackendArgs(args);
 
   const { ref, source, n, range, epsMax, defaults } = await prepareSampleRun(args, modelArg, norm, true, DEFAULT_SAMPLES);
   const eps = args.numberList('eps', { min: 0, max: epsMax }, MAX_EPS_VALUES) ?? defaults?.epsGrid;
   if (eps === undefined) throw new UsageError('--eps is required here: the samples come from a file and the model has no known dataset to take a default from');
 
-  const backend = await startBackend(backendName, io);
+  const backend = await startBackend(backendRequest, io);
   const loaded = await loadModel(ref);
   try {
     const classifier = createClassifier(loaded.model, { valueRange: range });
@@ -77,7 +77,8 @@ export async function runAttack(args: ParsedArgs, io: CliIo): Promise<number> {
           command: 'attack',
           ravine: packageVersion(),
           tfjs: tfjsVersion(),
-          backend,
+          backend: backend.backend,
+          threads: backend.threads,
           n: result.n,
           cleanAccuracy: result.cleanAccuracy,
           results: result.eps.map((e, i) => ({ eps: e, accuracy: result.accuracy[i], correct: result.correct[i] })),
@@ -100,7 +101,7 @@ export async function runAttack(args: ParsedArgs, io: CliIo): Promise<number> {
           `${title} on ${ref.id}, ${samples.text}`,
           `${'ε'.padEnd(8)}${'accuracy'.padStart(8)}  correct`,
           ...rows.map(([e, a, c]) => `${e.padEnd(8)}${a}  ${c}`),
-          `${backend}, ${result.seconds.toFixed(1)} s`,
+          `${backend.text}, ${result.seconds.toFixed(1)} s`,
         ];
         io.stdout.write(`${lines.join('\n')}\n`);
       }

@@ -7,7 +7,7 @@ import { createClassifier } from '../../engine/classifier';
 import { computeMetric, DEFAULT_METRIC_SETTINGS, type MetricResult } from '../../engine/metric';
 import { MAX_RESTARTS, MAX_STEPS, type Norm } from '../../engine/pgd';
 import { type CommandSpec, type ParsedArgs, UsageError } from '../args';
-import { CLI_BACKENDS, startBackend, tfjsVersion } from '../backend';
+import { BACKEND_OPTIONS, readBackendArgs, startBackend, tfjsVersion } from '../backend';
 import { EXIT_GATE, EXIT_OK, type CliIo } from '../io';
 import { float32List, formatJson } from '../json';
 import { describeModel, loadModel } from '../models';
@@ -39,7 +39,7 @@ export const metricSpec: CommandSpec = {
     seed: { type: 'string', value: '<n>', help: 'seed of the random starts', default: '0' },
     json: { type: 'boolean', help: 'print one JSON object (R, std, ci95, n, psi per sample, settings)' },
     'fail-above': { type: 'string', value: '<R>', help: 'exit with status 1 when R is above this threshold (a CI gate)' },
-    backend: { type: 'string', value: 'wasm|cpu', help: 'TensorFlow.js backend', default: 'wasm' },
+    ...BACKEND_OPTIONS,
   },
   notes: [
     'Samples are the first --samples images of the dataset split (or rows of --data), in order;\n' +
@@ -63,14 +63,14 @@ export async function runMetric(args: ParsedArgs, io: CliIo): Promise<number> {
   const normalize = !args.flag('no-normalize');
   const json = args.flag('json');
   const failAbove = args.number('fail-above', { min: 0, max: MAX_THRESHOLD });
-  const backendName = args.choice('backend', CLI_BACKENDS, 'wasm');
+  const backendRequest = readBackendArgs(args);
 
   const { ref, source, n, range, epsMax, defaults } = await prepareSampleRun(args, modelArg, norm, false, DEFAULT_SAMPLES);
   const eps = args.number('eps', { min: 0, max: epsMax }) ?? defaults?.defaultEps;
   if (eps === undefined) throw new UsageError('--eps is required here: the samples come from a file and the model has no known dataset to take a default from');
   const stepSize = args.number('step-size', { min: 0, max: epsMax * 10 + 1 });
 
-  const backend = await startBackend(backendName, io);
+  const backend = await startBackend(backendRequest, io);
   const loaded = await loadModel(ref);
   try {
     const classifier = createClassifier(loaded.model, { valueRange: range });
@@ -105,7 +105,8 @@ export async function runMetric(args: ParsedArgs, io: CliIo): Promise<number> {
           command: 'metric',
           ravine: packageVersion(),
           tfjs: tfjsVersion(),
-          backend,
+          backend: backend.backend,
+          threads: backend.threads,
           R: result.R,
           std: result.std,
           ci95: result.ci95,
@@ -126,7 +127,7 @@ export async function runMetric(args: ParsedArgs, io: CliIo): Promise<number> {
           `R = ${fmt(result.R)}  (std ${fmt(result.std)}, 95 % CI [${fmt(result.ci95[0])}, ${fmt(result.ci95[1])}], n = ${result.n})`,
           `  model ${ref.id} (sha256 ${loaded.sha256.slice(0, 12)}…), ${samples.text}${cleanAccuracy === undefined ? '' : `, clean accuracy ${(100 * cleanAccuracy).toFixed(1)} %`}`,
           `  ${normText} ε = ${s.eps}, ${s.steps} PGD steps of α = ${Number(s.stepSize.toPrecision(6))}, ${s.restarts} restart${s.restarts === 1 ? '' : 's'}, ${s.normalize ? 'logits / std(clean logits)' : 'raw logits'}, seed ${s.seed}`,
-          `  ${backend}, ${result.seconds.toFixed(1)} s`,
+          `  ${backend.text}, ${result.seconds.toFixed(1)} s`,
         ];
         io.stdout.write(`${lines.join('\n')}\n`);
       }

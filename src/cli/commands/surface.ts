@@ -10,7 +10,7 @@ import { computeSurface, gridAxis, MAX_GRID_SIDE, type SurfaceResult } from '../
 import { datasetToFloat } from '../../io/dataset';
 import { writeNpy } from '../../io/npy';
 import { type CommandSpec, type ParsedArgs, quote, UsageError } from '../args';
-import { CLI_BACKENDS, startBackend, tfjsVersion } from '../backend';
+import { BACKEND_OPTIONS, readBackendArgs, startBackend, tfjsVersion } from '../backend';
 import { checkSampleShape, directionValues, imageValues, loadDataset, readNpyFile } from '../inputs';
 import { EXIT_OK, type CliIo } from '../io';
 import { float32List, formatJson, gridRows, shortestFloat32 } from '../json';
@@ -46,7 +46,7 @@ export const surfaceSpec: CommandSpec = {
     orthogonal: { type: 'boolean', help: 'Gram-Schmidt d2 against d1 (keeping its norm)' },
     d1: { type: 'string', value: '<npy>', help: 'use this float32 direction as d1 instead of the gradient' },
     d2: { type: 'string', value: '<npy>', help: 'use this float32 direction as d2 instead of a random one' },
-    backend: { type: 'string', value: 'wasm|cpu', help: 'TensorFlow.js backend', default: 'wasm' },
+    ...BACKEND_OPTIONS,
     'out-dir': { type: 'string', value: '<dir>', help: 'folder to write surface.json and the .npy files to (created if needed)' },
   },
   notes: [
@@ -108,7 +108,7 @@ export async function runSurface(args: ParsedArgs, io: CliIo): Promise<number> {
   const direction = args.choice<AdversarialKind>('direction', ['sign', 'gradient'], 'sign');
   const random = args.choice<RandomKind>('random', ['rademacher', 'gaussian'], 'rademacher');
   const orthogonal = args.flag('orthogonal');
-  const backendName = args.choice('backend', CLI_BACKENDS, 'wasm');
+  const backendRequest = readBackendArgs(args);
   const fromDataset = args.has('dataset');
   const fromFile = args.has('input');
   if (fromDataset && fromFile) throw new UsageError('give either --dataset with --index or --input with --label, not both');
@@ -131,7 +131,7 @@ export async function runSurface(args: ParsedArgs, io: CliIo): Promise<number> {
   if (dataset) index = args.int('index', 0, dataset.manifest.count - 1) as number;
 
   const ref = await resolveModel(modelArg);
-  const backend = await startBackend(backendName, io);
+  const backend = await startBackend(backendRequest, io);
   const loaded = await loadModel(ref);
   try {
     const valueRange: [number, number] = dataset ? [dataset.manifest.valueRange[0], dataset.manifest.valueRange[1]] : [0, 1];
@@ -191,7 +191,8 @@ export async function runSurface(args: ParsedArgs, io: CliIo): Promise<number> {
         formatVersion: 1,
         ravine: packageVersion(),
         tfjs: tfjsVersion(),
-        backend,
+        backend: backend.backend,
+        threads: backend.threads,
         seconds: result.seconds,
         model: { ...describeModel(loaded), inputShape: [...shape], numClasses: classifier.numClasses, logitsSource: classifier.logitsSource },
         sample: sample.describe,
@@ -226,7 +227,7 @@ export async function runSurface(args: ParsedArgs, io: CliIo): Promise<number> {
         throw new UsageError(`--out-dir ${quote(outDir)}: cannot write there (${code ?? (e as Error).message})`);
       }
       const lines = [
-        `surface ${grid}×${grid} of ${ref.id} on ${dataset ? `${dataset.manifest.id} image ${index}` : (inputFile as { path: string }).path}: ${result.seconds.toFixed(2)} s on ${backend}`,
+        `surface ${grid}×${grid} of ${ref.id} on ${dataset ? `${dataset.manifest.id} image ${index}` : (inputFile as { path: string }).path}: ${result.seconds.toFixed(2)} s on ${backend.text}`,
         ...summary(result, sample, grid),
         `wrote ${join(dir, 'surface.json')} and ${Object.values(files).map((f) => f.file).join(', ')}`,
       ];

@@ -1,6 +1,5 @@
 /**
- * Multi-threaded tfjs-backend-wasm in Node: an experiment of the benchmark, not used by the
- * app or the CLI (yet).
+ * Multi-threaded tfjs-backend-wasm in Node, for the CLI (`--threads`) and the benchmark.
  *
  * tfjs 4.22 refuses threads in Node (WASM_HAS_MULTITHREAD_SUPPORT is false under IS_NODE,
  * tfjs issue #3830) because its Emscripten pthreads start from blob: URLs, which Node's
@@ -15,12 +14,14 @@
  * Each is bridged here: Blobs made of strings remember their text, createObjectURL writes
  * the worker script to a temporary .cjs file (with a prelude defining the require$$ names),
  * the "load" message gets a file path instead of the Blob, and os.cpus() reports twice the
- * cores while the backend starts. Call {@link enableNodeWasmThreads} before
- * `tf.setBackend('wasm')`; the process must then end with process.exit (pthreads are unref'd,
- * but the files live until then).
+ * cores while the backend starts. The bridge depends on those details of tfjs-backend-wasm
+ * 4.22 (pinned in package-lock.json); when they change the threaded build fails to start and
+ * the CLI falls back to one thread with a note (src/cli/backend.ts), so an upgrade degrades
+ * speed, not results. Call {@link enableNodeWasmThreads} before `tf.setBackend('wasm')`.
+ * The pthreads are unref'd, so the process still exits when its work is done.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
@@ -44,17 +45,31 @@ const WORKER_PRELUDE = [
   'globalThis.commonjsGlobal = globalThis;',
 ].join('\n');
 
-let installed: { dir: string } | null = null;
+/** The tfjs-backend-wasm release whose scripts the bridge knows. */
+const BRIDGED_VERSION = /^4\.22\./;
+
+/**
+ * Why this process cannot run the threaded build, or null when it can. A tfjs-backend-wasm
+ * release other than the one bridged may start its pthreads differently; a bridged start that
+ * then failed inside a pthread would end the process (Emscripten rethrows worker errors), so
+ * threads are refused up front rather than tried.
+ */
+export function nodeWasmThreadsUnavailable(): string | null {
+  if (typeof SharedArrayBuffer !== 'function') return 'this Node has no SharedArrayBuffer';
+  if (!BRIDGED_VERSION.test(version_wasm)) return `threads in Node are bridged for tfjs-backend-wasm 4.22, and this is ${version_wasm}`;
+  return null;
+}
+
+let installed: { dir: string; cleanup: () => void } | null = null;
 
 /**
  * Lets the next `tf.setBackend('wasm')` in this Node process start the threaded SIMD build
  * with `threads` XNNPACK threads (the calling thread is one of them). Returns a function that
- * removes the temporary files (call it at exit).
+ * restores os.cpus() and removes the temporary files; it also runs when the process exits.
  */
 export function enableNodeWasmThreads(threads: number): () => void {
-  if (installed) throw new Error('enableNodeWasmThreads: already enabled');
+  if (installed) return installed.cleanup;
   const dir = mkdtempSync(join(os.tmpdir(), 'ravine-wasm-threads-'));
-  installed = { dir };
   let files = 0;
   const writeScript = (text: string): string => {
     const path = join(dir, `script-${files++}.cjs`);
@@ -102,8 +117,24 @@ export function enableNodeWasmThreads(threads: number): () => void {
   };
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   setThreadsCount(threads);
-  return () => {
+  let cleaned = false;
+  const cleanup = () => {
+    if (cleaned) return;
+    cleaned = true;
     osModule.cpus = nativeCpus;
     rmSync(dir, { recursive: true, force: true });
+    process.off('exit', cleanup);
   };
+  process.on('exit', cleanup);
+  installed = { dir, cleanup };
+  return cleanup;
+}
+
+/**
+ * After a threaded start failed: the next `tf.setBackend('wasm')` starts the single-threaded
+ * SIMD build instead.
+ */
+export function disableNodeWasmThreads(): void {
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  setThreadsCount(1);
 }
