@@ -75,6 +75,44 @@ test('a 4× PNG of the 3D view is 4× the on-screen size, drawn, with the colour
   expect(recipe.config.resolution).toBe(LIGHT.resolution);
 });
 
+test('a 3D PNG exported from a tall window (900 × 1400) is framed on the surface, not a strip between blank bands', async ({ page }) => {
+  // Below 1180 px the panels stack and the view is far taller than wide (600 × 1217 css px).
+  await page.setViewportSize({ width: 900, height: 1400 });
+  await page.goto(labUrl());
+  await waitReady(page);
+  const box = await viewBox(page);
+  expect(box.height).toBeGreaterThan(1.5 * box.width);
+  await exportPanel(page).getByRole('button', { name: '1×' }).click();
+  const { bytes } = await download(page, () => exportPanel(page).getByTestId('export-figure').click());
+  const png = decode(bytes);
+  // Rows holding anything but the white background, left of the colour bar: the surface, its
+  // axes and their labels.
+  const layout = JSON.parse(png.text['ravine:layout']);
+  const xEnd = layout.colorbar.x - 4;
+  let top = -1;
+  let bottom = -1;
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < xEnd; x++) {
+      const p = (y * png.width + x) * 4;
+      if (png.data[p] + png.data[p + 1] + png.data[p + 2] < 3 * 235) {
+        if (top < 0) top = y;
+        bottom = y;
+        break;
+      }
+    }
+  }
+  // Before the fix the figure was 600 × 1217 and the drawing spanned 22 % of its height between
+  // blank bands of 38 % and 40 %; now it spans 45 %, with bands of 27 % and 28 % (the rest is
+  // the framing's room for the surface's height and the axis titles, as in the view).
+  const span = { drawn: (bottom - top + 1) / png.height, above: top / png.height, below: (png.height - 1 - bottom) / png.height };
+  expect(span.drawn).toBeGreaterThan(0.4);
+  expect(span.above).toBeLessThan(0.32);
+  expect(span.below).toBeLessThan(0.32);
+  // 1× is the view's width; the height is brought to a square panel (not the view's 2:1 tall).
+  expect(png.width).toBe(box.width);
+  expect(png.height).toBe(box.width);
+});
+
 test('the heatmap and slices SVG exports parse as XML and carry real axis labels', async ({ page }) => {
   await page.goto(labUrl({ ...LIGHT, quantity: 'margin' }));
   await waitReady(page);

@@ -29,6 +29,16 @@ export const FIGURE_MAX_SIDE = 8192;
 export const FIGURE_MAX_PIXELS = 40e6;
 /** Narrowest figure that still fits the axes and the colour bar. */
 export const FIGURE_MIN_SIDE = 200;
+/**
+ * Shape (width / height) of one panel's share of a PNG figure, at least and at most. Inside
+ * this range a figure keeps the on-screen view's shape; outside it the height is cut or grown
+ * to the nearest bound. A view taller than square (a tall window, or the narrow layout where
+ * the panels stack and leave the view 600 px wide and over 1000 px high) would otherwise give a
+ * figure in which the surface, framed for its width, is a strip between blank bands; a view
+ * wider than 2:1 would be mostly empty at the sides. 1 keeps the usual 1280 × 800 view
+ * (660 × 617 px) as it is on screen.
+ */
+export const FIGURE_PANEL_ASPECT = { min: 1, max: 2 } as const;
 
 export interface FigureOptions {
   kind: FigureKind;
@@ -86,15 +96,17 @@ export function checkFigureOptions(raw: Partial<Record<keyof FigureOptions, unkn
 
 /**
  * Pixel size of a PNG figure: `panels` views of the on-screen size `view` side by side, times
- * the scale (or stretched to `width`, keeping the aspect). Throws when the result would be
- * too small or too large to render.
+ * the scale (or stretched to `width`, keeping the aspect), each view's height first brought
+ * into FIGURE_PANEL_ASPECT of its width. Throws when the result would be too small or too
+ * large to render.
  */
 export function figurePixelSize(view: { width: number; height: number }, panels: number, o: Pick<FigureOptions, 'scale' | 'width'>): { width: number; height: number; scale: number } {
   if (!(view.width > 0 && view.height > 0)) throw new FigureOptionError('The 3D view has no size on screen; show it before exporting.');
   const natural = view.width * panels;
+  const panelHeight = Math.min(view.width / FIGURE_PANEL_ASPECT.min, Math.max(view.width / FIGURE_PANEL_ASPECT.max, view.height));
   const scale = o.width !== null ? o.width / natural : o.scale;
   const width = Math.round(natural * scale);
-  const height = Math.round(view.height * scale);
+  const height = Math.round(panelHeight * scale);
   if (width > FIGURE_MAX_SIDE || height > FIGURE_MAX_SIDE) {
     throw new FigureOptionError(`A ${width} × ${height} px figure exceeds the ${FIGURE_MAX_SIDE} px limit per side; choose a smaller scale or width.`);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CAMERA_PRESETS, createCameraLink, presetPose } from './camera';
+import { CAMERA_PRESETS, createCameraLink, presetPose, reframePose, type CameraState } from './camera';
 
 describe('camera presets', () => {
   it('offers iso, along-d1, along-d2 and top', () => {
@@ -38,6 +38,40 @@ describe('camera presets', () => {
     // At or above an aspect of 1.4 the base distance frames everything; below it the camera backs off.
     expect(dist(presetPose('iso', 16 / 9))).toBeCloseTo(dist(presetPose('iso', 1.4)), 9);
     expect(dist(presetPose('iso', 4 / 3))).toBeGreaterThan(dist(presetPose('iso', 1.4)));
+  });
+});
+
+describe('reframePose', () => {
+  const rel = (p: CameraState) => p.position.map((v, k) => v - p.target[k]);
+  const dist = (p: CameraState) => Math.hypot(...rel(p));
+
+  it('takes a preset framed for one aspect to the same preset framed for another', () => {
+    for (const preset of CAMERA_PRESETS) {
+      for (const [from, to] of [[0.49, 1.0], [0.49, 2], [1.07, 0.9], [2.14, 1.07], [16 / 9, 0.5]]) {
+        const got = reframePose(presetPose(preset, from), from, to);
+        const want = presetPose(preset, to);
+        for (const k of [0, 1, 2]) {
+          expect(got.position[k]).toBeCloseTo(want.position[k], 9);
+          expect(got.target[k]).toBeCloseTo(want.target[k], 9);
+        }
+        expect(got.zoom).toBe(want.zoom);
+      }
+    }
+  });
+
+  it("keeps the user's orbit (target, direction, zoom) and dolly relative to the preset", () => {
+    const pose: CameraState = { position: [1.5, 4.2, -3.1], target: [0.2, 0.1, -0.3], zoom: 1.7 };
+    // A tall view (0.49) into a square panel: the camera comes closer by 1.4/0.49 over 1.4/1.
+    const got = reframePose(pose, 0.49, 1);
+    expect(got.target).toEqual(pose.target);
+    expect(got.zoom).toBe(1.7);
+    expect(dist(got) / dist(pose)).toBeCloseTo(0.49, 9);
+    const [u, v] = [rel(got), rel(pose)];
+    for (const k of [0, 1, 2]) expect(u[k] / dist(got)).toBeCloseTo(v[k] / dist(pose), 9);
+    // From 1.4 up the height frames the view: wide to wider changes nothing.
+    expect(reframePose(pose, 1.5, 2)).toEqual(pose);
+    // No aspect to go by: the pose stays.
+    expect(reframePose(pose, 0, 1)).toEqual(pose);
   });
 });
 

@@ -47,15 +47,29 @@ const ANGLES: Record<CameraPreset, [number, number]> = {
   top: [-0.01, 89.9],
 };
 
+/**
+ * Canvases narrower than this (width / height) need the camera further back to keep the
+ * footprint's width in view: below it the axis titles at the footprint corners reach the
+ * canvas edge.
+ */
+const FRAMING_ASPECT = 1.4;
+
+/**
+ * How many times BASE_DISTANCE a canvas of the given aspect (width / height) needs: 1 from
+ * FRAMING_ASPECT up (the height frames the view), growing as 1 / aspect below it (the width
+ * does, so the footprint keeps the same width on screen).
+ */
+export function framingDistance(aspect: number): number {
+  return Math.max(1, FRAMING_ASPECT / Math.max(0.2, aspect));
+}
+
 /** Camera position and target of a preset for a canvas of the given aspect (width / height). */
 export function presetPose(preset: CameraPreset, aspect = 4 / 3): CameraState {
   const [azDeg, elDeg] = ANGLES[preset] ?? ANGLES.iso;
-  // Narrow canvases need the camera further back to keep the footprint's width in view.
-  // (1.4: below that aspect the axis titles at the footprint corners reach the canvas edge.)
   // The plan view stands 3× further back and zooms 3× in: the same framing with a third of the
   // perspective, so high parts of the surface do not balloon over the axes.
   const flatten = preset === 'top' ? TOP_FLATTEN : 1;
-  const d = BASE_DISTANCE * flatten * Math.max(1, 1.4 / Math.max(0.2, aspect));
+  const d = BASE_DISTANCE * flatten * framingDistance(aspect);
   const az = (azDeg * Math.PI) / 180;
   const el = (elDeg * Math.PI) / 180;
   const target: Vec3 = preset === 'top' ? [0, 0, 0] : [...TARGET];
@@ -68,6 +82,24 @@ export function presetPose(preset: CameraPreset, aspect = 4 / 3): CameraState {
 
 /** Distance and zoom factor of the plan view (see presetPose). */
 const TOP_FLATTEN = 3;
+
+/**
+ * A pose seen on a canvas of aspect `from`, framed for a canvas of aspect `to` (width / height):
+ * the target, the viewing direction and the zoom stay, and the distance changes as presetPose's
+ * does between the two aspects. A preset goes over into the same preset at the new aspect, and
+ * a pose the user dollied in or out keeps that dolly relative to the preset's framing. The
+ * figure export uses it so a figure whose shape differs from the view's (a tall window) is
+ * framed on the surface instead of showing it as a strip between blank bands.
+ */
+export function reframePose(pose: CameraState, from: number, to: number): CameraState {
+  // No aspect to go by (a view with no size): keep the pose as it is.
+  const k = from > 0 && to > 0 ? framingDistance(to) / framingDistance(from) : 1;
+  return {
+    position: [0, 1, 2].map((i) => pose.target[i] + k * (pose.position[i] - pose.target[i])) as Vec3,
+    target: [...pose.target],
+    ...(pose.zoom !== undefined ? { zoom: pose.zoom } : {}),
+  };
+}
 
 export type CameraListener = (state: CameraState, source: unknown) => void;
 

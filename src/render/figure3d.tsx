@@ -8,7 +8,7 @@ import { createRoot } from '@react-three/fiber';
 import { encode as encodePng } from 'fast-png';
 import { renderToStaticMarkup } from 'react-dom/server';
 import type { SurfaceResult } from '../engine/surface';
-import { type CameraState, CAMERA_FOV, createCameraLink } from './camera';
+import { type CameraState, CAMERA_FOV, createCameraLink, reframePose } from './camera';
 import { FigureColorBar } from './ColorBar';
 import type { ColormapName } from './colormaps';
 import type { ColorBy, Quantity } from './mesh';
@@ -27,12 +27,17 @@ export interface Figure3DInput {
   epsBox: number | null;
   theme: 'dark' | 'light';
   transparent: boolean;
+  /** The pose as on screen, framed for a canvas of `viewAspect`. */
   camera: CameraState;
   /** Figure size in pixels (see figurePixelSize) and the scale it was derived with. */
   width: number;
   height: number;
   scale: number;
-  /** Aspect (width / height) of one view on screen: each panel keeps it. */
+  /**
+   * Aspect (width / height) of the on-screen view `camera` was framed for. Each panel fills its
+   * share of the figure and reframes the pose for its own aspect (reframePose): the figure's
+   * shape need not be the view's, so a tall window does not leave blank bands in the figure.
+   */
   viewAspect: number;
   title: string;
   classNames?: readonly string[];
@@ -64,8 +69,8 @@ const BAR_THICKNESS = 14;
 /** Longest render of one panel we wait for (SwiftShader draws a 4K panel in a few seconds). */
 const RENDER_TIMEOUT_MS = 60_000;
 
-/** Renders one panel of the scene into a detached canvas of the given size. */
-async function renderPanel(input: Figure3DInput, surface: SurfaceResult, zRange: [number, number] | null, width: number, height: number): Promise<HTMLCanvasElement> {
+/** Renders one panel of the scene, seen from `camera`, into a detached canvas of the given size. */
+async function renderPanel(input: Figure3DInput, surface: SurfaceResult, zRange: [number, number] | null, camera: CameraState, width: number, height: number): Promise<HTMLCanvasElement> {
   const canvas = document.createElement('canvas');
   canvas.width = width;
   canvas.height = height;
@@ -77,7 +82,7 @@ async function renderPanel(input: Figure3DInput, surface: SurfaceResult, zRange:
       frameloop: 'demand',
       flat: true,
       gl: { antialias: true, preserveDrawingBuffer: true, alpha: true },
-      camera: { fov: CAMERA_FOV, near: 0.1, far: 100, position: input.camera.position },
+      camera: { fov: CAMERA_FOV, near: 0.1, far: 100, position: camera.position },
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('The figure took too long to render; try a smaller size.')), RENDER_TIMEOUT_MS);
@@ -91,7 +96,7 @@ async function renderPanel(input: Figure3DInput, surface: SurfaceResult, zRange:
           wireframe={input.wireframe}
           epsBox={input.epsBox}
           theme={input.theme}
-          cameraLink={createCameraLink(input.camera)}
+          cameraLink={createCameraLink(camera)}
           pixelScale={input.scale}
           transparent={input.transparent}
           onRendered={() => {
@@ -151,17 +156,19 @@ export async function renderFigure3D(input: Figure3DInput): Promise<Figure3D> {
     ctx.fillRect(0, 0, W, H);
   }
 
-  // Each panel keeps the on-screen aspect inside its share of the area left of the bar.
+  // Each panel fills its share of the area left of the bar, with the camera framed for the
+  // panel's own aspect (the view's pose, reframed), so the surface is centred in it whatever
+  // the shapes of the window and the figure.
   const areaW = (W - barColumn) / n;
   const areaH = H - titleBand - labelBand;
-  const fit = Math.min(areaW / input.viewAspect, areaH);
-  const pw = Math.max(1, Math.floor(fit * input.viewAspect));
-  const ph = Math.max(1, Math.floor(fit));
+  const pw = Math.max(1, Math.floor(areaW));
+  const ph = Math.max(1, Math.floor(areaH));
+  const camera = reframePose(input.camera, input.viewAspect, pw / ph);
   const layout: FigureLayout = { panels: [], colorbar: null };
   for (let k = 0; k < n; k++) {
     const x = Math.round(k * areaW + (areaW - pw) / 2);
     const y = Math.round(titleBand + labelBand + (areaH - ph) / 2);
-    const panel = await renderPanel(input, input.panels[k].surface, zRange, pw, ph);
+    const panel = await renderPanel(input, input.panels[k].surface, zRange, camera, pw, ph);
     ctx.drawImage(panel, x, y);
     layout.panels.push({ x, y, width: pw, height: ph });
     if (input.panels[k].label) {
