@@ -7,8 +7,9 @@ beforeAll(() => useBackend('wasm'));
 
 describe('per-sample quantities', () => {
   it('exactSign is exact for tiny values on wasm (tf.sign is not)', () => {
-    const t = tf.tensor([-1e-3, -1e-8, -1e-30, 0, 1e-30, 1e-8, 1e-3, 5]);
-    expect(Array.from(exactSign(t).dataSync())).toEqual([-1, -1, -1, 0, 1, 1, 1, 1]);
+    // Subnormals (±1e-45), signed zeros, infinities and NaN included.
+    const t = tf.tensor([-Infinity, -1e-3, -1e-8, -1e-30, -1e-45, -0, 0, 1e-45, 1e-30, 1e-8, 1e-3, 5, Infinity, NaN]);
+    expect(Array.from(exactSign(t).dataSync())).toEqual([-1, -1, -1, -1, -1, 0, 0, 1, 1, 1, 1, 1, 1, NaN]);
     // The measured wasm defect this guards against; if tfjs fixes it, this line tells us.
     expect(Array.from(tf.sign(tf.tensor([1e-8])).dataSync())).toEqual([0]);
     t.dispose();

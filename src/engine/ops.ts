@@ -33,13 +33,16 @@ export function klDivergence(zp: tf.Tensor2D, zq: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * sign(t) ∈ {-1, 0, +1}, exact for every float. Not tf.sign: tfjs-backend-wasm 4.22's Sign
- * kernel returns 0 for |t| below about 1e-5 (measured: sign(1e-8) = 0 on wasm, 1 on cpu), and
- * input gradients of a confident classifier are mostly that small, so FGSM/PGD steps built on
- * tf.sign silently stop moving on wasm. Two comparisons cost about the same as the kernel.
+ * sign(t) ∈ {-1, 0, +1}, exact for every float (NaN stays NaN, as in torch.sign). Not tf.sign:
+ * tfjs-backend-wasm 4.22's Sign kernel returns 0 for |t| below about 1e-5 (measured: sign(1e-8)
+ * = 0 on wasm, 1 on cpu), and input gradients of a confident classifier are mostly that small,
+ * so FGSM/PGD steps built on tf.sign silently stop moving on wasm. step(t) - step(-t) is exact
+ * and on wasm takes 0.05 ms for a batch of 100 MNIST gradients, where comparing with 0
+ * (greater/less against a broadcast scalar, then casts) took 0.6 ms: that was 3 % of a metric
+ * run, on its single-threaded part.
  */
 export function exactSign(t: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.sub(tf.cast(tf.greater(t, 0), 'float32'), tf.cast(tf.less(t, 0), 'float32')));
+  return tf.tidy(() => tf.sub(tf.step(t, 0), tf.step(tf.neg(t), 0)));
 }
 
 /** Broadcasts a per-sample vector `v` [N] against a batch of shape [N, ...rest]. */
