@@ -572,6 +572,27 @@ function floorNote(x: ReportInput, job: Row, targetSeconds: number, what: string
     : `At the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s on ${c.roof.threads} threads: register-only multiply-adds, section below) this job's ${(job.flops / 1e9).toFixed(1)} GFLOP would take at least ${fmtS(c.floorSeconds)}, more than ${what} allows (${fmtS(targetSeconds)}). No WebAssembly kernel, tfjs's or one written for Ravine, can meet it on this CPU.${fused}`;
 }
 
+/**
+ * The metric thread for thread: PyTorch on one thread against the one-thread wasm ceiling, and
+ * the second core's gain a wasm kernel would need on all cores against the gains measured.
+ */
+function threadForThread(x: ReportInput, metric: Row, peerMetric: Row, m1: Row | undefined, m2: Row | undefined): string | null {
+  const peer1 = x.rows.find((r) => r.env.startsWith('PyTorch') && r.env.includes('(1 thread)') && r.model === metric.model && r.kind === 'metric' && r.mode === 'batched');
+  const roof1 = x.roof?.wasm.filter((r) => r.threads === 1 && r.variant !== 'gemm').sort((a, b) => b.gflops - a.gflops)[0];
+  if (!peer1 || !roof1 || (x.roof?.cores ?? 1) < 2) return null;
+  const floor1 = metric.flops / (roof1.gflops * 1e9);
+  const gf = (r: Row) => r.flops / r.seconds / 1e9;
+  const oneThread =
+    floor1 > peer1.seconds
+      ? `Thread for thread no WebAssembly kernel can match PyTorch on this job: on one thread PyTorch runs it in ${fmtS(peer1.seconds)} (${gf(peer1).toFixed(1)} GFLOP/s), above the one-thread wasm ceiling (${roof1.gflops.toFixed(1)} GFLOP/s), at which it would take at least ${fmtS(floor1)}.`
+      : `On one thread PyTorch runs this job in ${fmtS(peer1.seconds)} (${gf(peer1).toFixed(1)} GFLOP/s); at the one-thread wasm ceiling (${roof1.gflops.toFixed(1)} GFLOP/s) it would take ${fmtS(floor1)}.`;
+  // A kernel at the one-thread ceiling meets the target on all cores only if the other cores
+  // speed the job up by at least floor1 / target.
+  const need = floor1 / peerMetric.seconds;
+  const gains = [`PyTorch's ×${(peer1.seconds / peerMetric.seconds).toFixed(2)}`, ...(m1 && m2 ? [`XNNPACK's ×${(m1.seconds / m2.seconds).toFixed(2)}`] : [])].join(' and ');
+  return `${oneThread} On ${x.roof?.cores} threads the target stays open only for a kernel that runs at the one-thread ceiling and gains at least ×${need.toFixed(2)} from the other core${(x.roof?.cores ?? 2) > 2 ? 's' : ''}; on this job the second thread gains ${gains}.`;
+}
+
 /** Why XNNPACK on wasm does less arithmetic per cycle than the peer's kernels. */
 function hardwareNote(x: ReportInput): string {
   const blas = (x.peer?.blas ?? []).some((b) => /openblas/i.test(b)) ? 'OpenBLAS' : (x.peer?.blas ?? []).length ? `the BLAS at ${(x.peer?.blas ?? [])[0]}` : 'its BLAS';
@@ -621,6 +642,8 @@ function analysis(x: ReportInput, peerSurf: Row | undefined, peerMetric: Row | u
     }
     if (!(peerSurf && surf && surf.seconds / peerSurf.seconds > 0.8)) L.push(hardwareNote(x), '');
     L.push(floorNote(x, metric, peerMetric.seconds, 'the 1.0× target', peerMetric), '');
+    const thread = threadForThread(x, metric, peerMetric, m1, m2);
+    if (thread) L.push(thread, '');
   }
   const lab = x.lab;
   if (lab && (lab.previewMedianMs === null || (lab.previewMaxMs ?? Infinity) > 200 || lab.longTasksDuringCompute.length > 0)) {
