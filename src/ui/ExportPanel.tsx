@@ -18,23 +18,33 @@ const KINDS: Array<{ kind: FigureOptions['kind']; label: string; title: string }
 
 /** Figures, the numbers behind them, and recipes that rebuild them. */
 export function ExportPanel() {
-  const { surface, other, info, config, backend } = useLab(
-    useShallow((s) => ({
-      surface: s.surfaces[s.config.active],
-      other: s.surfaces[s.config.active === 'A' ? 'B' : 'A'],
-      info: s.models[s.config.active].info,
-      config: s.config,
-      backend: s.backend?.backend ?? '',
-    })),
+  // Only the fields the panel reads: a slot's progress changes many times per computation,
+  // and the panel need not re-render for it.
+  const { r, preview, d1, d2, d1Source, otherResult, otherPreview, info, config, backend } = useLab(
+    useShallow((s) => {
+      const surface = s.surfaces[s.config.active];
+      const other = s.surfaces[s.config.active === 'A' ? 'B' : 'A'];
+      return {
+        r: surface.result,
+        preview: surface.preview,
+        d1: surface.d1,
+        d2: surface.d2,
+        d1Source: surface.d1Source,
+        otherResult: other.result,
+        otherPreview: other.preview,
+        info: s.models[s.config.active].info,
+        config: s.config,
+        backend: s.backend?.backend ?? '',
+      };
+    }),
   );
   const [opts, setOpts] = useState<FigureOptions>(DEFAULT_FIGURE_OPTIONS);
   const [widthText, setWidthText] = useState('');
   const [busy, setBusy] = useState(false);
   const [status, setStatus] = useState<{ error: boolean; text: string } | null>(null);
   const fileInput = useRef<HTMLInputElement>(null);
-  const r = surface.result;
-  const ready = Boolean(r && !surface.preview && info && surface.d1 && surface.d2);
-  const canCompare = ready && Boolean(other.result && !other.preview);
+  const ready = Boolean(r && !preview && info && d1 && d2);
+  const canCompare = ready && Boolean(otherResult && !otherPreview);
   const base = `ravine-${info?.builtinId ?? info?.sha256.slice(0, 8) ?? 'model'}-${config.active}`;
   const set = (patch: Partial<FigureOptions>) => setOpts((o) => ({ ...o, ...patch }));
 
@@ -46,7 +56,7 @@ export function ExportPanel() {
       backend,
       model: { name: info?.name ?? '', id: info?.builtinId, sha256: info?.sha256 ?? '' },
       sample: { id: sample?.id ?? '', label: sample?.label ?? -1 },
-      directions: { ...config.directions, d1Source: surface.d1Source ?? '' },
+      directions: { ...config.directions, d1Source: d1Source ?? '' },
       range: config.range,
       rangeB: config.rangeB,
       quantity: config.quantity,
@@ -174,7 +184,7 @@ export function ExportPanel() {
           disabled={!ready}
           onClick={() => {
             const sample = currentSample();
-            if (r && sample && surface.d1 && surface.d2) download({ name: `${base}-surface-npy.zip`, bytes: surfaceNpyZip(r, sample.x, surface.d1, surface.d2, meta()), type: 'application/zip' });
+            if (r && sample && d1 && d2) download({ name: `${base}-surface-npy.zip`, bytes: surfaceNpyZip(r, sample.x, d1, d2, meta()), type: 'application/zip' });
           }}
           data-testid="export-npy"
         >

@@ -202,7 +202,7 @@ export function MainView() {
         {computing.length > 0 && (
           <div className="compute-progress">
             <div className="progress" role="progressbar" aria-label="Surface progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(100 * surfaces[computing[0]].progress)}>
-              <div style={{ width: `${100 * surfaces[computing[0]].progress}%` }} />
+              <div style={{ transform: `scaleX(${surfaces[computing[0]].progress})` }} />
             </div>
             <span className="muted">
               {surfaces[computing[0]].preview ? 'preview shown; ' : ''}computing {c.resolution}² grid… {Math.round(100 * surfaces[computing[0]].progress)} %

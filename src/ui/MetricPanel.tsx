@@ -24,7 +24,7 @@ function SlotMetric({ slot }: { slot: SlotName }) {
       </div>
       {m.running && (
         <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(100 * m.progress)} aria-label={`Metric progress slot ${slot}`}>
-          <div style={{ width: `${100 * m.progress}%` }} />
+          <div style={{ transform: `scaleX(${m.progress})` }} />
         </div>
       )}
       <div className="metric-actions">
