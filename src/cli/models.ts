@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { type Classifier, createClassifier } from '../engine/classifier';
 import { REPO_ROOT } from '../io/datasetNode';
 import { modelFilesIdentity, readModelFiles } from '../io/modelNode';
 import { quote, UsageError } from './args';
@@ -177,6 +178,24 @@ export async function loadModel(ref: ModelRef): Promise<LoadedModel> {
     throw new UsageError(`--model ${quote(ref.arg)}: TensorFlow.js could not build the model from ${ref.jsonPath} (${(e as Error).message})`);
   }
   return { ref, model, sha256, format: parsed.format };
+}
+
+/**
+ * Loads the model, wraps it as a classifier on `valueRange`, runs `work` with both, and disposes
+ * them whatever happens: the shape every computing command shares.
+ */
+export async function withClassifier<T>(ref: ModelRef, valueRange: readonly [number, number], work: (classifier: Classifier, loaded: LoadedModel) => Promise<T>): Promise<T> {
+  const loaded = await loadModel(ref);
+  try {
+    const classifier = createClassifier(loaded.model, { valueRange: [valueRange[0], valueRange[1]] });
+    try {
+      return await work(classifier, loaded);
+    } finally {
+      classifier.dispose();
+    }
+  } finally {
+    loaded.model.dispose();
+  }
 }
 
 /** How a model is named in outputs: the id, and its file relative to the package root for built-ins. */

@@ -3,13 +3,12 @@
  * list of ε.
  */
 import { adversarialAccuracy, type AttackMethod, type AttackResult, MAX_EPS_VALUES } from '../../engine/attacks';
-import { createClassifier } from '../../engine/classifier';
 import { MAX_RESTARTS, MAX_STEPS, type Norm } from '../../engine/pgd';
 import { type CommandSpec, type ParsedArgs, UsageError } from '../args';
 import { BACKEND_OPTIONS, readBackendArgs, startBackend, tfjsVersion } from '../backend';
 import { EXIT_OK, type CliIo } from '../io';
 import { formatJson } from '../json';
-import { describeModel, loadModel } from '../models';
+import { describeModel, withClassifier } from '../models';
 import { createProgress } from '../progress';
 import { packageVersion } from '../version';
 import { buildSamples, prepareSampleRun, SAMPLE_OPTIONS } from './samples';
@@ -58,58 +57,50 @@ export async function runAttack(args: ParsedArgs, io: CliIo): Promise<number> {
   if (eps === undefined) throw new UsageError('--eps is required here: the samples come from a file and the model has no known dataset to take a default from');
 
   const backend = await startBackend(backendRequest, io);
-  const loaded = await loadModel(ref);
-  try {
-    const classifier = createClassifier(loaded.model, { valueRange: range });
+  return withClassifier(ref, range, async (classifier, loaded) => {
+    const samples = buildSamples(source, n, classifier);
+    const labels = samples.labels as Int32Array;
+    const progress = createProgress(io, `${method}`, 'sample·ε');
+    let result: AttackResult;
     try {
-      const samples = buildSamples(source, n, classifier);
-      const labels = samples.labels as Int32Array;
-      const progress = createProgress(io, `${method}`, 'sample·ε');
-      let result: AttackResult;
-      try {
-        result = await adversarialAccuracy(classifier, samples.x, labels, { method, norm, eps, steps, restarts, seed }, { signal: io.signal, onProgress: (p) => progress.update(p.done, p.total) });
-      } finally {
-        progress.stop();
-      }
-      const settings = { method, norm, eps, steps: method === 'pgd' ? steps : undefined, stepSize: method === 'pgd' ? '2.5*eps/steps' : undefined, restarts: method === 'pgd' ? restarts : undefined, seed: method === 'pgd' ? seed : undefined, samples: n };
-      if (json) {
-        const record = {
-          command: 'attack',
-          ravine: packageVersion(),
-          tfjs: tfjsVersion(),
-          backend: backend.backend,
-          threads: backend.threads,
-          n: result.n,
-          cleanAccuracy: result.cleanAccuracy,
-          results: result.eps.map((e, i) => ({ eps: e, accuracy: result.accuracy[i], correct: result.correct[i] })),
-          seconds: result.seconds,
-          model: { ...describeModel(loaded), logitsSource: classifier.logitsSource },
-          samples: samples.describe,
-          settings,
-        };
-        io.stdout.write(`${formatJson(record)}\n`);
-      } else {
-        const normText = norm === 'linf' ? 'L∞' : 'L2';
-        const title = method === 'fgsm' ? `FGSM (${normText})` : `PGD-${steps} (${normText}, random start, α = 2.5·ε/${steps}, ${restarts} restart${restarts === 1 ? '' : 's'}, seed ${seed})`;
-        const pct = (v: number) => `${(100 * v).toFixed(1)} %`.padStart(8);
-        const cleanCorrect = Math.round(result.cleanAccuracy * result.n);
-        const rows = [
-          ['clean', pct(result.cleanAccuracy), `${cleanCorrect}/${result.n}`],
-          ...result.eps.map((e, i) => [String(e), pct(result.accuracy[i]), `${result.correct[i]}/${result.n}`]),
-        ];
-        const lines = [
-          `${title} on ${ref.id}, ${samples.text}`,
-          `${'ε'.padEnd(8)}${'accuracy'.padStart(8)}  correct`,
-          ...rows.map(([e, a, c]) => `${e.padEnd(8)}${a}  ${c}`),
-          `${backend.text}, ${result.seconds.toFixed(1)} s`,
-        ];
-        io.stdout.write(`${lines.join('\n')}\n`);
-      }
-      return EXIT_OK;
+      result = await adversarialAccuracy(classifier, samples.x, labels, { method, norm, eps, steps, restarts, seed }, { signal: io.signal, onProgress: (p) => progress.update(p.done, p.total) });
     } finally {
-      classifier.dispose();
+      progress.stop();
     }
-  } finally {
-    loaded.model.dispose();
-  }
+    const settings = { method, norm, eps, steps: method === 'pgd' ? steps : undefined, stepSize: method === 'pgd' ? '2.5*eps/steps' : undefined, restarts: method === 'pgd' ? restarts : undefined, seed: method === 'pgd' ? seed : undefined, samples: n };
+    if (json) {
+      const record = {
+        command: 'attack',
+        ravine: packageVersion(),
+        tfjs: tfjsVersion(),
+        backend: backend.backend,
+        threads: backend.threads,
+        n: result.n,
+        cleanAccuracy: result.cleanAccuracy,
+        results: result.eps.map((e, i) => ({ eps: e, accuracy: result.accuracy[i], correct: result.correct[i] })),
+        seconds: result.seconds,
+        model: { ...describeModel(loaded), logitsSource: classifier.logitsSource },
+        samples: samples.describe,
+        settings,
+      };
+      io.stdout.write(`${formatJson(record)}\n`);
+    } else {
+      const normText = norm === 'linf' ? 'L∞' : 'L2';
+      const title = method === 'fgsm' ? `FGSM (${normText})` : `PGD-${steps} (${normText}, random start, α = 2.5·ε/${steps}, ${restarts} restart${restarts === 1 ? '' : 's'}, seed ${seed})`;
+      const pct = (v: number) => `${(100 * v).toFixed(1)} %`.padStart(8);
+      const cleanCorrect = Math.round(result.cleanAccuracy * result.n);
+      const rows = [
+        ['clean', pct(result.cleanAccuracy), `${cleanCorrect}/${result.n}`],
+        ...result.eps.map((e, i) => [String(e), pct(result.accuracy[i]), `${result.correct[i]}/${result.n}`]),
+      ];
+      const lines = [
+        `${title} on ${ref.id}, ${samples.text}`,
+        `${'ε'.padEnd(8)}${'accuracy'.padStart(8)}  correct`,
+        ...rows.map(([e, a, c]) => `${e.padEnd(8)}${a}  ${c}`),
+        `${backend.text}, ${result.seconds.toFixed(1)} s`,
+      ];
+      io.stdout.write(`${lines.join('\n')}\n`);
+    }
+    return EXIT_OK;
+  });
 }

@@ -3,14 +3,13 @@
  * and an optional CI gate (`--fail-above`).
  */
 import { adversarialAccuracy } from '../../engine/attacks';
-import { createClassifier } from '../../engine/classifier';
 import { computeMetric, DEFAULT_METRIC_SETTINGS, type MetricResult } from '../../engine/metric';
 import { MAX_RESTARTS, MAX_STEPS, type Norm } from '../../engine/pgd';
 import { type CommandSpec, type ParsedArgs, UsageError } from '../args';
 import { BACKEND_OPTIONS, readBackendArgs, startBackend, tfjsVersion } from '../backend';
 import { EXIT_GATE, EXIT_OK, type CliIo } from '../io';
 import { float32List, formatJson } from '../json';
-import { describeModel, loadModel } from '../models';
+import { describeModel, withClassifier } from '../models';
 import { createProgress } from '../progress';
 import { packageVersion } from '../version';
 import { buildSamples, prepareSampleRun, SAMPLE_OPTIONS } from './samples';
@@ -71,78 +70,70 @@ export async function runMetric(args: ParsedArgs, io: CliIo): Promise<number> {
   const stepSize = args.number('step-size', { min: 0, max: epsMax * 10 + 1 });
 
   const backend = await startBackend(backendRequest, io);
-  const loaded = await loadModel(ref);
-  try {
-    const classifier = createClassifier(loaded.model, { valueRange: range });
+  return withClassifier(ref, range, async (classifier, loaded) => {
+    const samples = buildSamples(source, n, classifier);
+    const progress = createProgress(io, 'metric', 'samples');
+    let result: MetricResult;
     try {
-      const samples = buildSamples(source, n, classifier);
-      const progress = createProgress(io, 'metric', 'samples');
-      let result: MetricResult;
-      try {
-        result = await computeMetric(
-          classifier,
-          samples.x,
-          { eps, norm, steps, stepSize, restarts, normalize, seed },
-          {
-            signal: io.signal,
-            onProgress: (p) => progress.update(p.done, p.total),
-            onPartial: (psi, s) => progress.update(psi.length, n, `R ≈ ${fmt(s.R)}`),
-          },
-        );
-      } finally {
-        progress.stop();
-      }
-      let cleanAccuracy: number | undefined;
-      if (samples.labels) {
-        // FGSM at ε = 0 is the clean forward pass (as scripts/evaluate.ts measures clean accuracy).
-        cleanAccuracy = (await adversarialAccuracy(classifier, samples.x, samples.labels, { method: 'fgsm', norm: 'linf', eps: [0], steps: 0, restarts: 1, seed: 0 }, { signal: io.signal })).accuracy[0];
-      }
-      // A NaN R (a broken model) fails the gate: nothing was shown to be within the bound.
-      const passed = failAbove === undefined ? undefined : result.R <= failAbove;
-      const s = result.settings;
-      if (json) {
-        const record = {
-          command: 'metric',
-          ravine: packageVersion(),
-          tfjs: tfjsVersion(),
-          backend: backend.backend,
-          threads: backend.threads,
-          R: result.R,
-          std: result.std,
-          ci95: result.ci95,
-          n: result.n,
-          cleanAccuracy,
-          failAbove,
-          passed,
-          seconds: result.seconds,
-          model: { ...describeModel(loaded), logitsSource: classifier.logitsSource },
-          samples: samples.describe,
-          settings: { eps: s.eps, norm: s.norm, steps: s.steps, stepSize: s.stepSize, restarts: s.restarts, normalize: s.normalize, seed: s.seed, samples: n, epsDefaultFrom: args.has('eps') ? undefined : defaults?.id },
-          psi: float32List(result.psi),
-        };
-        io.stdout.write(`${formatJson(record)}\n`);
-      } else {
-        const normText = s.norm === 'linf' ? 'L∞' : 'L2';
-        const lines = [
-          `R = ${fmt(result.R)}  (std ${fmt(result.std)}, 95 % CI [${fmt(result.ci95[0])}, ${fmt(result.ci95[1])}], n = ${result.n})`,
-          `  model ${ref.id} (sha256 ${loaded.sha256.slice(0, 12)}…), ${samples.text}${cleanAccuracy === undefined ? '' : `, clean accuracy ${(100 * cleanAccuracy).toFixed(1)} %`}`,
-          `  ${normText} ε = ${s.eps}, ${s.steps} PGD steps of α = ${Number(s.stepSize.toPrecision(6))}, ${s.restarts} restart${s.restarts === 1 ? '' : 's'}, ${s.normalize ? 'logits / std(clean logits)' : 'raw logits'}, seed ${s.seed}`,
-          `  ${backend.text}, ${result.seconds.toFixed(1)} s`,
-        ];
-        io.stdout.write(`${lines.join('\n')}\n`);
-      }
-      if (failAbove !== undefined) {
-        io.stderr.write(
-          passed
-            ? `ravine metric: R = ${fmt(result.R)} is not above --fail-above ${failAbove}: pass\n`
-            : `ravine metric: R = ${fmt(result.R)} is above --fail-above ${failAbove}: fail\n`,
-        );
-      }
-      return passed === false ? EXIT_GATE : EXIT_OK;
+      result = await computeMetric(
+        classifier,
+        samples.x,
+        { eps, norm, steps, stepSize, restarts, normalize, seed },
+        {
+          signal: io.signal,
+          onProgress: (p) => progress.update(p.done, p.total),
+          onPartial: (psi, s) => progress.update(psi.length, n, `R ≈ ${fmt(s.R)}`),
+        },
+      );
     } finally {
-      classifier.dispose();
+      progress.stop();
     }
-  } finally {
-    loaded.model.dispose();
-  }
+    let cleanAccuracy: number | undefined;
+    if (samples.labels) {
+      // FGSM at ε = 0 is the clean forward pass (as scripts/evaluate.ts measures clean accuracy).
+      cleanAccuracy = (await adversarialAccuracy(classifier, samples.x, samples.labels, { method: 'fgsm', norm: 'linf', eps: [0], steps: 0, restarts: 1, seed: 0 }, { signal: io.signal })).accuracy[0];
+    }
+    // A NaN R (a broken model) fails the gate: nothing was shown to be within the bound.
+    const passed = failAbove === undefined ? undefined : result.R <= failAbove;
+    const s = result.settings;
+    if (json) {
+      const record = {
+        command: 'metric',
+        ravine: packageVersion(),
+        tfjs: tfjsVersion(),
+        backend: backend.backend,
+        threads: backend.threads,
+        R: result.R,
+        std: result.std,
+        ci95: result.ci95,
+        n: result.n,
+        cleanAccuracy,
+        failAbove,
+        passed,
+        seconds: result.seconds,
+        model: { ...describeModel(loaded), logitsSource: classifier.logitsSource },
+        samples: samples.describe,
+        settings: { eps: s.eps, norm: s.norm, steps: s.steps, stepSize: s.stepSize, restarts: s.restarts, normalize: s.normalize, seed: s.seed, samples: n, epsDefaultFrom: args.has('eps') ? undefined : defaults?.id },
+        psi: float32List(result.psi),
+      };
+      io.stdout.write(`${formatJson(record)}\n`);
+    } else {
+      const normText = s.norm === 'linf' ? 'L∞' : 'L2';
+      const lines = [
+        `R = ${fmt(result.R)}  (std ${fmt(result.std)}, 95 % CI [${fmt(result.ci95[0])}, ${fmt(result.ci95[1])}], n = ${result.n})`,
+        `  model ${ref.id} (sha256 ${loaded.sha256.slice(0, 12)}…), ${samples.text}${cleanAccuracy === undefined ? '' : `, clean accuracy ${(100 * cleanAccuracy).toFixed(1)} %`}`,
+        `  ${normText} ε = ${s.eps}, ${s.steps} PGD steps of α = ${Number(s.stepSize.toPrecision(6))}, ${s.restarts} restart${s.restarts === 1 ? '' : 's'}, ${s.normalize ? 'logits / std(clean logits)' : 'raw logits'}, seed ${s.seed}`,
+        `  ${backend.text}, ${result.seconds.toFixed(1)} s`,
+      ];
+      io.stdout.write(`${lines.join('\n')}\n`);
+    }
+    if (failAbove !== undefined) {
+      io.stderr.write(
+        passed
+          ? `ravine metric: R = ${fmt(result.R)} is not above --fail-above ${failAbove}: pass\n`
+          : `ravine metric: R = ${fmt(result.R)} is above --fail-above ${failAbove}: fail\n`,
+      );
+    }
+    return passed === false ? EXIT_GATE : EXIT_OK;
+  });
 }

@@ -4,7 +4,6 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { createClassifier } from '../../engine/classifier';
 import { computeDirections, type AdversarialKind, type RandomKind } from '../../engine/directions';
 import { computeSurface, gridAxis, MAX_GRID_SIDE, type SurfaceResult } from '../../engine/surface';
 import { datasetToFloat } from '../../io/dataset';
@@ -14,7 +13,7 @@ import { BACKEND_OPTIONS, readBackendArgs, startBackend, tfjsVersion } from '../
 import { checkSampleShape, directionValues, imageValues, loadDataset, readNpyFile } from '../inputs';
 import { EXIT_OK, type CliIo } from '../io';
 import { float32List, formatJson, gridRows, shortestFloat32 } from '../json';
-import { describeModel, loadModel, resolveModel } from '../models';
+import { describeModel, resolveModel, withClassifier } from '../models';
 import { createProgress } from '../progress';
 import { packageVersion } from '../version';
 
@@ -132,111 +131,103 @@ export async function runSurface(args: ParsedArgs, io: CliIo): Promise<number> {
 
   const ref = await resolveModel(modelArg);
   const backend = await startBackend(backendRequest, io);
-  const loaded = await loadModel(ref);
-  try {
-    const valueRange: [number, number] = dataset ? [dataset.manifest.valueRange[0], dataset.manifest.valueRange[1]] : [0, 1];
-    const classifier = createClassifier(loaded.model, { valueRange });
-    try {
-      const shape = classifier.inputShape;
-      let sample: Sample;
-      if (dataset) {
-        const m = dataset.manifest;
-        if (m.shape.reduce((a, b) => a * b, 1) !== classifier.inputSize) {
-          throw new UsageError(`--dataset ${m.id}: its images are [${m.shape.join(', ')}] but the model expects [${shape.join(', ')}]`);
-        }
-        const label = dataset.labels[index];
-        if (label >= classifier.numClasses) {
-          throw new UsageError(`--dataset ${m.id}: image ${index} has label ${label}, but the model has only ${classifier.numClasses} classes`);
-        }
-        sample = { x: datasetToFloat(dataset, [index]), label, valueRange, describe: { source: 'dataset', dataset: m.id, split: m.split, dataDir: args.has('data-dir') ? resolve(args.string('data-dir') as string) : undefined, index, label } };
-      } else {
-        const { npy, path } = inputFile as NonNullable<typeof inputFile>;
-        checkSampleShape('--input', path, npy.shape, shape);
-        const x = imageValues('--input', path, npy, valueRange);
-        const label = args.int('label', 0, classifier.numClasses - 1) as number;
-        sample = { x, label, valueRange, describe: { source: 'file', input: path, dtype: npy.sourceDescr, shape: npy.shape, label } };
+  const valueRange: [number, number] = dataset ? [dataset.manifest.valueRange[0], dataset.manifest.valueRange[1]] : [0, 1];
+  return withClassifier(ref, valueRange, async (classifier, loaded) => {
+    const shape = classifier.inputShape;
+    let sample: Sample;
+    if (dataset) {
+      const m = dataset.manifest;
+      if (m.shape.reduce((a, b) => a * b, 1) !== classifier.inputSize) {
+        throw new UsageError(`--dataset ${m.id}: its images are [${m.shape.join(', ')}] but the model expects [${shape.join(', ')}]`);
       }
-      const supplied = {
-        d1: d1File ? directionValues('--d1', d1File.path, d1File.npy, shape) : undefined,
-        d2: d2File ? directionValues('--d2', d2File.path, d2File.npy, shape) : undefined,
-      };
-      const dirs = await computeDirections(classifier, sample.x, sample.label, { adversarial: direction, random, seed, orthogonal }, supplied);
-      const a = gridAxis(range, grid);
-      const b = gridAxis(rangeB, grid);
-      const progress = createProgress(io, 'surface', 'points');
-      let result: SurfaceResult;
-      try {
-        result = await computeSurface(
-          classifier,
-          { x: sample.x, label: sample.label, d1: dirs.d1, d2: dirs.d2, a, b },
-          { signal: io.signal, onProgress: (p) => progress.update(p.done, p.total) },
-        );
-      } finally {
-        progress.stop();
+      const label = dataset.labels[index];
+      if (label >= classifier.numClasses) {
+        throw new UsageError(`--dataset ${m.id}: image ${index} has label ${label}, but the model has only ${classifier.numClasses} classes`);
       }
-
-      const dir = resolve(outDir);
-      const gg = [grid, grid];
-      const files: Record<string, { file: string; dtype: string; shape: number[]; bytes: Uint8Array }> = {
-        loss: { file: 'loss.npy', dtype: 'float32', shape: gg, bytes: writeNpy({ dtype: 'float32', shape: gg, data: result.loss }) },
-        margin: { file: 'margin.npy', dtype: 'float32', shape: gg, bytes: writeNpy({ dtype: 'float32', shape: gg, data: result.margin }) },
-        pred: { file: 'pred.npy', dtype: 'int32', shape: gg, bytes: writeNpy({ dtype: 'int32', shape: gg, data: result.pred }) },
-        confidence: { file: 'confidence.npy', dtype: 'float32', shape: gg, bytes: writeNpy({ dtype: 'float32', shape: gg, data: result.confidence }) },
-        x: { file: 'x.npy', dtype: 'float32', shape: [...shape], bytes: writeNpy({ dtype: 'float32', shape: [...shape], data: sample.x }) },
-        d1: { file: 'd1.npy', dtype: 'float32', shape: [...shape], bytes: writeNpy({ dtype: 'float32', shape: [...shape], data: dirs.d1 }) },
-        d2: { file: 'd2.npy', dtype: 'float32', shape: [...shape], bytes: writeNpy({ dtype: 'float32', shape: [...shape], data: dirs.d2 }) },
-      };
-      const record = {
-        format: 'ravine-surface',
-        formatVersion: 1,
-        ravine: packageVersion(),
-        tfjs: tfjsVersion(),
-        backend: backend.backend,
-        threads: backend.threads,
-        seconds: result.seconds,
-        model: { ...describeModel(loaded), inputShape: [...shape], numClasses: classifier.numClasses, logitsSource: classifier.logitsSource },
-        sample: sample.describe,
-        settings: {
-          grid,
-          range,
-          rangeB,
-          seed,
-          direction,
-          random,
-          orthogonal,
-          d1: d1File ? d1File.path : null,
-          d2: d2File ? d2File.path : null,
-          valueRange: sample.valueRange,
-        },
-        directions: { d1Source: dirs.d1Source, d2Supplied: dirs.d2Supplied },
-        layout: 'grids are G rows of G values: row j is b[j], column i is a[i]; the point is clip(x + a[i]*d1 + b[j]*d2) to valueRange',
-        files: Object.fromEntries(Object.entries(files).map(([k, f]) => [k, { file: f.file, dtype: f.dtype, shape: f.shape }])),
-        a: float32List(result.a),
-        b: float32List(result.b),
-        loss: gridRows(result.loss, grid, grid),
-        margin: gridRows(result.margin, grid, grid),
-        pred: gridRows(result.pred, grid, grid),
-        confidence: gridRows(result.confidence, grid, grid),
-      };
-      try {
-        await mkdir(dir, { recursive: true });
-        for (const f of Object.values(files)) await writeFile(join(dir, f.file), f.bytes);
-        await writeFile(join(dir, 'surface.json'), `${formatJson(record)}\n`);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new UsageError(`--out-dir ${quote(outDir)}: cannot write there (${code ?? (e as Error).message})`);
-      }
-      const lines = [
-        `surface ${grid}×${grid} of ${ref.id} on ${dataset ? `${dataset.manifest.id} image ${index}` : (inputFile as { path: string }).path}: ${result.seconds.toFixed(2)} s on ${backend.text}`,
-        ...summary(result, sample, grid),
-        `wrote ${join(dir, 'surface.json')} and ${Object.values(files).map((f) => f.file).join(', ')}`,
-      ];
-      io.stdout.write(`${lines.join('\n')}\n`);
-      return EXIT_OK;
-    } finally {
-      classifier.dispose();
+      sample = { x: datasetToFloat(dataset, [index]), label, valueRange, describe: { source: 'dataset', dataset: m.id, split: m.split, dataDir: args.has('data-dir') ? resolve(args.string('data-dir') as string) : undefined, index, label } };
+    } else {
+      const { npy, path } = inputFile as NonNullable<typeof inputFile>;
+      checkSampleShape('--input', path, npy.shape, shape);
+      const x = imageValues('--input', path, npy, valueRange);
+      const label = args.int('label', 0, classifier.numClasses - 1) as number;
+      sample = { x, label, valueRange, describe: { source: 'file', input: path, dtype: npy.sourceDescr, shape: npy.shape, label } };
     }
-  } finally {
-    loaded.model.dispose();
-  }
+    const supplied = {
+      d1: d1File ? directionValues('--d1', d1File.path, d1File.npy, shape) : undefined,
+      d2: d2File ? directionValues('--d2', d2File.path, d2File.npy, shape) : undefined,
+    };
+    const dirs = await computeDirections(classifier, sample.x, sample.label, { adversarial: direction, random, seed, orthogonal }, supplied);
+    const a = gridAxis(range, grid);
+    const b = gridAxis(rangeB, grid);
+    const progress = createProgress(io, 'surface', 'points');
+    let result: SurfaceResult;
+    try {
+      result = await computeSurface(
+        classifier,
+        { x: sample.x, label: sample.label, d1: dirs.d1, d2: dirs.d2, a, b },
+        { signal: io.signal, onProgress: (p) => progress.update(p.done, p.total) },
+      );
+    } finally {
+      progress.stop();
+    }
+
+    const dir = resolve(outDir);
+    const gg = [grid, grid];
+    const files: Record<string, { file: string; dtype: string; shape: number[]; bytes: Uint8Array }> = {
+      loss: { file: 'loss.npy', dtype: 'float32', shape: gg, bytes: writeNpy({ dtype: 'float32', shape: gg, data: result.loss }) },
+      margin: { file: 'margin.npy', dtype: 'float32', shape: gg, bytes: writeNpy({ dtype: 'float32', shape: gg, data: result.margin }) },
+      pred: { file: 'pred.npy', dtype: 'int32', shape: gg, bytes: writeNpy({ dtype: 'int32', shape: gg, data: result.pred }) },
+      confidence: { file: 'confidence.npy', dtype: 'float32', shape: gg, bytes: writeNpy({ dtype: 'float32', shape: gg, data: result.confidence }) },
+      x: { file: 'x.npy', dtype: 'float32', shape: [...shape], bytes: writeNpy({ dtype: 'float32', shape: [...shape], data: sample.x }) },
+      d1: { file: 'd1.npy', dtype: 'float32', shape: [...shape], bytes: writeNpy({ dtype: 'float32', shape: [...shape], data: dirs.d1 }) },
+      d2: { file: 'd2.npy', dtype: 'float32', shape: [...shape], bytes: writeNpy({ dtype: 'float32', shape: [...shape], data: dirs.d2 }) },
+    };
+    const record = {
+      format: 'ravine-surface',
+      formatVersion: 1,
+      ravine: packageVersion(),
+      tfjs: tfjsVersion(),
+      backend: backend.backend,
+      threads: backend.threads,
+      seconds: result.seconds,
+      model: { ...describeModel(loaded), inputShape: [...shape], numClasses: classifier.numClasses, logitsSource: classifier.logitsSource },
+      sample: sample.describe,
+      settings: {
+        grid,
+        range,
+        rangeB,
+        seed,
+        direction,
+        random,
+        orthogonal,
+        d1: d1File ? d1File.path : null,
+        d2: d2File ? d2File.path : null,
+        valueRange: sample.valueRange,
+      },
+      directions: { d1Source: dirs.d1Source, d2Supplied: dirs.d2Supplied },
+      layout: 'grids are G rows of G values: row j is b[j], column i is a[i]; the point is clip(x + a[i]*d1 + b[j]*d2) to valueRange',
+      files: Object.fromEntries(Object.entries(files).map(([k, f]) => [k, { file: f.file, dtype: f.dtype, shape: f.shape }])),
+      a: float32List(result.a),
+      b: float32List(result.b),
+      loss: gridRows(result.loss, grid, grid),
+      margin: gridRows(result.margin, grid, grid),
+      pred: gridRows(result.pred, grid, grid),
+      confidence: gridRows(result.confidence, grid, grid),
+    };
+    try {
+      await mkdir(dir, { recursive: true });
+      for (const f of Object.values(files)) await writeFile(join(dir, f.file), f.bytes);
+      await writeFile(join(dir, 'surface.json'), `${formatJson(record)}\n`);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`--out-dir ${quote(outDir)}: cannot write there (${code ?? (e as Error).message})`);
+    }
+    const lines = [
+      `surface ${grid}×${grid} of ${ref.id} on ${dataset ? `${dataset.manifest.id} image ${index}` : (inputFile as { path: string }).path}: ${result.seconds.toFixed(2)} s on ${backend.text}`,
+      ...summary(result, sample, grid),
+      `wrote ${join(dir, 'surface.json')} and ${Object.values(files).map((f) => f.file).join(', ')}`,
+    ];
+    io.stdout.write(`${lines.join('\n')}\n`);
+    return EXIT_OK;
+  });
 }
