@@ -10,22 +10,15 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import type { SurfaceResult } from '../engine/surface';
 import { type CameraState, CAMERA_FOV, createCameraLink, reframePose } from './camera';
 import { FigureColorBar } from './ColorBar';
-import type { ColormapName } from './colormaps';
-import type { ColorBy, Quantity } from './mesh';
 import { sharedZRange } from './plot2d';
-import { SurfaceScene } from './SurfaceView';
+import { SurfaceScene, type SurfaceViewProps } from './SurfaceView';
 import { FONT_FAMILY, THEMES } from './theme';
 
-export interface Figure3DInput {
+/** The figure draws each panel as the live view draws a surface: the same look props. */
+export interface Figure3DInput extends Pick<SurfaceViewProps, 'quantity' | 'colorBy' | 'colormap' | 'wireframe' | 'epsBox' | 'theme'> {
   panels: Array<{ surface: SurfaceResult; label: string }>;
-  quantity: Quantity;
-  colorBy: ColorBy;
-  colormap: ColormapName;
-  /** Shared colour/height range; null = the extent over all panels. */
+  /** Shared colour/height range; null = the extent over all panels (the view's null means its own surface's). */
   zRange: [number, number] | null;
-  wireframe: boolean;
-  epsBox: number | null;
-  theme: 'dark' | 'light';
   transparent: boolean;
   /** The pose as on screen, framed for a canvas of `viewAspect`. */
   camera: CameraState;

@@ -8,9 +8,7 @@
 import { renderToStaticMarkup } from 'react-dom/server';
 import type { SurfaceResult } from '../engine/surface';
 import { FigureColorBar } from './ColorBar';
-import type { ColormapName } from './colormaps';
-import { Heatmap2D, heatmapPlotBox } from './Heatmap2D';
-import type { ColorBy, Quantity } from './mesh';
+import { Heatmap2D, type Heatmap2DProps, heatmapPlotBox } from './Heatmap2D';
 import { sharedZRange } from './plot2d';
 import { Slices1D } from './Slices1D';
 import { FONT_FAMILY, THEMES } from './theme';
@@ -21,18 +19,13 @@ export interface FigurePanel {
   label: string;
 }
 
-export interface SvgFigureInput {
+/** The figure draws its panels with the live heatmap's look props. */
+export interface SvgFigureInput extends Pick<Heatmap2DProps, 'quantity' | 'colorBy' | 'colormap' | 'epsBox' | 'theme'> {
   kind: 'heatmap' | 'slices';
   /** One panel, or two (A and B) drawn side by side on one scale. */
   panels: FigurePanel[];
-  quantity: Quantity;
-  colorBy: ColorBy;
-  colormap: ColormapName;
-  /** Colour (heatmap) or y (slices) range; null = shared extent of the panels. */
+  /** Colour (heatmap) or y (slices) range; null = shared extent of the panels (the view's null means its own surface's). */
   zRange: [number, number] | null;
-  /** ε in a/b units; null = hide. */
-  epsBox: number | null;
-  theme: 'dark' | 'light';
   transparent: boolean;
   /** Figure title ('' = none). */
   title: string;
