@@ -12,6 +12,7 @@ import { chooseBackend, type BackendName } from '../engine/backend';
 import { registerFastConvGradients } from '../engine/convGrad';
 import { type OptionSpec, type ParsedArgs, quote, UsageError } from './args';
 import type { CliIo } from './io';
+import { packageVersion } from './version';
 import { disableNodeWasmThreads, enableNodeWasmThreads, nodeWasmThreadsUnavailable } from './wasmThreads';
 
 /** Backends the CLI offers (WebGL needs a browser). */
@@ -97,7 +98,7 @@ export async function startBackend(request: BackendRequest, io: CliIo): Promise<
   return { backend: choice.backend, threads, text: `${choice.backend}, ${threads} thread${threads === 1 ? '' : 's'}` };
 }
 
-/** The tfjs version, for the records. */
-export function tfjsVersion(): string {
-  return tf.version.tfjs;
+/** What every JSON record says about the software and backend that computed it. */
+export function provenance(started: StartedBackend): { ravine: string; tfjs: string; backend: BackendName; threads: number } {
+  return { ravine: packageVersion(), tfjs: tf.version.tfjs, backend: started.backend, threads: started.threads };
 }

@@ -5,12 +5,11 @@
 import { adversarialAccuracy, type AttackMethod, type AttackResult, MAX_EPS_VALUES } from '../../engine/attacks';
 import { MAX_RESTARTS, MAX_STEPS, type Norm } from '../../engine/pgd';
 import { type CommandSpec, type ParsedArgs, UsageError } from '../args';
-import { BACKEND_OPTIONS, readBackendArgs, startBackend, tfjsVersion } from '../backend';
+import { BACKEND_OPTIONS, provenance, readBackendArgs, startBackend } from '../backend';
 import { EXIT_OK, type CliIo } from '../io';
 import { formatJson } from '../json';
 import { describeModel, withClassifier } from '../models';
 import { createProgress } from '../progress';
-import { packageVersion } from '../version';
 import { buildSamples, prepareSampleRun, SAMPLE_OPTIONS } from './samples';
 
 /** Samples when --samples is not given: scripts/evaluate.ts's attack set (minutes for a CNN on 2 cores). */
@@ -71,10 +70,7 @@ export async function runAttack(args: ParsedArgs, io: CliIo): Promise<number> {
     if (json) {
       const record = {
         command: 'attack',
-        ravine: packageVersion(),
-        tfjs: tfjsVersion(),
-        backend: backend.backend,
-        threads: backend.threads,
+        ...provenance(backend),
         n: result.n,
         cleanAccuracy: result.cleanAccuracy,
         results: result.eps.map((e, i) => ({ eps: e, accuracy: result.accuracy[i], correct: result.correct[i] })),

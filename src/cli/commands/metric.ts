@@ -6,12 +6,11 @@ import { adversarialAccuracy } from '../../engine/attacks';
 import { computeMetric, DEFAULT_METRIC_SETTINGS, type MetricResult } from '../../engine/metric';
 import { MAX_RESTARTS, MAX_STEPS, type Norm } from '../../engine/pgd';
 import { type CommandSpec, type ParsedArgs, UsageError } from '../args';
-import { BACKEND_OPTIONS, readBackendArgs, startBackend, tfjsVersion } from '../backend';
+import { BACKEND_OPTIONS, provenance, readBackendArgs, startBackend } from '../backend';
 import { EXIT_GATE, EXIT_OK, type CliIo } from '../io';
 import { float32List, formatJson } from '../json';
 import { describeModel, withClassifier } from '../models';
 import { createProgress } from '../progress';
-import { packageVersion } from '../version';
 import { buildSamples, prepareSampleRun, SAMPLE_OPTIONS } from './samples';
 
 /** Samples when --samples is not given (the metric's usual few hundred, PAPER.md §2). */
@@ -99,10 +98,7 @@ export async function runMetric(args: ParsedArgs, io: CliIo): Promise<number> {
     if (json) {
       const record = {
         command: 'metric',
-        ravine: packageVersion(),
-        tfjs: tfjsVersion(),
-        backend: backend.backend,
-        threads: backend.threads,
+        ...provenance(backend),
         R: result.R,
         std: result.std,
         ci95: result.ci95,

@@ -9,13 +9,12 @@ import { computeSurface, gridAxis, MAX_GRID_SIDE, type SurfaceResult } from '../
 import { datasetToFloat } from '../../io/dataset';
 import { writeNpy } from '../../io/npy';
 import { type CommandSpec, type ParsedArgs, quote, UsageError } from '../args';
-import { BACKEND_OPTIONS, readBackendArgs, startBackend, tfjsVersion } from '../backend';
+import { BACKEND_OPTIONS, provenance, readBackendArgs, startBackend } from '../backend';
 import { checkSampleShape, directionValues, imageValues, loadDataset, readNpyFile } from '../inputs';
 import { EXIT_OK, type CliIo } from '../io';
 import { float32List, formatJson, gridRows, shortestFloat32 } from '../json';
 import { describeModel, resolveModel, withClassifier } from '../models';
 import { createProgress } from '../progress';
-import { packageVersion } from '../version';
 
 /** Largest --range / --range-b: far past any useful perturbation of inputs on [0, 1]. */
 const MAX_RANGE = 100;
@@ -185,10 +184,7 @@ export async function runSurface(args: ParsedArgs, io: CliIo): Promise<number> {
     const record = {
       format: 'ravine-surface',
       formatVersion: 1,
-      ravine: packageVersion(),
-      tfjs: tfjsVersion(),
-      backend: backend.backend,
-      threads: backend.threads,
+      ...provenance(backend),
       seconds: result.seconds,
       model: { ...describeModel(loaded), inputShape: [...shape], numClasses: classifier.numClasses, logitsSource: classifier.logitsSource },
       sample: sample.describe,
