@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { createCameraLink, presetPose, type CameraLink, type CameraPreset, type CameraState } from '../render/camera';
 import { ColorBar } from '../render/ColorBar';
@@ -126,6 +126,7 @@ export function MainView() {
   );
   const [hover, setHover] = useState<Hover>(null);
   const [preset, setPreset] = useState<CameraPreset>('iso');
+  const views = useRef<HTMLDivElement>(null);
   // One camera for every view so the A/B flip keeps it; a new one when the split toggles, since
   // a half-width canvas needs the preset framed for its own aspect.
   // A pose in the config (from a link, a recipe or an earlier gesture) wins over the preset.
@@ -135,7 +136,8 @@ export function MainView() {
   useEffect(() => {
     if (c.camera && !samePose(c.camera, link.get())) link.set(c.camera, 'config');
     if (!c.camera && link.get()) {
-      const canvas = document.querySelector('[data-testid=main-view] .slot-view canvas');
+      // The home pose is framed for the first slot's canvas (half the width in the split view).
+      const canvas = views.current?.querySelector('.slot-view canvas');
       const aspect = canvas && canvas.clientHeight > 0 ? canvas.clientWidth / canvas.clientHeight : 4 / 3;
       const home = presetPose('iso', aspect);
       if (!samePose(home, link.get())) link.set(home, 'config');
@@ -190,7 +192,7 @@ export function MainView() {
           {active.d1Source === 'margin' ? ' · d1 from the margin gradient (CE saturated)' : ''}
         </span>
       </div>
-      <div className="views">
+      <div className="views" ref={views}>
         {shown.map((s) => (
           <SlotView key={`${s}-${c.split}`} slot={s} zRange={c.zMode === 'shared' || c.split ? zRange : null} cameraPreset={preset} link={link} onHover={setHover} />
         ))}
