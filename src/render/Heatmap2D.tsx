@@ -64,8 +64,8 @@ export function Heatmap2D(props: Heatmap2DProps) {
   // Each grid value fills a cell centred on its sample: the image spans half a step beyond.
   const da = ga > 1 ? (aMax - aMin) / (ga - 1) : 1;
   const db = gb > 1 ? (bMax - bMin) / (gb - 1) : 1;
-  const sx = linearScale([aMin - da / 2, aMax + da / 2], [x0, x0 + side]);
-  const sy = linearScale([bMin - db / 2, bMax + db / 2], [y0 + side, y0]);
+  const sx = useMemo(() => linearScale([aMin - da / 2, aMax + da / 2], [x0, x0 + side]), [aMin, aMax, da, x0, side]);
+  const sy = useMemo(() => linearScale([bMin - db / 2, bMax + db / 2], [y0 + side, y0]), [bMin, bMax, db, y0, side]);
 
   const z0 = zRange?.[0];
   const z1 = zRange?.[1];
@@ -76,8 +76,7 @@ export function Heatmap2D(props: Heatmap2DProps) {
 
   const boundaryPath = useMemo(
     () => pathData(decisionBoundary(surface).map((line) => line.map(([a, b]) => [sx(a), sy(b)] as [number, number]))),
-    // sx and sy are rebuilt each render but depend only on these values.
-    [surface, x0, y0, side],
+    [surface, sx, sy],
   );
 
   const [hover, setHover] = useState<{ i: number; j: number } | null>(null);

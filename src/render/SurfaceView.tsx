@@ -558,6 +558,9 @@ function CameraRig({ preset, link, target, onCommit }: { preset?: CameraPreset; 
   const aspect = size.width > 0 && size.height > 0 ? size.width / size.height : 4 / 3;
   const aspectRef = useRef(aspect);
   aspectRef.current = aspect;
+  // The preset as of the controls' (re)creation; later changes go through the preset effect.
+  const presetRef = useRef(preset);
+  presetRef.current = preset;
   const commitRef = useRef(onCommit);
   useLayoutEffect(() => {
     commitRef.current = onCommit;
@@ -594,8 +597,8 @@ function CameraRig({ preset, link, target, onCommit }: { preset?: CameraPreset; 
     const onEnd = () => commitRef.current?.(pose());
     c.addEventListener('end', onEnd);
     const shared = link?.get();
-    const initial = shared ?? presetPose(preset ?? 'iso', aspectRef.current);
-    appliedPreset.current = preset;
+    const initial = shared ?? presetPose(presetRef.current ?? 'iso', aspectRef.current);
+    appliedPreset.current = presetRef.current;
     apply(initial);
     if (!shared) link?.set(pose(), token);
     const unsubscribe = link?.subscribe((s, source) => {
@@ -613,7 +616,6 @@ function CameraRig({ preset, link, target, onCommit }: { preset?: CameraPreset; 
       c.dispose();
       applyPreset.current = null;
     };
-    // The preset is read once here (mount); later changes go through the effect below.
   }, [camera, gl, invalidate, link, target]);
 
   useEffect(() => {
