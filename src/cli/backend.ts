@@ -1,8 +1,8 @@
 /**
  * The tfjs backend of a CLI run: wasm (XNNPACK, SIMD) by default, on one thread unless
- * `--threads` asks for more, or the plain JavaScript cpu backend on request. The fast convolution gradients are
- * registered once the backend is set, so PGD and surfaces of CNNs run on wasm's
- * forward-convolution path.
+ * `--threads` asks for more, or the plain JavaScript cpu backend on request. The fast
+ * convolution gradients are registered once the backend is set, so PGD and surfaces of CNNs
+ * run on wasm's forward-convolution path.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';

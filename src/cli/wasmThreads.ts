@@ -15,10 +15,11 @@
  * the worker script to a temporary .cjs file (with a prelude defining the require$$ names),
  * the "load" message gets a file path instead of the Blob, and os.cpus() reports twice the
  * cores while the backend starts. The bridge depends on those details of tfjs-backend-wasm
- * 4.22 (pinned in package-lock.json); when they change the threaded build fails to start and
- * the CLI falls back to one thread with a note (src/cli/backend.ts), so an upgrade degrades
- * speed, not results. Call {@link enableNodeWasmThreads} before `tf.setBackend('wasm')`.
- * The pthreads are unref'd, so the process still exits when its work is done.
+ * 4.22 (pinned in package-lock.json): other releases are not tried
+ * ({@link nodeWasmThreadsUnavailable}), and a start that fails to initialise falls back to one
+ * thread (src/cli/backend.ts), so an upgrade costs speed, not results. Call
+ * {@link enableNodeWasmThreads} before `tf.setBackend('wasm')`. The pthread workers keep the
+ * process alive: the CLI ends it with process.exit once its output has flushed.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
