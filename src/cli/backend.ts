@@ -92,10 +92,11 @@ export async function startBackend(request: BackendRequest, io: CliIo): Promise<
   }
   registerFastConvGradients();
   const threads = choice.backend === 'wasm' ? getThreadsCount() : 1;
+  const onThreads = `${threads} thread${threads === 1 ? '' : 's'}`;
   if (choice.backend === 'wasm' && !fresh && threads !== request.threads) {
-    io.stderr.write(`note: the wasm backend already runs on ${threads} thread${threads === 1 ? '' : 's'} in this process\n`);
+    io.stderr.write(`note: the wasm backend already runs on ${onThreads} in this process\n`);
   }
-  return { backend: choice.backend, threads, text: `${choice.backend}, ${threads} thread${threads === 1 ? '' : 's'}` };
+  return { backend: choice.backend, threads, text: `${choice.backend}, ${onThreads}` };
 }
 
 /** What every JSON record says about the software and backend that computed it. */
