@@ -75,10 +75,10 @@ export async function exportFigure(raw: Partial<FigureOptions>): Promise<Exporte
   const recipe = currentRecipe({ ravine: ravineVersion, tfjs: tfjsVersions.tfjs });
 
   if (options.kind === 'png') {
-    const size = figurePixelSize(viewSize(options.compare), panels.length, options);
     // The pose is framed for the canvas it is seen on (in the split screen a half view);
     // renderFigure3D reframes it for each panel of the figure.
     const onScreen = viewSize(false);
+    const size = figurePixelSize(options.compare ? viewSize(true) : onScreen, panels.length, options);
     const aspect = onScreen.height > 0 ? onScreen.width / onScreen.height : 4 / 3;
     const camera: CameraState = options.camera === 'current' ? (c.camera ?? presetPose('iso', aspect)) : presetPose(options.camera, aspect);
     const { renderFigure3D } = await import('../render/figure3d');
