@@ -18,6 +18,14 @@ test('the page starts, WebGL2 exists, and TF.js’s webgl backend initialises in
   // With WebGL forced, the engine only reports webgl if tf.setBackend('webgl') succeeded
   // (chooseBackend falls through to wasm otherwise, and says why).
   await expect(page.getByTestId('backend')).toContainText('Engine: webgl — forced by the user', { timeout: 60_000 });
-  await expect(page.locator('link[rel=icon]')).toHaveAttribute('href', /^data:image\/svg\+xml,/);
+  // The favicon is inline (no request on URL-hash changes) and a PNG (cheap to re-decode on each).
+  await expect(page.locator('link[rel=icon]')).toHaveAttribute('href', /^data:image\/png;base64,/);
+  const icon = await page.evaluate(async () => {
+    const img = new Image();
+    img.src = document.querySelector('link[rel=icon]')?.getAttribute('href') ?? '';
+    await img.decode();
+    return [img.naturalWidth, img.naturalHeight];
+  });
+  expect(icon).toEqual([32, 32]);
   expect(errors).toEqual([]);
 });

@@ -550,8 +550,8 @@ export async function startLab(): Promise<void> {
   // The URL hash follows the config once the views have caught up with it (settling over), or
   // HASH_MAX_DELAY_MS after the change when a long grid keeps them busy, not at the change
   // itself: each write is a same-document navigation, on which Chromium also reloads and
-  // re-decodes the page's favicon, 10-20 ms of main-thread work that would otherwise fall
-  // between a click on a sample and the preview it asks for.
+  // re-decodes the page's favicon (a PNG for that reason: index.html), work that would
+  // otherwise fall between a click on a sample and the preview it asks for.
   let hashTimer: ReturnType<typeof setTimeout> | null = null;
   const writeHash = () => {
     if (hashTimer !== null) clearTimeout(hashTimer);
