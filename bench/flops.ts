@@ -24,6 +24,47 @@ export function forwardFlopsPerSample(model: tf.LayersModel): number {
   return flops;
 }
 
+/** The output tile of the Winograd count that bench/run.ts reports: F(4×4, ·), a common choice in float32. */
+export const WINOGRAD_TILE = 4;
+
+/**
+ * Forward-pass FLOPs per sample if every convolution ran as a Winograd fast convolution with
+ * F(m×m, ·) output tiles: the nominal count's lower-bound counterpart for kernels that do not
+ * do the nominal multiply-adds. A strided convolution is first split into its stride phases
+ * (a 5×5 stride-2 kernel into 3×3, 3×2, 2×3 and 2×2 stride-1 kernels, each over its own
+ * subsampled input, all adding into the same outputs); a phase with an r_h × r_w kernel then
+ * costs (m + r_h − 1)(m + r_w − 1) multiplications per m × m tile of outputs and per
+ * (input, output) channel pair, with the outputs rounded up to whole tiles. The input and
+ * output transforms (additions and scalings) are not counted, so this is a floor. Dense layers
+ * keep their nominal count. A convolution's input gradient splits into the same phases with
+ * the channels swapped, so the ratio to the nominal count holds for gradient steps too.
+ * m = 1 gives back the nominal count.
+ */
+export function winogradFlopsPerSample(model: tf.LayersModel, m: number): number {
+  if (!Number.isInteger(m) || m < 1) throw new Error(`winograd: tile size ${m} is not a positive integer`);
+  let flops = 0;
+  for (const layer of model.layers) {
+    const cls = layer.getClassName();
+    const out = layer.outputShape as number[];
+    if (cls === 'Conv2D') {
+      const [kh, kw, cin, cout] = (layer.getWeights()[0] as tf.Tensor).shape;
+      const cfg = layer.getConfig() as { strides?: number[]; dilationRate?: number | number[] };
+      const dil = [cfg.dilationRate ?? 1].flat();
+      if (dil.some((d) => d !== 1)) throw new Error(`winograd: dilated convolution ${layer.name} is not counted`);
+      const [sh, sw] = cfg.strides ?? [1, 1];
+      const tiles = Math.ceil(out[1] / m) * Math.ceil(out[2] / m);
+      const phases = (k: number, s: number) => Array.from({ length: s }, (_, p) => Math.ceil((k - p) / s)).filter((r) => r > 0);
+      for (const rh of phases(kh, sh)) for (const rw of phases(kw, sw)) flops += 2 * tiles * (m + rh - 1) * (m + rw - 1) * cin * cout;
+    } else if (cls === 'Dense') {
+      const [din, dout] = (layer.getWeights()[0] as tf.Tensor).shape;
+      flops += 2 * din * dout;
+    } else if (cls !== 'Flatten' && cls !== 'InputLayer') {
+      throw new Error(`winograd: layer type ${cls} is not counted`);
+    }
+  }
+  return flops;
+}
+
 export interface LayerDescription {
   type: 'conv2d' | 'dense' | 'flatten';
   activation?: string;

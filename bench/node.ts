@@ -26,7 +26,7 @@ import { loadDatasetFromDir, PUBLIC_DATA_DIR, REPO_ROOT } from '../src/io/datase
 import { loadModelFromPath } from '../src/io/modelNode';
 import { writeNpy } from '../src/io/npy';
 import { BENCH_DIR, ensureBenchDir, jobPlan, median, MODELS, SAMPLE_INDEX, saveF32, type ModelId, type Row } from './common';
-import { forwardFlopsPerSample, describeLayers } from './flops';
+import { forwardFlopsPerSample, describeLayers, winogradFlopsPerSample, WINOGRAD_TILE } from './flops';
 import { BENCH_EPS, BENCH_STEPS, forwardPassesPerUnit, kernelProfile, profileJobMemory, runJob, type BenchInput, type JobSpec, type KernelTime } from './jobs';
 import { enableNodeWasmThreads } from '../src/cli/wasmThreads';
 
@@ -49,6 +49,8 @@ export interface NodeResult {
     grid: number;
   };
   profile?: { job: string; kernels: KernelTime[]; wallMs: number }[];
+  /** Per model: forward FLOPs per sample, nominal and with F(m×m) Winograd convolutions (bench/flops.ts). */
+  flopsPerSample?: Record<string, { nominal: number; winograd: number; tile: number }>;
   /** CNN surface time (median) by chunk size, wasm configurations only. */
   chunkSweep?: { chunk: number; seconds: number }[];
   chunks?: Record<string, { forward: number; gradient: number }>;
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
     const input: BenchInput = { ...base, d1: dirs.d1, d2: dirs.d2 };
     if (config === 'wasm1') dump[id] = await dumpForPeer(id, model, c, input, plan);
     const fpp = forwardFlopsPerSample(model);
+    (result.flopsPerSample ??= {})[id] = { nominal: fpp, winograd: winogradFlopsPerSample(model, WINOGRAD_TILE), tile: WINOGRAD_TILE };
     // Batched and naive of one kind interleave run by run, so load drift hits both alike.
     const kinds = [...new Set(plan.map((p) => p.kind))];
     for (const kind of kinds) {

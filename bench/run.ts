@@ -19,6 +19,8 @@
  *   npm run bench -- --peer             # with the PyTorch peer
  *   npm run bench -- --quick            # smoke run: small jobs, one run each (does not write docs)
  *   npm run bench -- --skip=browser,lab # leave parts out (node, threads, cpu, browser, lab)
+ *   npm run bench -- --report           # rewrite docs/benchmarks.md from the last full run's
+ *                                       # figures (.cache/bench/report-input.json), measuring nothing
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,6 +39,7 @@ import type { RoofResult } from './roofline';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const withPeer = args.includes('--peer');
+const reportOnly = args.includes('--report');
 const skip = new Set((args.find((a) => a.startsWith('--skip='))?.slice(7) ?? '').split(',').filter(Boolean));
 /** Timed runs per job (medians); 3 keeps the whole bench near 10 minutes on 2 cores. */
 const RUNS = quick ? 1 : 3;
@@ -119,12 +122,75 @@ const fmtRate = (r: Pick<Row, 'kind' | 'size' | 'seconds'>) => `${throughput(r).
 const gflops = (r: Row) => (r.flops / r.seconds / 1e9).toFixed(1);
 const fmtE = (v: number) => (Number.isFinite(v) ? v.toExponential(1) : 'n/a');
 
+/**
+ * The agreement table's rows, read from the arrays this run left in .cache/bench (kept in the
+ * report's input, so that `--report` does not read arrays a later run has replaced).
+ */
+function agreementRows(rows: Row[], node1: string, browser: BrowserConfigResult[], peer: PeerResult | null): string[] {
+  const agree: string[] = [];
+  for (const id of MODELS) {
+    const g = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'surface' && r.mode === 'batched')?.size;
+    if (!g) continue;
+    const base = `wasm1-${id}-surface-batched-${g}`;
+    const tryLoad = (n: string) => (existsSync(join(BENCH_DIR, n)) ? loadF32(n) : null);
+    const loss = tryLoad(`${base}-loss.npy`);
+    const margin = tryLoad(`${base}-margin.npy`);
+    const nGrid = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'surface' && r.mode === 'naive')?.size;
+    if (loss && nGrid === g) {
+      const nl = tryLoad(`wasm1-${id}-surface-naive-${g}-loss.npy`);
+      if (nl) agree.push(`| ${id} | surface loss, Node wasm batched vs naive | ${fmtE(maxAbsDiff(loss, nl))} |`);
+    }
+    const w2 = tryLoad(`wasm2-${id}-surface-batched-${g}-loss.npy`);
+    if (loss && w2) agree.push(`| ${id} | surface loss, Node wasm 1 thread vs 2 threads | ${fmtE(maxAbsDiff(loss, w2))} |`);
+    for (const b of browser) if (b.agreement[id] !== undefined) agree.push(`| ${id} | surface loss, Node wasm vs ${b.env} | ${fmtE(b.agreement[id])} |`);
+    if (peer && loss && margin) {
+      const pl = tryLoad(`peer-${id}-surface-batched-loss.npy`);
+      const pm = tryLoad(`peer-${id}-surface-batched-margin.npy`);
+      if (pl && pm) {
+        agree.push(`| ${id} | surface ${g}² loss (CE), Ravine (Node wasm) vs PyTorch | ${fmtE(maxAbsDiff(loss, pl))} |`);
+        agree.push(`| ${id} | surface ${g}² margin, Ravine vs PyTorch | ${fmtE(maxAbsDiff(margin, pm))} |`);
+      }
+      const mSize = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'metric' && r.mode === 'batched')?.size;
+      const sk = tryLoad(`wasm1-${id}-startkl.npy`);
+      const psk = tryLoad(`peer-${id}-metric-batched-startkl.npy`);
+      if (sk && psk) agree.push(`| ${id} | metric: KL at each sample's random start (the first point both PGD runs evaluate), ${psk.length} samples | ${fmtE(maxAbsDiff(sk.subarray(0, psk.length), psk))} |`);
+      const psi = mSize ? tryLoad(`wasm1-${id}-metric-batched-${mSize}-psi.npy`) : null;
+      const ppsi = tryLoad(`peer-${id}-metric-batched-psi.npy`);
+      if (psi && ppsi && psi.length === ppsi.length) {
+        let within = 0;
+        for (let i = 0; i < psi.length; i++) if (Math.abs(psi[i] - ppsi[i]) <= 1e-4) within++;
+        const R = psi.reduce((s, v) => s + v, 0) / psi.length;
+        const pR = ppsi.reduce((s, v) => s + v, 0) / ppsi.length;
+        agree.push(`| ${id} | metric after PGD-20: psi max \\|diff\\| ${fmtE(maxAbsDiff(psi, ppsi))}, ${within}/${psi.length} samples within 1e-4; R ${R.toFixed(5)} vs ${pR.toFixed(5)} | ${fmtE(Math.abs(R - pR))} (R) |`);
+      }
+      for (const kind of ['fgsm', 'pgd'] as const) {
+        const rb = rows.find((r) => r.env === node1 && r.model === id && r.kind === kind && r.mode === 'batched');
+        const f = rb ? join(BENCH_DIR, `wasm1-${id}-${kind}-batched-${rb.size}.json`) : '';
+        const pv = peer.models[id]?.[`${kind}/batched/${rb?.size}`];
+        if (rb && existsSync(f) && pv?.correct !== undefined) {
+          const mine = JSON.parse(readFileSync(f, 'utf8')) as { correct: number };
+          agree.push(`| ${id} | ${kind.toUpperCase()} accuracy at ε = ${BENCH_EPS} on ${rb.size} samples: Ravine ${mine.correct}, PyTorch ${pv.correct} correct | ${Math.abs(mine.correct - pv.correct)} sample(s) |`);
+        }
+      }
+    }
+  }
+  return agree;
+}
+
 function findRow(rows: Row[], env: string, model: string, kind: JobKind, mode: string): Row | undefined {
   return rows.find((r) => r.env === env && r.model === model && r.kind === kind && r.mode === mode);
 }
 
 async function main(): Promise<void> {
   ensureBenchDir();
+  if (reportOnly) {
+    // The text only: the figures, the command and the date are those of the run that measured them.
+    const file = join(BENCH_DIR, 'report-input.json');
+    if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run bench\` (a full run) first`);
+    writeFileSync(join(REPO_ROOT, 'docs', 'benchmarks.md'), report(JSON.parse(readFileSync(file, 'utf8')) as ReportInput, new Date().toISOString()));
+    log(`rewrote docs/benchmarks.md from ${file}`);
+    process.exit(0);
+  }
   const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
   const machine = machineSummary();
   const loadBefore = uptime();
@@ -205,7 +271,10 @@ async function main(): Promise<void> {
   }
   const loadAfter = uptime();
   log(`uptime after: ${loadAfter}`);
-  const md = report({ command, machine: machine.text, loadBefore, loadAfter, rows, nodeResults, wasm1, browser, lab, peer, peerEnv, roof });
+  const agreement = agreementRows(rows, wasm1?.env ?? '', browser, peer);
+  const input: ReportInput = { command, generatedAt: new Date().toISOString(), machine: machine.text, loadBefore, loadAfter, rows, agreement, nodeResults, wasm1, browser, lab, peer, peerEnv, roof };
+  writeFileSync(join(BENCH_DIR, quick ? 'report-input-quick.json' : 'report-input.json'), JSON.stringify(input));
+  const md = report(input);
   if (quick) {
     writeFileSync(join(BENCH_DIR, 'benchmarks-quick.md'), md);
     log(`quick run: wrote ${join(BENCH_DIR, 'benchmarks-quick.md')} (docs/benchmarks.md is only written by a full run)`);
@@ -218,10 +287,14 @@ async function main(): Promise<void> {
 
 interface ReportInput {
   command: string;
+  /** When the run finished (ISO 8601). */
+  generatedAt: string;
   machine: string;
   loadBefore: string;
   loadAfter: string;
   rows: Row[];
+  /** The agreement table's rows (agreementRows). */
+  agreement: string[];
   nodeResults: NodeResult[];
   wasm1: NodeResult | undefined;
   browser: BrowserConfigResult[];
@@ -231,7 +304,8 @@ interface ReportInput {
   roof: RoofSummary | null;
 }
 
-function report(x: ReportInput): string {
+/** `rewrittenAt`: when `--report` rendered the text again from the run's figures. */
+function report(x: ReportInput, rewrittenAt?: string): string {
   const { rows, peer, peerEnv, lab, wasm1 } = x;
   const L: string[] = [];
   const envs = [...new Set(rows.map((r) => r.env))];
@@ -239,7 +313,7 @@ function report(x: ReportInput): string {
   const node2 = x.nodeResults.find((r) => r.config === 'wasm2')?.env ?? '';
   const chromeWasm = x.browser.find((b) => b.env.includes('wasm') && Number(b.info.threads) > 1)?.env ?? x.browser[0]?.env ?? '';
   L.push('# Benchmarks', '');
-  L.push(`Generated by \`${x.command}\` (bench/run.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Every figure below comes from that one run.`, '');
+  L.push(`Generated by \`${x.command}\` (bench/run.ts) on ${x.generatedAt.slice(0, 16).replace('T', ' ')} UTC. Every figure below comes from that one run.${rewrittenAt ? ` The text was rendered again from that run's figures by \`npm run bench -- --report\` on ${rewrittenAt.slice(0, 16).replace('T', ' ')} UTC.` : ''}`, '');
   L.push(`- machine: ${x.machine}`);
   L.push(`- load: before \`${x.loadBefore}\`; after \`${x.loadAfter}\`. The machine is shared with other jobs; figures from a loaded machine are slower and noisier than a quiet one would give.`);
   L.push(`- tfjs 4.22 with Ravine's forward-convolution gradients on wasm (src/engine/convGrad.ts); chunk budget ${fmtBytes(CHUNK_BUDGET_BYTES)} (src/engine/schedule.ts), chunks: ${Object.entries(wasm1?.chunks ?? {}).map(([id, c]) => `${id} ${c.forward} points (surface) / ${c.gradient} samples (PGD)`).join(', ')}`);
@@ -253,6 +327,13 @@ function report(x: ReportInput): string {
         .map(([key, v]) => `${id.replace('mnist-', '').replace('-natural', '')} ${key.split('/')[0]} ${v.batch}${v.ravineChunk !== undefined && v.ravineChunk !== v.batch ? ` (Ravine's chunk ${v.ravineChunk})` : ''}`),
     );
     L.push(`- PyTorch's batch sizes, each the fastest of a sweep (64 … 4096, the job's size, Ravine's chunk; best of two rounds of timed passes): ${batches.join(', ')}`);
+    // The peer runs after everything else, on its own: if its second thread bought (almost)
+    // nothing on the big CNN surface, the other core was taken while it ran.
+    const s2 = rows.find((r) => r.env === peerEnv && r.model === 'mnist-cnn-natural' && r.kind === 'surface' && r.mode === 'batched');
+    const s1 = rows.find((r) => r.env.startsWith('PyTorch') && r.env.includes('(1 thread)') && r.model === 'mnist-cnn-natural' && r.kind === 'surface' && r.mode === 'batched');
+    if (s1 && s2 && peer.threads > 1 && s1.seconds / s2.seconds < 1.2) {
+      L.push(`- **caution:** PyTorch's ${peer.threads} threads ran the CNN surface only ×${(s1.seconds / s2.seconds).toFixed(2)} faster than its 1 thread in this run: another job most likely held the machine's other core while the peer ran, so PyTorch's figures here are slower than this machine gives, and every Ravine / PyTorch ratio below is flattered by it.`);
+    }
   }
   L.push(`- figures: medians of ${RUNS} timed runs after an untimed warm-up; batched and naive runs interleaved; ε = ${BENCH_EPS} (L∞), PGD-20 with α = 2.5 ε / 20, one random start; FLOPs are nominal (jobs.ts: a forward pass per point, 2 forward passes per gradient step; multiply-add = 2 FLOPs)`);
   L.push('');
@@ -279,7 +360,11 @@ function report(x: ReportInput): string {
     const b = best(kind, 'batched', ravineEnvs);
     const ratio = b ? b.seconds / p.seconds : Infinity;
     const c = b ? ceiling(x, b.flops, goal * p.seconds) : null;
-    const bound = c && !c.reachable ? `; even at the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s on ${c.roof.threads} threads) it would take ${fmtS(c.floorSeconds)}, above the target's ${fmtS(goal * p.seconds)}: out of reach for WebAssembly on this CPU` : '';
+    const fast = b && c ? winogradFloor(x, b, c.roof.gflops) : null;
+    const bound =
+      c && !c.reachable
+        ? `; even at the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s on ${c.roof.threads} threads) the nominal work would take ${fmtS(c.floorSeconds)}, above the target's ${fmtS(goal * p.seconds)}: out of reach for kernels that do the nominal multiply-adds${fast ? `; a Winograd F(${fast.tile}×${fast.tile}) kernel's floor is ${fmtS(fast.seconds)}${fast.seconds <= goal * p.seconds ? ', within the target, so not shown out of reach' : ', also above it'}` : ''}`
+        : '';
     return `| ${what}: Ravine ≤ ${goal.toFixed(1)}× PyTorch (PyTorch ${fmtS(p.seconds)}) | ${parts.join('; ')} | ${ratio <= goal ? 'yes' : `no: best ${ratio.toFixed(2)}×, ${((ratio / goal - 1) * 100).toFixed(0)} % over${bound}`} |`;
   };
   L.push(ratioLine('surface', 0.8, `${peerSurf ? `${peerSurf.size}²` : '101²'} CNN surface`));
@@ -396,53 +481,7 @@ function report(x: ReportInput): string {
 
   // Agreement.
   L.push('## Agreement', '');
-  const agree: string[] = [];
-  for (const id of MODELS) {
-    const g = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'surface' && r.mode === 'batched')?.size;
-    if (!g) continue;
-    const base = `wasm1-${id}-surface-batched-${g}`;
-    const tryLoad = (n: string) => (existsSync(join(BENCH_DIR, n)) ? loadF32(n) : null);
-    const loss = tryLoad(`${base}-loss.npy`);
-    const margin = tryLoad(`${base}-margin.npy`);
-    const nGrid = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'surface' && r.mode === 'naive')?.size;
-    if (loss && nGrid === g) {
-      const nl = tryLoad(`wasm1-${id}-surface-naive-${g}-loss.npy`);
-      if (nl) agree.push(`| ${id} | surface loss, Node wasm batched vs naive | ${fmtE(maxAbsDiff(loss, nl))} |`);
-    }
-    const w2 = tryLoad(`wasm2-${id}-surface-batched-${g}-loss.npy`);
-    if (loss && w2) agree.push(`| ${id} | surface loss, Node wasm 1 thread vs 2 threads | ${fmtE(maxAbsDiff(loss, w2))} |`);
-    for (const b of x.browser) if (b.agreement[id] !== undefined) agree.push(`| ${id} | surface loss, Node wasm vs ${b.env} | ${fmtE(b.agreement[id])} |`);
-    if (peer && loss && margin) {
-      const pl = tryLoad(`peer-${id}-surface-batched-loss.npy`);
-      const pm = tryLoad(`peer-${id}-surface-batched-margin.npy`);
-      if (pl && pm) {
-        agree.push(`| ${id} | surface ${g}² loss (CE), Ravine (Node wasm) vs PyTorch | ${fmtE(maxAbsDiff(loss, pl))} |`);
-        agree.push(`| ${id} | surface ${g}² margin, Ravine vs PyTorch | ${fmtE(maxAbsDiff(margin, pm))} |`);
-      }
-      const mSize = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'metric' && r.mode === 'batched')?.size;
-      const sk = tryLoad(`wasm1-${id}-startkl.npy`);
-      const psk = tryLoad(`peer-${id}-metric-batched-startkl.npy`);
-      if (sk && psk) agree.push(`| ${id} | metric: KL at each sample's random start (the first point both PGD runs evaluate), ${psk.length} samples | ${fmtE(maxAbsDiff(sk.subarray(0, psk.length), psk))} |`);
-      const psi = mSize ? tryLoad(`wasm1-${id}-metric-batched-${mSize}-psi.npy`) : null;
-      const ppsi = tryLoad(`peer-${id}-metric-batched-psi.npy`);
-      if (psi && ppsi && psi.length === ppsi.length) {
-        let within = 0;
-        for (let i = 0; i < psi.length; i++) if (Math.abs(psi[i] - ppsi[i]) <= 1e-4) within++;
-        const R = psi.reduce((s, v) => s + v, 0) / psi.length;
-        const pR = ppsi.reduce((s, v) => s + v, 0) / ppsi.length;
-        agree.push(`| ${id} | metric after PGD-20: psi max \\|diff\\| ${fmtE(maxAbsDiff(psi, ppsi))}, ${within}/${psi.length} samples within 1e-4; R ${R.toFixed(5)} vs ${pR.toFixed(5)} | ${fmtE(Math.abs(R - pR))} (R) |`);
-      }
-      for (const kind of ['fgsm', 'pgd'] as const) {
-        const rb = rows.find((r) => r.env === node1 && r.model === id && r.kind === kind && r.mode === 'batched');
-        const f = rb ? join(BENCH_DIR, `wasm1-${id}-${kind}-batched-${rb.size}.json`) : '';
-        const pv = peer.models[id]?.[`${kind}/batched/${rb?.size}`];
-        if (rb && existsSync(f) && pv?.correct !== undefined) {
-          const mine = JSON.parse(readFileSync(f, 'utf8')) as { correct: number };
-          agree.push(`| ${id} | ${kind.toUpperCase()} accuracy at ε = ${BENCH_EPS} on ${rb.size} samples: Ravine ${mine.correct}, PyTorch ${pv.correct} correct | ${Math.abs(mine.correct - pv.correct)} sample(s) |`);
-        }
-      }
-    }
-  }
+  const agree = x.agreement;
   if (agree.length) {
     L.push('| model | compared | max \\|diff\\| |', '| --- | --- | ---: |', ...agree, '');
     if (peer) L.push('Surfaces and the loss at a given point are deterministic functions of the same weights and inputs, so they are compared to 1e-4. PGD takes sign steps: where a gradient component is within float noise of 0 the two implementations may step differently and the iterates diverge from then on, so psi and attack counts are reported side by side rather than asserted equal.', '');
@@ -485,7 +524,7 @@ function report(x: ReportInput): string {
 
   L.push('## Commands', '');
   L.push(`This document: \`${x.command}\`. Others:`, '');
-  L.push('```sh', 'npm run bench                   # everything but the PyTorch peer', 'npm run bench -- --peer         # with the peer (apt-get installs python3-torch and OpenBLAS if missing)', 'npm run bench -- --quick        # smoke run, small jobs, writes .cache/bench/benchmarks-quick.md', 'npm run bench -- --skip=browser,lab,cpu,threads   # leave parts out', 'npx tsx bench/labProfile.ts     # main-thread CPU profile of the built lab (after a bench run)', 'npx tsx bench/convGrad.ts       # Conv2D and Dense gradients on wasm: native vs Ravine\'s kernels', 'npx tsx bench/gpu.ts prepare    # pack the page, Chromium and the peer\'s inputs for a GPU machine; there: bash bench/gpu/run.sh', 'npx tsx bench/gpu.ts record DIR # keep its results (bench/results/gpu-webgl.json) for this document', '```', '');
+  L.push('```sh', 'npm run bench                   # everything but the PyTorch peer', 'npm run bench -- --peer         # with the peer (apt-get installs python3-torch and OpenBLAS if missing)', 'npm run bench -- --quick        # smoke run, small jobs, writes .cache/bench/benchmarks-quick.md', 'npm run bench -- --skip=browser,lab,cpu,threads   # leave parts out', 'npm run bench -- --report       # rewrite this document from the last full run\'s figures, measuring nothing', 'npx tsx bench/labProfile.ts     # main-thread CPU profile of the built lab (after a bench run)', 'npx tsx bench/convGrad.ts       # Conv2D and Dense gradients on wasm: native vs Ravine\'s kernels', 'npx tsx bench/gpu.ts prepare    # pack the page, Chromium and the peer\'s inputs for a GPU machine; there: bash bench/gpu/run.sh', 'npx tsx bench/gpu.ts record DIR # keep its results (bench/results/gpu-webgl.json) for this document', '```', '');
   return L.join('\n');
 }
 
@@ -503,7 +542,7 @@ function ceilingSection(x: ReportInput, surf: Row | undefined, peerSurf: Row | u
   if (!r) return [];
   const L: string[] = ['## The ceiling: WebAssembly SIMD on this CPU', ''];
   L.push(
-    `bench/roofline.ts times loops that do nothing but multiply-adds on vectors held in registers, on 1 thread and on all ${r.cores}, in Node with relaxed SIMD enabled (the best of 5 runs of ~0.3 s each: other work on the machine only slows a loop down). No kernel that also loads, stores and loops can beat its figure, so a job's FLOPs divided by it is a floor on the job's time in WebAssembly. The native row is the same loop in C with AVX2 and FMA, the instructions PyTorch's kernels use here.`,
+    `bench/roofline.ts times loops that do nothing but multiply-adds on vectors held in registers, on 1 thread and on all ${r.cores}, in Node with relaxed SIMD enabled (the best of 5 runs of ~0.3 s each: other work on the machine only slows a loop down). No kernel that also loads, stores and loops can beat its figure, so a job's nominal FLOPs divided by it is a floor on the job's time for any WebAssembly kernel that does the nominal multiply-adds (fast-convolution algorithms do fewer; see the sections above). The native row is the same loop in C with AVX2 and FMA, the instructions PyTorch's kernels use here.`,
     '',
   );
   L.push(`| loop | 1 thread | ${r.cores} threads |`, '| --- | ---: | ---: |');
@@ -567,9 +606,31 @@ function floorNote(x: ReportInput, job: Row, targetSeconds: number, what: string
   const relative = peerShare
     ? ` PyTorch itself runs this job at ${(100 * peerShare).toFixed(0)} % of the native ceiling (${native?.gflops.toFixed(1)} GFLOP/s with AVX2 FMA on ${native?.threads} threads): on this job's small kernels oneDNN and OpenBLAS stay far from their peak too, and the target asks wasm kernels to come ${(need / peerShare).toFixed(1)}× closer to their ceiling than PyTorch's come to theirs.`
     : '';
-  return c.reachable
+  const base = c.reachable
     ? `At the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s, ${c.roof.threads} threads, section below) this job's ${(job.flops / 1e9).toFixed(1)} GFLOP would take ${fmtS(c.floorSeconds)}, within ${what} (${fmtS(targetSeconds)}): the ceiling alone does not rule the target out, but the kernels would need ${(100 * need).toFixed(0)} % of it, where XNNPACK reaches ${((100 * job.flops) / job.seconds / 1e9 / c.roof.gflops).toFixed(0)} %.${relative}${fused}`
-    : `At the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s on ${c.roof.threads} threads: register-only multiply-adds, section below) this job's ${(job.flops / 1e9).toFixed(1)} GFLOP would take at least ${fmtS(c.floorSeconds)}, more than ${what} allows (${fmtS(targetSeconds)}). No WebAssembly kernel, tfjs's or one written for Ravine, can meet it on this CPU.${fused}`;
+    : `At the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s on ${c.roof.threads} threads: register-only multiply-adds, section below) this job's ${(job.flops / 1e9).toFixed(1)} GFLOP would take at least ${fmtS(c.floorSeconds)}, more than ${what} allows (${fmtS(targetSeconds)}). No WebAssembly kernel that does these nominal multiply-adds (direct or matrix-product convolutions, as XNNPACK's and oneDNN's are), tfjs's or one written for Ravine, can meet it on this CPU.${fused}`;
+  return `${base}${winogradNote(x, job, c.roof.gflops, targetSeconds, what)}`;
+}
+
+/** The job's floor at `gflops` if its convolutions ran as F(m×m) Winograd convolutions (bench/flops.ts). */
+function winogradFloor(x: ReportInput, job: Row, gflops: number): { seconds: number; flops: number; tile: number } | null {
+  const f = x.wasm1?.flopsPerSample?.[job.model];
+  if (!f || f.nominal <= 0) return null;
+  const flops = (job.flops * f.winograd) / f.nominal;
+  return { seconds: flops / (gflops * 1e9), flops, tile: f.tile };
+}
+
+/** The floor above counts nominal multiply-adds; what a fast-convolution kernel would do instead. */
+function winogradNote(x: ReportInput, job: Row, gflops: number, targetSeconds: number, what: string): string {
+  const w = winogradFloor(x, job, gflops);
+  if (!w) return '';
+  const within = w.seconds <= targetSeconds;
+  return (
+    ` That floor does not bind fast-convolution algorithms, which trade multiplications for additions: with Winograd F(${w.tile}×${w.tile}, ·) convolutions (each strided convolution split into its stride-1 phases; bench/flops.ts counts them, transforms left out) this job does ${(w.flops / 1e9).toFixed(1)} GFLOP of multiply-adds, ${((100 * w.flops) / job.flops).toFixed(0)} % of the nominal count, which at the same ceiling take ${fmtS(w.seconds)}, ${within ? `within ${what}` : `still more than ${what} allows`}.` +
+    (within
+      ? " So the target is not shown out of reach: it would take a WebAssembly Winograd convolution kernel (XNNPACK, under tfjs-backend-wasm, has none; oneDNN, under PyTorch, has one only for AVX-512), near the ceiling end to end with its transforms, and Ravine has not written one. On strided convolutions like these the gain is known to be small in practice ([NNPACK #137](https://github.com/Maratyszcza/NNPACK/issues/137): stride-2 Winograd \"wasn't much of a win\" on NEON)."
+      : '')
+  );
 }
 
 /**
@@ -582,15 +643,19 @@ function threadForThread(x: ReportInput, metric: Row, peerMetric: Row, m1: Row |
   if (!peer1 || !roof1 || (x.roof?.cores ?? 1) < 2) return null;
   const floor1 = metric.flops / (roof1.gflops * 1e9);
   const gf = (r: Row) => r.flops / r.seconds / 1e9;
+  const fast1 = winogradFloor(x, metric, roof1.gflops);
+  const fastOne = fast1
+    ? ` With Winograd F(${fast1.tile}×${fast1.tile}) convolutions the one-thread floor is ${fmtS(fast1.seconds)}, ${fast1.seconds < peer1.seconds ? "below PyTorch's one-thread time, so that route is open on one thread too" : "still above PyTorch's one-thread time"}.`
+    : '';
   const oneThread =
     floor1 > peer1.seconds
-      ? `Thread for thread no WebAssembly kernel can match PyTorch on this job: on one thread PyTorch runs it in ${fmtS(peer1.seconds)} (${gf(peer1).toFixed(1)} GFLOP/s), above the one-thread wasm ceiling (${roof1.gflops.toFixed(1)} GFLOP/s), at which it would take at least ${fmtS(floor1)}.`
-      : `On one thread PyTorch runs this job in ${fmtS(peer1.seconds)} (${gf(peer1).toFixed(1)} GFLOP/s); at the one-thread wasm ceiling (${roof1.gflops.toFixed(1)} GFLOP/s) it would take ${fmtS(floor1)}.`;
+      ? `Thread for thread no WebAssembly kernel that does the nominal multiply-adds can match PyTorch on this job: on one thread PyTorch runs it in ${fmtS(peer1.seconds)} (${gf(peer1).toFixed(1)} GFLOP/s), above the one-thread wasm ceiling (${roof1.gflops.toFixed(1)} GFLOP/s), at which it would take at least ${fmtS(floor1)}.${fastOne}`
+      : `On one thread PyTorch runs this job in ${fmtS(peer1.seconds)} (${gf(peer1).toFixed(1)} GFLOP/s); at the one-thread wasm ceiling (${roof1.gflops.toFixed(1)} GFLOP/s) it would take ${fmtS(floor1)}.${fastOne}`;
   // A kernel at the one-thread ceiling meets the target on all cores only if the other cores
   // speed the job up by at least floor1 / target.
   const need = floor1 / peerMetric.seconds;
   const gains = [`PyTorch's ×${(peer1.seconds / peerMetric.seconds).toFixed(2)}`, ...(m1 && m2 ? [`XNNPACK's ×${(m1.seconds / m2.seconds).toFixed(2)}`] : [])].join(' and ');
-  return `${oneThread} On ${x.roof?.cores} threads the target stays open only for a kernel that runs at the one-thread ceiling and gains at least ×${need.toFixed(2)} from the other core${(x.roof?.cores ?? 2) > 2 ? 's' : ''}; on this job the second thread gains ${gains}.`;
+  return `${oneThread} On ${x.roof?.cores} threads, doing the nominal work, the target stays open only for a kernel that runs at the one-thread ceiling and gains at least ×${need.toFixed(2)} from the other core${(x.roof?.cores ?? 2) > 2 ? 's' : ''}; on this job the second thread gains ${gains}.`;
 }
 
 /** Why XNNPACK on wasm does less arithmetic per cycle than the peer's kernels. */
@@ -619,7 +684,7 @@ function analysis(x: ReportInput, peerSurf: Row | undefined, peerMetric: Row | u
     );
     L.push(hardwareNote(x), '');
     L.push(
-      'The work itself cannot be cut: every grid point needs its own forward pass. The input is clipped to [0, 1] before the first layer, so not even the first convolution is affine in (a, b) and could be shared across the grid (the PyTorch peer clips too; the surfaces agree to 2e-5).',
+      'No forward pass can be skipped: every grid point needs its own. The input is clipped to [0, 1] before the first layer, so not even the first convolution is affine in (a, b) and could be shared across the grid (the PyTorch peer clips too; the surfaces agree to 2e-5).',
       '',
     );
     L.push(floorNote(x, surf, 0.8 * peerSurf.seconds, 'the 0.8× target'), '');
@@ -650,7 +715,7 @@ function analysis(x: ReportInput, peerSurf: Row | undefined, peerMetric: Row | u
     L.push('### The lab', '');
     const mt = lab.mainThread;
     L.push(
-      `The preview target (≤ 0.2 s) is ${lab.previewMedianMs !== null && (lab.previewMaxMs ?? Infinity) <= 200 ? 'met' : `missed: median ${lab.previewMedianMs === null ? 'n/a' : `${(lab.previewMedianMs / 1000).toFixed(2)} s`}`}; ${lab.longTasksDuringCompute.length} main-thread long task(s) fell inside the timed computations. ` +
+      `The preview target (≤ 0.2 s) is ${lab.previewMedianMs !== null && (lab.previewMaxMs ?? Infinity) <= 200 ? 'met' : lab.previewMedianMs === null ? 'missed: no preview was seen' : `missed: max ${((lab.previewMaxMs ?? 0) / 1000).toFixed(2)} s, median ${(lab.previewMedianMs / 1000).toFixed(2)} s`}; ${lab.longTasksDuringCompute.length} main-thread long task(s) fell inside the timed computations. ` +
         "The engine's share of a preview is small (a 15² grid is 225 forward passes, a few ms on wasm); the rest is the page's main thread: " +
         (mt ? `the profile in the lab section shows ${(mt.busyMs / mt.clicks).toFixed(0)} ms of main-thread work per new sample, led by ${mt.top.slice(0, 3).map((t) => `\`${t.fn}\` (${((100 * t.ms) / mt.busyMs).toFixed(0)} %)`).join(', ')}.` : 'see the profile in the lab section.'),
       '',
