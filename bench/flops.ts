@@ -5,15 +5,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Multiply-adds count 2; bias adds and activations are not counted. Per sample. */
-export function forwardFlopsPerSample(model: tf.LayersModel): number {
+/** A convolution's multiply-adds per sample, from its layer, output shape and kernel [kh, kw, in, out]. */
+type ConvCost = (layer: tf.layers.Layer, out: number[], kernel: number[]) => number;
+
+/** FLOPs per sample with `conv` pricing each convolution; dense layers at their nominal count. */
+function countFlops(model: tf.LayersModel, conv: ConvCost): number {
   let flops = 0;
   for (const layer of model.layers) {
     const cls = layer.getClassName();
-    const out = layer.outputShape as number[];
     if (cls === 'Conv2D') {
-      const [kh, kw, cin, cout] = (layer.getWeights()[0] as tf.Tensor).shape;
-      flops += 2 * out[1] * out[2] * cout * kh * kw * cin;
+      flops += 2 * conv(layer, layer.outputShape as number[], (layer.getWeights()[0] as tf.Tensor).shape);
     } else if (cls === 'Dense') {
       const [din, dout] = (layer.getWeights()[0] as tf.Tensor).shape;
       flops += 2 * din * dout;
@@ -22,6 +23,11 @@ export function forwardFlopsPerSample(model: tf.LayersModel): number {
     }
   }
   return flops;
+}
+
+/** Multiply-adds count 2; bias adds and activations are not counted. Per sample. */
+export function forwardFlopsPerSample(model: tf.LayersModel): number {
+  return countFlops(model, (_layer, out, [kh, kw, cin, cout]) => out[1] * out[2] * cout * kh * kw * cin);
 }
 
 /** The output tile of the Winograd count that bench/run.ts reports: F(4×4, ·), a common choice in float32. */
@@ -42,27 +48,16 @@ export const WINOGRAD_TILE = 4;
  */
 export function winogradFlopsPerSample(model: tf.LayersModel, m: number): number {
   if (!Number.isInteger(m) || m < 1) throw new Error(`winograd: tile size ${m} is not a positive integer`);
-  let flops = 0;
-  for (const layer of model.layers) {
-    const cls = layer.getClassName();
-    const out = layer.outputShape as number[];
-    if (cls === 'Conv2D') {
-      const [kh, kw, cin, cout] = (layer.getWeights()[0] as tf.Tensor).shape;
-      const cfg = layer.getConfig() as { strides?: number[]; dilationRate?: number | number[] };
-      const dil = [cfg.dilationRate ?? 1].flat();
-      if (dil.some((d) => d !== 1)) throw new Error(`winograd: dilated convolution ${layer.name} is not counted`);
-      const [sh, sw] = cfg.strides ?? [1, 1];
-      const tiles = Math.ceil(out[1] / m) * Math.ceil(out[2] / m);
-      const phases = (k: number, s: number) => Array.from({ length: s }, (_, p) => Math.ceil((k - p) / s)).filter((r) => r > 0);
-      for (const rh of phases(kh, sh)) for (const rw of phases(kw, sw)) flops += 2 * tiles * (m + rh - 1) * (m + rw - 1) * cin * cout;
-    } else if (cls === 'Dense') {
-      const [din, dout] = (layer.getWeights()[0] as tf.Tensor).shape;
-      flops += 2 * din * dout;
-    } else if (cls !== 'Flatten' && cls !== 'InputLayer') {
-      throw new Error(`winograd: layer type ${cls} is not counted`);
-    }
-  }
-  return flops;
+  return countFlops(model, (layer, out, [kh, kw, cin, cout]) => {
+    const cfg = layer.getConfig() as { strides?: number[]; dilationRate?: number | number[] };
+    if ([cfg.dilationRate ?? 1].flat().some((d) => d !== 1)) throw new Error(`winograd: dilated convolution ${layer.name} is not counted`);
+    const [sh, sw] = cfg.strides ?? [1, 1];
+    const tiles = Math.ceil(out[1] / m) * Math.ceil(out[2] / m);
+    const phases = (k: number, s: number) => Array.from({ length: s }, (_, p) => Math.ceil((k - p) / s)).filter((r) => r > 0);
+    let macs = 0;
+    for (const rh of phases(kh, sh)) for (const rw of phases(kw, sw)) macs += tiles * (m + rh - 1) * (m + rw - 1) * cin * cout;
+    return macs;
+  });
 }
 
 export interface LayerDescription {
