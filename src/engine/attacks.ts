@@ -157,7 +157,9 @@ export async function adversarialAccuracy(
               randomStart: true,
             };
             for (let r = 0; r < settings.restarts; r++) {
-              const noise = randomStarts(settings.seed, `attack/${e}/${r}`, first, m, size, settings.norm, eps);
+              // Keyed by the ε itself, not its place in the list: `--eps 0.3` and
+              // `--eps 0.1,0.2,0.3` attack from the same starts at 0.3.
+              const noise = randomStarts(settings.seed, `attack/${eps}/${r}`, first, m, size, settings.norm, eps);
               const start = tf.tidy(() => project(xb, tf.add(xb, tf.tensor(noise, shape)), settings.norm, eps, range[0], range[1]));
               try {
                 await runPgd(
