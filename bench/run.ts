@@ -609,7 +609,7 @@ function floorNote(x: ReportInput, job: Row, targetSeconds: number, what: string
   const base = c.reachable
     ? `At the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s, ${c.roof.threads} threads, section below) this job's ${(job.flops / 1e9).toFixed(1)} GFLOP would take ${fmtS(c.floorSeconds)}, within ${what} (${fmtS(targetSeconds)}): the ceiling alone does not rule the target out, but the kernels would need ${(100 * need).toFixed(0)} % of it, where XNNPACK reaches ${((100 * job.flops) / job.seconds / 1e9 / c.roof.gflops).toFixed(0)} %.${relative}${fused}`
     : `At the wasm ceiling measured on this CPU (${c.roof.gflops.toFixed(1)} GFLOP/s on ${c.roof.threads} threads: register-only multiply-adds, section below) this job's ${(job.flops / 1e9).toFixed(1)} GFLOP would take at least ${fmtS(c.floorSeconds)}, more than ${what} allows (${fmtS(targetSeconds)}). No WebAssembly kernel that does these nominal multiply-adds (direct or matrix-product convolutions, as XNNPACK's and oneDNN's are), tfjs's or one written for Ravine, can meet it on this CPU.${fused}`;
-  return `${base}${winogradNote(x, job, c.roof.gflops, targetSeconds, what)}`;
+  return `${base}${winogradNote(x, job, c.roof.gflops, targetSeconds, what, c.reachable)}`;
 }
 
 /** The job's floor at `gflops` if its convolutions ran as F(m×m) Winograd convolutions (bench/flops.ts). */
@@ -621,15 +621,20 @@ function winogradFloor(x: ReportInput, job: Row, gflops: number): { seconds: num
 }
 
 /** The floor above counts nominal multiply-adds; what a fast-convolution kernel would do instead. */
-function winogradNote(x: ReportInput, job: Row, gflops: number, targetSeconds: number, what: string): string {
+function winogradNote(x: ReportInput, job: Row, gflops: number, targetSeconds: number, what: string, nominalWithin: boolean): string {
   const w = winogradFloor(x, job, gflops);
   if (!w) return '';
   const within = w.seconds <= targetSeconds;
+  const counted = `with Winograd F(${w.tile}×${w.tile}, ·) convolutions (each strided convolution split into its stride-1 phases; bench/flops.ts counts them, transforms left out) this job does ${(w.flops / 1e9).toFixed(1)} GFLOP of multiply-adds, ${((100 * w.flops) / job.flops).toFixed(0)} % of the nominal count`;
+  const need = (100 * w.flops) / (targetSeconds * gflops * 1e9);
+  const kernel = `a WebAssembly Winograd convolution kernel running at ${need.toFixed(0)} % of the ceiling end to end, transforms included (XNNPACK, under tfjs-backend-wasm, has none; oneDNN, under PyTorch, has one only for AVX-512), and Ravine has not written one. On strided convolutions like these the gain is known to be small in practice ([NNPACK #137](https://github.com/Maratyszcza/NNPACK/issues/137): stride-2 Winograd "wasn't much of a win" on NEON).`;
+  if (nominalWithin) {
+    // The nominal floor already leaves room: say how much less of the ceiling fewer multiplications would need.
+    return ` Fast-convolution algorithms trade multiplications for additions: ${counted}. Meeting the target that way would take ${kernel}`;
+  }
   return (
-    ` That floor does not bind fast-convolution algorithms, which trade multiplications for additions: with Winograd F(${w.tile}×${w.tile}, ·) convolutions (each strided convolution split into its stride-1 phases; bench/flops.ts counts them, transforms left out) this job does ${(w.flops / 1e9).toFixed(1)} GFLOP of multiply-adds, ${((100 * w.flops) / job.flops).toFixed(0)} % of the nominal count, which at the same ceiling take ${fmtS(w.seconds)}, ${within ? `within ${what}` : `still more than ${what} allows`}.` +
-    (within
-      ? " So the target is not shown out of reach: it would take a WebAssembly Winograd convolution kernel (XNNPACK, under tfjs-backend-wasm, has none; oneDNN, under PyTorch, has one only for AVX-512), near the ceiling end to end with its transforms, and Ravine has not written one. On strided convolutions like these the gain is known to be small in practice ([NNPACK #137](https://github.com/Maratyszcza/NNPACK/issues/137): stride-2 Winograd \"wasn't much of a win\" on NEON)."
-      : '')
+    ` That floor does not bind fast-convolution algorithms, which trade multiplications for additions: ${counted}, which at the same ceiling take ${fmtS(w.seconds)}, ${within ? `within ${what}` : `still more than ${what} allows`}.` +
+    (within ? ` So the target is not shown out of reach: it would take ${kernel}` : '')
   );
 }
 
