@@ -15,8 +15,8 @@ NHWC in tfjs and NCHW here, so activations are permuted back to NHWC before Flat
 flattens in (h, w, c) order); tfjs 'same' padding puts the odd pixel after (bottom/right),
 which torch's symmetric `padding=` cannot express, so convolutions pad explicitly.
 
-Usage: python3 bench/peer.py <dir> <runs> <threads> [batched]   (writes <dir>/peer.json and .npy
-results; with `batched`, only the batched jobs, into <dir>/peer-1thread.json). With
+Usage: python3 bench/peer.py <dir> <runs> <threads> [batched [<name>.json]]   (writes <dir>/peer.json
+and .npy results; with `batched`, only the batched jobs, into <dir>/peer-1thread.json or <name>.json). With
 RAVINE_PEER_DEVICE=cuda the jobs run on the GPU (bench/gpu/run.sh, on a lent GPU machine); every
 timed job ends with its results copied back to the CPU, so the times include the GPU's work.
 """
@@ -302,7 +302,7 @@ def main():
             print(f'peer {mid:18s} {key:24s} {med:8.3f} s (batch {batch})', flush=True)
         out['models'][mid] = res
     out['blas'] = blas_library()
-    name = 'peer-1thread.json' if batched_only else 'peer.json'
+    name = sys.argv[5] if len(sys.argv) > 5 else 'peer-1thread.json' if batched_only else 'peer.json'
     json.dump(out, open(os.path.join(folder, name), 'w'), indent=1)
 
 
