@@ -103,7 +103,7 @@ describe('attacks on a small CNN', () => {
     const n = 100;
     const x = fixedInputs(n, c.inputSize, 5);
     const labels = tf.tidy(() => Array.from(tf.argMax(c.logits(tf.tensor(x, [n, 12, 12, 1])), 1).dataSync()));
-    // One step from a random start: the count depends on the starts (seed 1 gives 31 of 100, seed 0 35).
+    // One step from a random start, so the count depends on the starts: another seed gives another count.
     const settings = { method: 'pgd' as const, norm: 'linf' as const, steps: 1, restarts: 1, seed: 0 };
     const list = await adversarialAccuracy(c, x, labels, { ...settings, eps: [0.01, 0.03] });
     const alone = await adversarialAccuracy(c, x, labels, { ...settings, eps: [0.03] });
