@@ -4,6 +4,7 @@
  * WebGL image, so PNG exports and pixel tests see them.
  */
 import { CanvasTexture, LinearMipmapLinearFilter, SRGBColorSpace, Sprite, SpriteMaterial } from 'three';
+import { SharedCache } from './sharedCache';
 import { FONT_FAMILY } from './theme';
 
 export interface TextStyle {
@@ -32,8 +33,6 @@ interface CachedText {
   material: SpriteMaterial;
   /** Canvas width / height. */
   aspect: number;
-  /** Sprites using it now. */
-  users: number;
 }
 
 /**
@@ -45,7 +44,7 @@ interface CachedText {
  * the view's labels. Textures no sprite uses stay cached up to UNUSED_TEXTS per scope (least
  * recently used go first); each is ~100 KB of GPU memory at most.
  */
-type TextCache = Map<string, CachedText>;
+type TextCache = SharedCache<CachedText>;
 const textCaches = new WeakMap<object, TextCache>();
 /** The scope of callers that name none. */
 const DEFAULT_SCOPE = {};
@@ -74,21 +73,12 @@ function drawText(text: string, font: string, fontPx: number, color: string): Ca
   texture.generateMipmaps = true;
   texture.needsUpdate = true;
   const material = new SpriteMaterial({ map: texture, transparent: true, depthTest: false, depthWrite: false });
-  return { texture, material, aspect: canvas.width / height, users: 0 };
+  return { texture, material, aspect: canvas.width / height };
 }
 
-/** Frees unused cached textures beyond UNUSED_TEXTS, least recently used first. */
-function trimTextCache(cache: TextCache): void {
-  let unused = 0;
-  for (const e of cache.values()) if (e.users === 0) unused++;
-  for (const [key, e] of cache) {
-    if (unused <= UNUSED_TEXTS) break;
-    if (e.users > 0) continue;
-    e.material.dispose();
-    e.texture.dispose();
-    cache.delete(key);
-    unused--;
-  }
+function freeText(e: CachedText): void {
+  e.material.dispose();
+  e.texture.dispose();
 }
 
 /**
@@ -100,30 +90,25 @@ export function makeTextSprite(text: string, style: TextStyle, scope: object = D
   const fontPx = style.fontPx ?? 64;
   const font = `${style.weight ?? 400} ${fontPx}px ${FONT_FAMILY}`;
   let cache = textCaches.get(scope);
-  if (!cache) textCaches.set(scope, (cache = new Map()));
+  if (!cache) textCaches.set(scope, (cache = new SharedCache(UNUSED_TEXTS, freeText)));
   const key = `${font}|${style.color}|${text}`;
-  const entry = cache.get(key) ?? drawText(text, font, fontPx, style.color);
-  // Most recently used last.
-  cache.delete(key);
-  cache.set(key, entry);
-  entry.users++;
+  const entry = cache.acquire(key, () => drawText(text, font, fontPx, style.color));
   const sprite = new Sprite(entry.material);
   sprite.scale.set(style.height * entry.aspect, style.height, 1);
   // Labels draw last and on top: a tick label is never hidden behind the surface.
   sprite.renderOrder = 10;
   sprite.raycast = () => {};
   sprite.userData.text = text;
-  sprite.userData.textEntry = entry;
+  sprite.userData.textKey = key;
   sprite.userData.textCache = cache;
   return sprite;
 }
 
 /** Releases a text sprite's (shared) material and texture; a second call does nothing. */
 export function disposeTextSprite(sprite: Sprite): void {
-  const entry = sprite.userData.textEntry as CachedText | undefined;
+  const key = sprite.userData.textKey as string | undefined;
   const cache = sprite.userData.textCache as TextCache | undefined;
-  if (!entry || !cache) return;
-  sprite.userData.textEntry = undefined;
-  entry.users = Math.max(0, entry.users - 1);
-  if (entry.users === 0) trimTextCache(cache);
+  if (key === undefined || !cache) return;
+  sprite.userData.textKey = undefined;
+  cache.release(key);
 }
