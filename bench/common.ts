@@ -122,7 +122,7 @@ export interface PeerResult {
   device?: string;
   blas: string[];
   runs: number;
-  /** 'early' where the figure comes from the peer's first session (bench/run.ts keepFasterPeer). */
+  /** Per model, per job key; `session: 'early'` marks a figure taken from the peer's first session (bench/run.ts keepFasterPeer). */
   models: Record<string, Record<string, { seconds: number; times: number[]; batch: number; ravineChunk?: number; R?: number; correct?: number; cleanAccuracy?: number; session?: 'early' }>>;
   /** Set by bench/run.ts: how many batched jobs took the first session's figure. */
   sessions?: { fromEarly: number; jobs: number };
