@@ -201,6 +201,11 @@ function agreementRows(rows: Row[], node1: string, browser: BrowserConfigResult[
   return agree;
 }
 
+/** The rows' name for the peer's 1-thread run. */
+function peerOneThreadEnv(peer: PeerResult): string {
+  return `PyTorch ${peer.torch} CPU (1 thread)`;
+}
+
 function findRow(rows: Row[], env: string, model: string, kind: JobKind, mode: string): Row | undefined {
   return rows.find((r) => r.env === env && r.model === model && r.kind === kind && r.mode === mode);
 }
@@ -286,7 +291,7 @@ async function main(): Promise<void> {
     log('peer: skipped (run `npm run bench -- --peer` to compare with PyTorch)');
   }
   const peerEnv = peer ? `PyTorch ${peer.torch} CPU (${peer.threads} threads)` : '';
-  for (const [pr, env] of [[peer, peerEnv], [peer1, peer1 ? `PyTorch ${peer1.torch} CPU (1 thread)` : '']] as const) {
+  for (const [pr, env] of [[peer, peerEnv], [peer1, peer1 ? peerOneThreadEnv(peer1) : '']] as const) {
     if (!pr) continue;
     for (const id of MODELS) {
       for (const [key, v] of Object.entries(pr.models[id] ?? {})) {
@@ -362,8 +367,8 @@ function report(x: ReportInput, rewrittenAt?: string): string {
     }
     // The peer runs after everything else, on its own: if its second thread bought (almost)
     // nothing on the big CNN surface, the other core was taken while it ran.
-    const s2 = rows.find((r) => r.env === peerEnv && r.model === 'mnist-cnn-natural' && r.kind === 'surface' && r.mode === 'batched');
-    const s1 = rows.find((r) => r.env.startsWith('PyTorch') && r.env.includes('(1 thread)') && r.model === 'mnist-cnn-natural' && r.kind === 'surface' && r.mode === 'batched');
+    const s2 = findRow(rows, peerEnv, 'mnist-cnn-natural', 'surface', 'batched');
+    const s1 = findRow(rows, peerOneThreadEnv(peer), 'mnist-cnn-natural', 'surface', 'batched');
     if (s1 && s2 && peer.threads > 1 && s1.seconds / s2.seconds < 1.2) {
       L.push(`- **caution:** PyTorch's ${peer.threads} threads ran the CNN surface only ×${(s1.seconds / s2.seconds).toFixed(2)} faster than its 1 thread in this run: another job most likely held the machine's other core while the peer ran, so PyTorch's figures here are slower than this machine gives, and every Ravine / PyTorch ratio below is flattered by it.`);
     }
@@ -676,7 +681,7 @@ function winogradNote(x: ReportInput, job: Row, gflops: number, targetSeconds: n
  * the second core's gain a wasm kernel would need on all cores against the gains measured.
  */
 function threadForThread(x: ReportInput, metric: Row, peerMetric: Row, m1: Row | undefined, m2: Row | undefined): string | null {
-  const peer1 = x.rows.find((r) => r.env.startsWith('PyTorch') && r.env.includes('(1 thread)') && r.model === metric.model && r.kind === 'metric' && r.mode === 'batched');
+  const peer1 = x.peer ? findRow(x.rows, peerOneThreadEnv(x.peer), metric.model, 'metric', 'batched') : undefined;
   const roof1 = x.roof?.wasm.filter((r) => r.threads === 1 && r.variant !== 'gemm').sort((a, b) => b.gflops - a.gflops)[0];
   if (!peer1 || !roof1 || (x.roof?.cores ?? 1) < 2) return null;
   const floor1 = metric.flops / (roof1.gflops * 1e9);
