@@ -306,7 +306,9 @@ async function main(): Promise<void> {
   log(`uptime after: ${loadAfter}`);
   const agreement = agreementRows(rows, wasm1?.env ?? '', browser, peer);
   const input: ReportInput = { command, generatedAt: new Date().toISOString(), machine: machine.text, loadBefore, loadAfter, rows, agreement, nodeResults, wasm1, browser, lab, peer, peerEnv, roof };
-  writeFileSync(join(BENCH_DIR, quick ? 'report-input-quick.json' : 'report-input.json'), JSON.stringify(input));
+  // Only a full run's figures are what `--report` renders again; a run that leaves parts out
+  // keeps its own, so it does not replace them.
+  writeFileSync(join(BENCH_DIR, quick ? 'report-input-quick.json' : skip.size > 0 ? 'report-input-partial.json' : 'report-input.json'), JSON.stringify(input));
   const md = report(input);
   if (quick) {
     writeFileSync(join(BENCH_DIR, 'benchmarks-quick.md'), md);
