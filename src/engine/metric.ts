@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from './classifier';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
-import { klDivergence } from './ops';
+import { KlToTarget } from './ops';
 import { checkPgdSettings, defaultStepSize, MAX_RESTARTS, type Norm, project, randomStarts, runPgd } from './pgd';
 import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 import { type Summary, summarize } from './stats';
@@ -101,23 +101,26 @@ export async function computeMetric(
     const m = Math.min(chunk, n - first);
     const shape = [m, ...classifier.inputShape];
     let xb: tf.Tensor | undefined;
-    let scale: tf.Tensor | undefined;
-    let target: tf.Tensor2D | undefined;
+    let kl: KlToTarget | undefined;
     let best: tf.Tensor1D | undefined;
     try {
       xb = tf.tensor(x.subarray(first * size, (first + m) * size), shape);
       const clean = xb;
       // s(x) [m, 1] (or 1) and the clean scaled logits z0 / s: constants of the ascent.
-      scale = tf.tidy(() => {
-        if (!s.normalize) return tf.ones([m, 1]);
+      const [zpScaled, scale] = tf.tidy(() => {
         const z0 = classifier.logits(clean);
+        if (!s.normalize) return [z0, tf.ones([m, 1])];
         const centred = tf.sub(z0, tf.mean(z0, 1, true));
-        return tf.maximum(tf.sqrt(tf.mean(tf.square(centred), 1, true)), MIN_LOGIT_SCALE);
+        const sd = tf.maximum(tf.sqrt(tf.mean(tf.square(centred), 1, true)), MIN_LOGIT_SCALE);
+        return [tf.div(z0, sd), sd];
       });
-      const s0 = scale;
-      target = tf.tidy(() => tf.div(classifier.logits(clean), s0) as tf.Tensor2D);
-      const t0z = target;
-      const objective = (xa: tf.Tensor): tf.Tensor1D => klDivergence(t0z, tf.div(classifier.logits(xa), s0) as tf.Tensor2D);
+      try {
+        kl = new KlToTarget(zpScaled as tf.Tensor2D, scale);
+      } finally {
+        tf.dispose([zpScaled, scale]);
+      }
+      const target = kl;
+      const objective = (xa: tf.Tensor): tf.Tensor1D => target.at(classifier.logits(xa));
       best = tf.fill([m], -Infinity) as tf.Tensor1D;
       for (let r = 0; r < s.restarts; r++) {
         const noise = randomStarts(s.seed, `metric/${r}`, first, m, size, s.norm, s.eps);
@@ -144,7 +147,8 @@ export async function computeMetric(
       const values = (await best.data()) as Float32Array;
       for (let k = 0; k < m; k++) psi[first + k] = Math.max(0, values[k]);
     } finally {
-      tf.dispose([xb, scale, target, best].filter((t): t is tf.Tensor => t !== undefined));
+      kl?.dispose();
+      tf.dispose([xb, best].filter((t): t is tf.Tensor => t !== undefined));
     }
     const done = first + m;
     options.onProgress?.({ done, total: n });

@@ -5,9 +5,25 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Cross-entropy CE(z, y) = logsumexp(z) - z_y, via logSoftmax for numerical safety. */
+/**
+ * Cross-entropy CE(z, y) = logsumexp(z) - z_y, via logSoftmax for numerical safety.
+ * Differentiable in z with the closed-form gradient softmax(z) - onehot(y) (per sample, times
+ * the upstream gradient): PGD and FGSM take it at every step, and automatic differentiation
+ * of the log-softmax and the masked sum records a dozen ops, mostly broadcasts against
+ * [N, 1] that tfjs-backend-wasm runs through a slow indexed loop. Same value to the bit.
+ */
 export function crossEntropy(z: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => tf.neg(tf.sum(tf.mul(tf.oneHot(y, z.shape[1]), tf.logSoftmax(z)), 1)) as tf.Tensor1D);
+  const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [logits, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const oneHot = tf.oneHot(y, logits.shape[1] as number);
+    const logProbs = tf.logSoftmax(logits);
+    save([logProbs, oneHot]);
+    return {
+      value: tf.neg(tf.sum(tf.mul(oneHot, logProbs), 1)),
+      gradFunc: (dy: tf.Tensor, [lp, oh]: tf.Tensor[]) => tf.mul(tf.sub(tf.exp(lp), oh), tf.reshape(dy, [dy.shape[0], 1])),
+    };
+  }) as unknown as (logits: tf.Tensor2D) => tf.Tensor1D;
+  return ce(z);
 }
 
 /** Logit margin M(z, y) = z_y - max_{j != y} z_j; positive iff the sample is classified as y. */
@@ -30,6 +46,60 @@ export function klDivergence(zp: tf.Tensor2D, zq: tf.Tensor2D): tf.Tensor1D {
     const logQ = tf.logSoftmax(zq);
     return tf.sum(tf.mul(tf.exp(logP), tf.sub(logP, logQ)), 1) as tf.Tensor1D;
   });
+}
+
+/**
+ * The KL divergence from a fixed distribution p to softmax(z / s), per sample, with its
+ * gradient written out: the metric's PGD objective, evaluated once per step on a batch.
+ *
+ * Equal to `klDivergence(zp, z / s)` with zp the logits of p, but p's log-softmax is taken
+ * once, not at every step, and the gradient with respect to z is the closed form
+ * (softmax(z / s) - p) / s, scaled per sample by the upstream gradient: two element-wise ops
+ * where automatic differentiation of the log-softmax, the product and the sum records a dozen,
+ * most of them broadcasts against [N, 1], which tfjs-backend-wasm runs through a slow indexed
+ * loop. The value is computed by the same ops as klDivergence, so it is the same to the bit.
+ */
+export class KlToTarget {
+  /** log p [N, K] and p [N, K]. */
+  private readonly logP: tf.Tensor2D;
+  private readonly p: tf.Tensor2D;
+  /** s [N, 1] (or a scalar). */
+  private readonly scale: tf.Tensor;
+  private readonly fn: (z: tf.Tensor2D) => tf.Tensor1D;
+
+  /**
+   * @param zp logits of the fixed distribution, `[N, K]`, already divided by their scale;
+   *   owned by the caller (this keeps its own tensors).
+   * @param scale the divisor s of z, `[N, 1]` or a scalar; owned by the caller.
+   */
+  constructor(zp: tf.Tensor2D, scale: tf.Tensor) {
+    // Kept: the object may be made inside a tidy, and its tensors outlive it until dispose().
+    this.logP = tf.keep(tf.tidy(() => tf.logSoftmax(zp))) as tf.Tensor2D;
+    this.p = tf.keep(tf.exp(this.logP)) as tf.Tensor2D;
+    this.scale = tf.keep(tf.clone(scale));
+    this.fn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [z, save] = args as [tf.Tensor, tf.GradSaveFunc];
+      const logQ = tf.logSoftmax(tf.div(z, this.scale));
+      const value = tf.sum(tf.mul(this.p, tf.sub(this.logP, logQ)), 1);
+      save([logQ]);
+      return {
+        value,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const perSampleFactor = tf.div(tf.reshape(dy, [dy.shape[0], 1]), this.scale);
+          return tf.mul(tf.sub(tf.exp(saved[0]), this.p), perSampleFactor);
+        },
+      };
+    }) as unknown as (z: tf.Tensor2D) => tf.Tensor1D;
+  }
+
+  /** KL(p || softmax(z / s)) per sample, `[N]`, for logits z `[N, K]` owned by the caller. */
+  at(z: tf.Tensor2D): tf.Tensor1D {
+    return this.fn(z);
+  }
+
+  dispose(): void {
+    tf.dispose([this.logP, this.p, this.scale]);
+  }
 }
 
 /**
