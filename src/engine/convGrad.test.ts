@@ -14,6 +14,7 @@ import {
   conv2dInputGradViaForward,
   registerFastConvGradients,
   unregisterFastConvGradients,
+  withWeightCache,
   type Conv2DPad,
 } from './convGrad';
 
@@ -517,3 +518,86 @@ describe('BatchMatMul with transposed operands on wasm', () => {
     expect(tf.memory().numTensors).toBe(before - 2);
   });
 });
+
+describe('Identity on wasm (what the tape saves inputs with)', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    registerFastConvGradients();
+  });
+
+  it('shares the data instead of copying, and the clone outlives its source', () => {
+    const before = tf.memory().numTensors;
+    const buffers = tf.memory().numDataBuffers;
+    const x = tf.tensor(uniform(1000, 5), [10, 100]);
+    const y = tf.clone(x);
+    expect(y.dataId).toBe(x.dataId);
+    expect(tf.memory().numDataBuffers - buffers).toBe(1);
+    const want = Array.from(x.dataSync());
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual(want);
+    y.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(tf.memory().numDataBuffers).toBe(buffers);
+  });
+
+  it('unregistering restores the copying kernel', () => {
+    unregisterFastConvGradients();
+    const x = tf.tensor([1, 2, 3]);
+    const y = tf.clone(x);
+    expect(y.dataId).not.toBe(x.dataId);
+    registerFastConvGradients();
+    const z = tf.clone(x);
+    expect(z.dataId).toBe(x.dataId);
+    tf.dispose([x, y, z]);
+  });
+});
+
+describe('withWeightCache', () => {
+  beforeAll(async () => {
+    await tf.setBackend('wasm');
+    registerFastConvGradients();
+  });
+
+  /** A conv + dense net on variables (what a model's weights are), its input gradient, and a counter. */
+  function net() {
+    const w1 = tf.variable(tf.tensor(uniform(5 * 5 * 8 * 16, 21, 0.2), [5, 5, 8, 16]));
+    const w2 = tf.variable(tf.tensor(uniform(7 * 7 * 16 * 10, 22, 0.05), [7 * 7 * 16, 10]));
+    const f = (x: tf.Tensor) => tf.sum(tf.matMul(tf.reshape(tf.relu(tf.conv2d(x as tf.Tensor4D, w1, 2, 'same')), [x.shape[0], -1]), w2));
+    const grad = tf.grad(f);
+    return { w1, w2, grad, dispose: () => tf.dispose([w1, w2]) };
+  }
+
+  it('gives the same gradients, keeps the derived weights for the scope only, and frees them on error', async () => {
+    const { grad, dispose } = net();
+    const x = tf.tensor(uniform(3 * 14 * 14 * 8, 23), [3, 14, 14, 8]);
+    const plain = grad(x);
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    const cached = await withWeightCache(async () => {
+      const gs: tf.Tensor[] = [];
+      for (let i = 0; i < 3; i++) {
+        gs.push(grad(x));
+        counts.push(tf.memory().numTensors);
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      return gs;
+    });
+    // The first gradient adds the cached phase filters and transposes, later ones nothing more.
+    expect(counts[1] - counts[0]).toBe(1);
+    expect(counts[2] - counts[1]).toBe(1);
+    expect(counts[0] - before).toBeGreaterThan(1);
+    for (const g of cached) expect(Array.from(g.dataSync())).toEqual(Array.from(plain.dataSync()));
+    tf.dispose(cached);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(
+      withWeightCache(async () => {
+        tf.dispose(grad(x));
+        throw new Error('stop');
+      }),
+    ).rejects.toThrow('stop');
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, plain]);
+    dispose();
+  });
+});
+

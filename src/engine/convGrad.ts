@@ -170,6 +170,59 @@ function phasePlan(g: AxisGeometry): PhasePlan {
 }
 
 /**
+ * Tensors that the gradient kernels below derive from a model's weights (a convolution's phase
+ * filters, a Dense kernel's transpose), kept from one gradient to the next while a
+ * {@link withWeightCache} scope is open: a PGD run takes 20 or more gradients of the same
+ * weights, and rebuilding these each time cost a dozen small kernels per layer and step.
+ * Keyed by the weight's data (a tf.Variable's dataId, shared by the clones the tape saves), then
+ * by the geometry; only registered variables are cached, so activations never pile up here.
+ * Outside a scope nothing is kept, and results do not depend on the cache (same tensors either way).
+ */
+const weightCache = new Map<object, Map<string, tf.Tensor[]>>();
+let weightCacheScopes = 0;
+
+function isWeight(info: TensorInfo): boolean {
+  const vars = tf.engine().registeredVariables;
+  for (const name in vars) if (vars[name].dataId === info.dataId) return true;
+  return false;
+}
+
+/**
+ * `make()`'s tensors for `source`, from the cache when a scope is open and `source` is a weight.
+ * `kept`: the tensors belong to the cache (never dispose them); otherwise to the caller, who
+ * disposes them (or lets the enclosing tidy do it).
+ */
+function derivedFromWeight(source: TensorInfo, key: string, make: () => tf.Tensor[]): { tensors: tf.Tensor[]; kept: boolean } {
+  if (weightCacheScopes === 0 || !isWeight(source)) return { tensors: make(), kept: false };
+  let byKey = weightCache.get(source.dataId);
+  if (!byKey) weightCache.set(source.dataId, (byKey = new Map()));
+  let tensors = byKey.get(key);
+  if (!tensors) {
+    tensors = make().map((t) => tf.keep(t));
+    byKey.set(key, tensors);
+  }
+  return { tensors, kept: true };
+}
+
+/**
+ * Runs `fn` with the weight-derived tensors of the gradient kernels cached (see
+ * {@link derivedFromWeight}); they are freed when the last open scope ends, also on error or
+ * abort. For jobs that take many gradients of fixed weights (PGD, the metric). Scopes may nest
+ * or overlap; tensors of weights disposed meanwhile are freed at the end too.
+ */
+export async function withWeightCache<T>(fn: () => Promise<T>): Promise<T> {
+  weightCacheScopes++;
+  try {
+    return await fn();
+  } finally {
+    if (--weightCacheScopes === 0) {
+      for (const byKey of weightCache.values()) for (const ts of byKey.values()) tf.dispose(ts);
+      weightCache.clear();
+    }
+  }
+}
+
+/**
  * The "phase filter" of {@link conv2dInputGradViaForward}, with w' = w zero-padded by
  * (front, back) taps per axis:
  *   G[m'h, m'w, co, (rh, rw, ci)] = w'[(Mh-1-m'h)*sh + rh, (Mw-1-m'w)*sw + rw, ci, co],
@@ -294,10 +347,19 @@ export function conv2dInputGradViaForward(
     if (ph.dyKeep !== gh.out || pw.dyKeep !== gw.out) {
       dyUsed = tf.slice(dy, [0, ph.dyStart, pw.dyStart, 0], [n, ph.dyKeep, pw.dyKeep, cout]);
     }
-    const g = phaseFilter(filter, ph, pw);
     const fullH = ph.q * ph.s;
     const fullW = pw.q * pw.s;
     const split = cin >= SPLIT_MIN_CHANNELS ? splitPlan(ph, pw) : null;
+    // The phase filter, or with a split one sub-filter per phase (their taps only).
+    const filters = derivedFromWeight(filter, `phases ${JSON.stringify([ph, pw])} ${split ? 'split' : 'one'}`, () => {
+      const g = phaseFilter(filter, ph, pw);
+      if (!split) return [g];
+      return split.map(({ h, w }, k) => {
+        const rh = Math.floor(k / pw.s);
+        const rw = k % pw.s;
+        return tf.slice(g, [h.lo, w.lo, 0, (rh * pw.s + rw) * cin], [h.taps, w.taps, cout, cin]);
+      });
+    }).tensors as tf.Tensor4D[];
     let full: tf.Tensor;
     if (split) {
       // One stride-1 conv per phase with only that phase's taps, each giving [N, Qh, Qw, Cin];
@@ -305,10 +367,7 @@ export function conv2dInputGradViaForward(
       // on the channel axis it is one per pixel), then interleaved:
       // [sh, sw, N*Qh*Qw, Cin] -> [sh, N*Qh*Qw, sw, Cin] -> [N*Qh, sh, Qw*sw*Cin].
       const phases = split.map(({ h, w }, k) => {
-        const rh = Math.floor(k / pw.s);
-        const rw = k % pw.s;
-        const sub = tf.slice(g, [h.lo, w.lo, 0, (rh * pw.s + rw) * cin], [h.taps, w.taps, cout, cin]);
-        const y = tf.conv2d(dyUsed, sub, 1, [[0, 0], [h.padBefore, h.padAfter], [w.padBefore, w.padAfter], [0, 0]]);
+        const y = tf.conv2d(dyUsed, filters[k], 1, [[0, 0], [h.padBefore, h.padAfter], [w.padBefore, w.padAfter], [0, 0]]);
         return tf.reshape(y, [1, n * ph.q * pw.q * cin]);
       });
       full = tf.concat(phases, 0);
@@ -317,7 +376,7 @@ export function conv2dInputGradViaForward(
     } else {
       const convPad: ExplicitPad = [[0, 0], [ph.padBefore, ph.padAfter], [pw.padBefore, pw.padAfter], [0, 0]];
       // [N, Qh, Qw, sh*sw*Cin]: channel (rh, rw, ci) holds the pixel at phase (rh, rw).
-      const z = tf.conv2d(dyUsed, g, 1, convPad);
+      const z = tf.conv2d(dyUsed, filters[0], 1, convPad);
       // Depth-to-space, [N, Qh, Qw, (sh, sw, Cin)] -> [N, Qh*sh, Qw*sw, Cin]: only the height
       // phase needs moving (one rank-4 transpose); the width phase sits next to Cin already,
       // so it lands in place with the reshape. (tf.depthToSpace is ~80x slower on wasm.)
@@ -535,17 +594,43 @@ function makeMatMulKernel(original: KernelConfig): FastKernelConfig {
         [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1], perm[t.rank - 2]];
         return tf.transpose(t, perm);
       };
-      const at = attrs.transposeA ? swapLast(a.t) : a.t;
-      const bt = attrs.transposeB ? swapLast(b.t) : b.t;
+      // A weight's transpose (a Dense layer's input gradient: dy · W^T) is kept in a weight-cache scope.
+      const transposed = (x: { t: tf.Tensor }, info: TensorInfo) => derivedFromWeight(info, 'transpose', () => [swapLast(x.t)]);
+      const at = attrs.transposeA ? transposed(a, args.inputs.a as TensorInfo) : { tensors: [a.t], kept: true };
+      const bt = attrs.transposeB ? transposed(b, args.inputs.b as TensorInfo) : { tensors: [b.t], kept: true };
       try {
-        return original.kernelFunc({ ...args, inputs: { a: at, b: bt }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+        return original.kernelFunc({ ...args, inputs: { a: at.tensors[0], b: bt.tensors[0] }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
       } finally {
         // The product lives in its own buffer: the temporaries can go.
-        if (at !== a.t) at.dispose();
-        if (bt !== b.t) bt.dispose();
+        if (!at.kept) tf.dispose(at.tensors);
+        if (!bt.kept) tf.dispose(bt.tensors);
         if (a.wrapped) a.t.dispose();
         if (b.wrapped) b.t.dispose();
       }
+    },
+  };
+}
+
+/**
+ * wasm kernel for `Identity` that shares the input's data (one more reference) instead of
+ * copying it, as tfjs's cpu and webgl backends do and as wasm's own Reshape already does. The
+ * tape saves every differentiated op's inputs through Identity (tf.clone), so wasm copied each
+ * weight and activation at every gradient step (a tenth of the light work of a PGD step), and the
+ * copies had new data ids, which kept both the weight cache ({@link withWeightCache}) and
+ * XNNPACK's operator cache (keyed by the weight's id) from recognising a weight it had seen.
+ * No wasm kernel writes into its inputs, so sharing is safe; string tensors keep the original.
+ */
+function makeIdentityKernel(original: KernelConfig): FastKernelConfig {
+  return {
+    [FAST_MARK]: true,
+    original,
+    kernelName: tf.Identity,
+    backendName: FAST_BACKEND,
+    kernelFunc: (args) => {
+      const x = args.inputs.x as TensorInfo;
+      if (x.dtype === 'string') return original.kernelFunc(args);
+      (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     },
   };
 }
@@ -594,6 +679,10 @@ export function registerFastConvGradients(): void {
   if (matMulKernel !== undefined && !isFastKernel(matMulKernel)) {
     replaceKernel(makeMatMulKernel(matMulKernel), matMulKernel);
   }
+  const identityKernel = tf.getKernel(tf.Identity, FAST_BACKEND);
+  if (identityKernel !== undefined && !isFastKernel(identityKernel)) {
+    replaceKernel(makeIdentityKernel(identityKernel), identityKernel);
+  }
 }
 
 /**
@@ -605,7 +694,7 @@ export function registerFastConvGradients(): void {
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul]) {
+  for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul, tf.Identity]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);

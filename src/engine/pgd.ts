@@ -3,6 +3,7 @@
  * shared core of the robustness metric (ascent on KL) and of the PGD attack (ascent on CE).
  */
 import * as tf from '@tensorflow/tfjs';
+import { withWeightCache } from './convGrad';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
 import { exactSign, l2PerSample, perSample } from './ops';
 import { createRng, gaussian, uniform } from './rng';
@@ -113,22 +114,25 @@ export async function runPgd(
 ): Promise<void> {
   const signal = options.signal;
   const valueAndGrad = tf.valueAndGrad(objective);
-  let xAdv = tf.clone(start);
-  try {
-    for (let step = 0; step < settings.steps; step++) {
+  // Every step differentiates through the same weights: keep what the gradients derive from them.
+  await withWeightCache(async () => {
+    let xAdv = tf.clone(start);
+    try {
+      for (let step = 0; step < settings.steps; step++) {
+        throwIfAborted(signal);
+        const next = tf.tidy(() => {
+          const { value, grad } = valueAndGrad(xAdv);
+          visit(xAdv, value as tf.Tensor1D);
+          return project(x, ascend(xAdv, grad, settings.norm, settings.stepSize), settings.norm, settings.eps, range[0], range[1]);
+        });
+        xAdv.dispose();
+        xAdv = next;
+        await betweenChunks(options);
+      }
       throwIfAborted(signal);
-      const next = tf.tidy(() => {
-        const { value, grad } = valueAndGrad(xAdv);
-        visit(xAdv, value as tf.Tensor1D);
-        return project(x, ascend(xAdv, grad, settings.norm, settings.stepSize), settings.norm, settings.eps, range[0], range[1]);
-      });
+      tf.tidy(() => visit(xAdv, objective(xAdv)));
+    } finally {
       xAdv.dispose();
-      xAdv = next;
-      await betweenChunks(options);
     }
-    throwIfAborted(signal);
-    tf.tidy(() => visit(xAdv, objective(xAdv)));
-  } finally {
-    xAdv.dispose();
-  }
+  });
 }
