@@ -519,7 +519,7 @@ describe('BatchMatMul with transposed operands on wasm', () => {
   });
 });
 
-describe('Identity on wasm (what the tape saves inputs with)', () => {
+describe('Identity and same-type Cast on wasm (what the tape saves inputs with; ReLU gradients)', () => {
   beforeAll(async () => {
     await tf.setBackend('wasm');
     registerFastConvGradients();
@@ -540,15 +540,27 @@ describe('Identity on wasm (what the tape saves inputs with)', () => {
     expect(tf.memory().numDataBuffers).toBe(buffers);
   });
 
+  it('so does a Cast to the same type; a real conversion still converts', () => {
+    const x = tf.tensor([1.5, -2.25, 3]);
+    const same = tf.cast(x, 'float32');
+    const ints = tf.cast(x, 'int32');
+    expect(same.dataId).toBe(x.dataId);
+    expect(ints.dataId).not.toBe(x.dataId);
+    expect(Array.from(ints.dataSync())).toEqual([1, -2, 3]);
+    tf.dispose([x, same, ints]);
+  });
+
   it('unregistering restores the copying kernel', () => {
     unregisterFastConvGradients();
     const x = tf.tensor([1, 2, 3]);
     const y = tf.clone(x);
+    const c = tf.cast(x, 'float32');
     expect(y.dataId).not.toBe(x.dataId);
+    expect(c.dataId).not.toBe(x.dataId);
     registerFastConvGradients();
     const z = tf.clone(x);
     expect(z.dataId).toBe(x.dataId);
-    tf.dispose([x, y, z]);
+    tf.dispose([x, y, c, z]);
   });
 });
 
@@ -562,7 +574,7 @@ describe('withWeightCache', () => {
   function net() {
     const w1 = tf.variable(tf.tensor(uniform(5 * 5 * 8 * 16, 21, 0.2), [5, 5, 8, 16]));
     const w2 = tf.variable(tf.tensor(uniform(7 * 7 * 16 * 10, 22, 0.05), [7 * 7 * 16, 10]));
-    const f = (x: tf.Tensor) => tf.sum(tf.matMul(tf.reshape(tf.relu(tf.conv2d(x as tf.Tensor4D, w1, 2, 'same')), [x.shape[0], -1]), w2));
+    const f = (x: tf.Tensor) => tf.sum(tf.matMul(tf.reshape(tf.relu(tf.conv2d(x as tf.Tensor4D, w1 as tf.Tensor as tf.Tensor4D, 2, 'same')), [x.shape[0], -1]), w2));
     const grad = tf.grad(f);
     return { w1, w2, grad, dispose: () => tf.dispose([w1, w2]) };
   }

@@ -611,6 +611,13 @@ function makeMatMulKernel(original: KernelConfig): FastKernelConfig {
   };
 }
 
+/** One more reference to `x`'s data, as a kernel output: what cpu and webgl return for Identity. */
+function shareData(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): TensorInfo {
+  const x = args.inputs.x as TensorInfo;
+  (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /**
  * wasm kernel for `Identity` that shares the input's data (one more reference) instead of
  * copying it, as tfjs's cpu and webgl backends do and as wasm's own Reshape already does. The
@@ -626,11 +633,24 @@ function makeIdentityKernel(original: KernelConfig): FastKernelConfig {
     original,
     kernelName: tf.Identity,
     backendName: FAST_BACKEND,
+    kernelFunc: (args) => ((args.inputs.x as TensorInfo).dtype === 'string' ? original.kernelFunc(args) : shareData(args)),
+  };
+}
+
+/**
+ * wasm kernel for `Cast` that shares the data when the type does not change (wasm copies it):
+ * every ReLU's gradient casts its float32 input to float32 (tfjs: dy * step(cast(x))).
+ */
+function makeCastKernel(original: KernelConfig): FastKernelConfig {
+  return {
+    [FAST_MARK]: true,
+    original,
+    kernelName: tf.Cast,
+    backendName: FAST_BACKEND,
     kernelFunc: (args) => {
       const x = args.inputs.x as TensorInfo;
-      if (x.dtype === 'string') return original.kernelFunc(args);
-      (args.backend as { incRef(dataId: object): void }).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+      const { dtype } = args.attrs as unknown as tf.CastAttrs;
+      return dtype === x.dtype && dtype !== 'string' ? shareData(args) : original.kernelFunc(args);
     },
   };
 }
@@ -655,6 +675,8 @@ function replaceKernel(config: KernelConfig, original: KernelConfig | undefined)
  *   with a linear activation, whose gradient calls those kernels directly.
  * - Replaces wasm's `BatchMatMul` kernel by one that transposes explicitly instead of taking
  *   wasm's slow transposed path (see {@link makeMatMulKernel}): the gradients of Dense layers.
+ * - Replaces wasm's `Identity`, and `Cast` to the same type, by kernels that share the data
+ *   instead of copying it (see {@link makeIdentityKernel}): what the tape saves, and ReLU gradients.
  *
  * The `Conv2DBackpropInput` replacement needs the wasm backend's kernels to be registered
  * already (importing `@tensorflow/tfjs-backend-wasm` does that); if they are not, call this
@@ -683,18 +705,22 @@ export function registerFastConvGradients(): void {
   if (identityKernel !== undefined && !isFastKernel(identityKernel)) {
     replaceKernel(makeIdentityKernel(identityKernel), identityKernel);
   }
+  const castKernel = tf.getKernel(tf.Cast, FAST_BACKEND);
+  if (castKernel !== undefined && !isFastKernel(castKernel)) {
+    replaceKernel(makeCastKernel(castKernel), castKernel);
+  }
 }
 
 /**
  * Undoes {@link registerFastConvGradients}: restores tfjs-core's Conv2D gradient and wasm's
- * original kernels (so Conv2DBackpropFilter is again missing on wasm, and BatchMatMul is slow
- * with transposes again). For benchmarks and
- * tests that need the native behaviour; the app never calls it.
+ * original kernels (so Conv2DBackpropFilter is again missing on wasm, BatchMatMul is slow with
+ * transposes again, and Identity and Cast copy again). For benchmarks and tests that need the
+ * native behaviour; the app never calls it.
  */
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul, tf.Identity]) {
+  for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul, tf.Identity, tf.Cast]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);
