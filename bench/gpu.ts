@@ -51,8 +51,17 @@ async function prepare(): Promise<void> {
     ],
     models: MODELS.map((id) => ({ id, d1: Array.from(loadF32(`${id}-d1.npy`)), d2: Array.from(loadF32(`${id}-d2.npy`)), refLoss: ref(id), refSize: 101 })),
     // Where the WebGL time goes: the CNN surface in chunks from a quarter of the engine's 1024
-    // points to the whole grid at once (one read-back), and a kernel profile.
-    probe: { model: 'mnist-cnn-natural', size: 101, chunks: [256, 1024, 4096, 101 * 101], runs: 3 },
+    // points to the whole grid at once (one read-back), a kernel profile, and tfjs's other
+    // WebGL convolution kernels (its experimental packed conv; the plain conv instead of
+    // im2col + matmul) against the defaults. (WEBGL_PACK=false, tried on the H100 on 2026-11-26,
+    // changed nothing once the backend had started: tfjs reads it early.)
+    probe: {
+      model: 'mnist-cnn-natural',
+      size: 101,
+      chunks: [256, 1024, 4096, 101 * 101],
+      runs: 3,
+      flags: [{ WEBGL_EXP_CONV: true }, { WEBGL_CONV_IM2COL: false }],
+    },
   };
   writeFileSync(join(SITE, 'gpu-plan.json'), JSON.stringify(plan));
   console.log(`site: ${SITE} (${dirBytes(SITE) >> 20} MiB)`);

@@ -113,5 +113,38 @@ function probeSection(p: ProbeResult, cudaSeconds: number | undefined): string[]
   } else {
     L.push(`Kernel profile: ${calls} kernel calls in ${p.wallMs.toFixed(0)} ms of wall time; WebGL timer queries were not available (version ${p.timer.version}), so the GPU's share was not measured.`, '');
   }
+  if (p.flags?.length) L.push(...flagsSection(p.flags));
+  return L;
+}
+
+/** tfjs's other WebGL kernel variants against the defaults (the probe's `flags`). */
+function flagsSection(variants: NonNullable<ProbeResult['flags']>): string[] {
+  const name = (f: Record<string, boolean | number>) => (Object.keys(f).length ? Object.entries(f).map(([k, v]) => `\`${k}=${String(v)}\``).join(', ') : 'defaults');
+  const base = variants.find((v) => Object.keys(v.flags).length === 0);
+  const L = [
+    "tfjs's other WebGL convolution kernels, chosen by its environment flags, on the same jobs at the engine's chunk size (CNN surface 101², metric on 100 samples × PGD-20), interleaved run by run after a warm-up each; max |diff| is the surface's loss against the defaults':",
+    '',
+    '| flags | surface (median of 3) | metric (median of 3) | surface vs defaults | max \\|diff\\| |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  // A flag that tfjs had read before the probe set it changes nothing: the same kernels run, and
+  // the surface comes out identical to the bit. Such a row measures the defaults again.
+  const inert = (v: (typeof variants)[number]) => v !== base && v.maxDiff === 0;
+  for (const v of variants) {
+    const ratio = base && v !== base ? `×${(median(base.surface) / median(v.surface)).toFixed(2)}` : '—';
+    L.push(`| ${name(v.flags)}${inert(v) ? ' (no effect)' : ''} | ${fmtS(median(v.surface))} | ${fmtS(median(v.metric))} | ${ratio} | ${v.maxDiff.toExponential(1)} |`);
+  }
+  const real = variants.filter((v) => v !== base && !inert(v));
+  const best = base && real.length ? Math.max(...real.map((v) => median(base.surface) / median(v.surface))) : 0;
+  if (variants.some(inert)) {
+    L.push('', `"No effect": ${variants.filter(inert).map((v) => name(v.flags)).join(', ')} gave a surface identical to the defaults' to the bit, so the same kernels ran (most likely tfjs had read the flag before the probe set it); that row measures the defaults again and shows the run-to-run spread.`);
+  }
+  L.push(
+    '',
+    base && real.length && best < 1.2
+      ? `None of them is more than ×${best.toFixed(2)} faster than the defaults on the surface, so the lab keeps tfjs's defaults: on this GPU the convolution kernels themselves, not the choice between them, are what is slow.`
+      : 'Speed-ups above are relative to the defaults in this run only.',
+    '',
+  );
   return L;
 }

@@ -16,7 +16,7 @@ export interface AutoPlan {
   models: { id: string; d1: number[]; d2: number[]; refLoss: number[] | null; refSize: number }[];
   /** Where the time goes, on the WebGL configuration only: one model's batched surface at several
    *  chunk sizes, and a kernel profile of it at the engine's own chunk size. */
-  probe?: { model: string; size: number; chunks: number[]; runs: number };
+  probe?: { model: string; size: number; chunks: number[]; runs: number; flags?: Record<string, boolean | number>[] };
 }
 
 export interface ProbeResult {
@@ -28,6 +28,10 @@ export interface ProbeResult {
   wallMs: number;
   /** WEBGL_DISJOINT_QUERY_TIMER_EXTENSION_VERSION and _RELIABLE as tfjs sees them. */
   timer: { version: number; reliable: boolean };
+  /** The surface and the metric at the engine's chunk size under other tfjs WebGL flags (kernel
+   *  variants), each against the same jobs with the defaults, interleaved run by run; the
+   *  surface's max |diff| from the defaults' loss. */
+  flags?: { flags: Record<string, boolean | number>; surface: number[]; metric: number[]; maxDiff: number }[];
 }
 
 export interface AutoResult {
@@ -59,7 +63,31 @@ async function probe(bench: Remote<BenchWorkerApi>, plan: AutoPlan, p: NonNullab
   for (const c of chunks) log(`probe ${p.model} surface ${p.size} chunk ${c.chunk}: ${c.times.map((t) => t.toFixed(4)).join(' ')} s`);
   const prof = await bench.gpuProfile(spec());
   log(`probe profile: wall ${prof.wallMs.toFixed(1)} ms, timer ${JSON.stringify(prof.timer)}, ${prof.kernels.length} kernels`);
-  return { chunks, ...prof };
+  if (!p.flags?.length) return { chunks, ...prof };
+  const variants = [{}, ...p.flags].map((flags) => ({ flags, surface: [] as number[], metric: [] as number[], maxDiff: 0 }));
+  const metric = { kind: 'metric' as const, mode: 'batched' as const, size: 100 };
+  let ref: number[] | undefined;
+  for (let r = -1; r < p.runs; r++) {
+    for (const v of variants) {
+      const before = await bench.setFlags(v.flags);
+      try {
+        const s = await bench.run(spec());
+        const m = await bench.run(metric);
+        if (r < 0) {
+          // Warm-up (shaders compile); the surface's values against the defaults'.
+          ref ??= s.loss;
+          if (ref && s.loss) for (let i = 0; i < ref.length; i++) v.maxDiff = Math.max(v.maxDiff, Math.abs(ref[i] - s.loss[i]));
+          continue;
+        }
+        v.surface.push(s.seconds);
+        v.metric.push(m.seconds);
+      } finally {
+        await bench.setFlags(before);
+      }
+    }
+  }
+  for (const v of variants) log(`probe flags ${JSON.stringify(v.flags)}: surface ${v.surface.map((t) => t.toFixed(4)).join(' ')} s, metric ${v.metric.map((t) => t.toFixed(4)).join(' ')} s, max|diff| ${v.maxDiff.toExponential(1)}`);
+  return { chunks, ...prof, flags: variants };
 }
 
 export async function runAuto(bench: Remote<BenchWorkerApi>): Promise<void> {

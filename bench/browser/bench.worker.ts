@@ -38,6 +38,15 @@ const api = {
       threadedBuild: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
     };
   },
+  /** Sets tfjs environment flags (WebGL kernel variants, say) and returns their previous values. */
+  setFlags(flags: Record<string, boolean | number>): Record<string, boolean | number> {
+    const before: Record<string, boolean | number> = {};
+    for (const [k, v] of Object.entries(flags)) {
+      before[k] = tf.env().get(k) as boolean | number;
+      tf.env().set(k, v);
+    }
+    return before;
+  },
   /** Loads a built-in model and the first `n` MNIST test images; d1, d2 come from Node. */
   async load(modelId: string, n: number, x0Index: number, d1: number[], d2: number[]) {
     classifier?.dispose();
