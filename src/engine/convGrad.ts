@@ -176,7 +176,7 @@ function phasePlan(g: AxisGeometry): PhasePlan {
  * weights, and rebuilding these each time cost a dozen small kernels per layer and step.
  * Keyed by the weight's data (a tf.Variable's dataId, shared by the clones the tape saves), then
  * by the geometry; only registered variables are cached, so activations never pile up here.
- * Outside a scope nothing is kept, and results do not depend on the cache (same tensors either way).
+ * Outside a scope nothing is kept, and results do not depend on the cache (the same values either way).
  */
 const weightCache = new Map<object, Map<string, tf.Tensor[]>>();
 let weightCacheScopes = 0;
@@ -189,11 +189,11 @@ function isWeight(info: TensorInfo): boolean {
 
 /**
  * `make()`'s tensors for `source`, from the cache when a scope is open and `source` is a weight.
- * `kept`: the tensors belong to the cache (never dispose them); otherwise to the caller, who
- * disposes them (or lets the enclosing tidy do it).
+ * `owned`: the caller made them and disposes them (or lets the enclosing tidy do it); otherwise
+ * they belong to the cache and must not be disposed.
  */
-function derivedFromWeight(source: TensorInfo, key: string, make: () => tf.Tensor[]): { tensors: tf.Tensor[]; kept: boolean } {
-  if (weightCacheScopes === 0 || !isWeight(source)) return { tensors: make(), kept: false };
+function derivedFromWeight(source: TensorInfo, key: string, make: () => tf.Tensor[]): { tensors: tf.Tensor[]; owned: boolean } {
+  if (weightCacheScopes === 0 || !isWeight(source)) return { tensors: make(), owned: true };
   let byKey = weightCache.get(source.dataId);
   if (!byKey) weightCache.set(source.dataId, (byKey = new Map()));
   let tensors = byKey.get(key);
@@ -201,7 +201,7 @@ function derivedFromWeight(source: TensorInfo, key: string, make: () => tf.Tenso
     tensors = make().map((t) => tf.keep(t));
     byKey.set(key, tensors);
   }
-  return { tensors, kept: true };
+  return { tensors, owned: false };
 }
 
 /**
@@ -596,14 +596,14 @@ function makeMatMulKernel(original: KernelConfig): FastKernelConfig {
       };
       // A weight's transpose (a Dense layer's input gradient: dy · W^T) is kept in a weight-cache scope.
       const transposed = (x: { t: tf.Tensor }, info: TensorInfo) => derivedFromWeight(info, 'transpose', () => [swapLast(x.t)]);
-      const at = attrs.transposeA ? transposed(a, args.inputs.a as TensorInfo) : { tensors: [a.t], kept: true };
-      const bt = attrs.transposeB ? transposed(b, args.inputs.b as TensorInfo) : { tensors: [b.t], kept: true };
+      const at = attrs.transposeA ? transposed(a, args.inputs.a as TensorInfo) : { tensors: [a.t], owned: false };
+      const bt = attrs.transposeB ? transposed(b, args.inputs.b as TensorInfo) : { tensors: [b.t], owned: false };
       try {
         return original.kernelFunc({ ...args, inputs: { a: at.tensors[0], b: bt.tensors[0] }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
       } finally {
         // The product lives in its own buffer: the temporaries can go.
-        if (!at.kept) tf.dispose(at.tensors);
-        if (!bt.kept) tf.dispose(bt.tensors);
+        if (at.owned) tf.dispose(at.tensors);
+        if (bt.owned) tf.dispose(bt.tensors);
         if (a.wrapped) a.t.dispose();
         if (b.wrapped) b.t.dispose();
       }
