@@ -513,26 +513,20 @@ function makeGradConfig(original: GradConfig): FastGradConfig {
  * engine accepts a Tensor as a kernel output.
  */
 function makeFilterKernel(original: KernelConfig | undefined): FastKernelConfig {
-  return {
-    [FAST_MARK]: true,
-    original,
-    kernelName: tf.Conv2DBackpropFilter,
-    backendName: FAST_BACKEND,
-    kernelFunc: ({ inputs, attrs }) => {
-      const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-      if (dataFormat !== 'NHWC') {
-        throw new Error(`wasm Conv2DBackpropFilter (forward-conv formulation) supports NHWC only, got ${dataFormat}`);
-      }
-      const x = asTensor4D(inputs.x as TensorInfo);
-      const dy = asTensor4D(inputs.dy as TensorInfo);
-      try {
-        return conv2dFilterGradViaForward(x.t, dy.t, filterShape as [number, number, number, number], strides, pad, dimRoundingMode);
-      } finally {
-        if (x.wrapped) x.t.dispose();
-        if (dy.wrapped) dy.t.dispose();
-      }
-    },
-  };
+  return wasmKernel(tf.Conv2DBackpropFilter, original, ({ inputs, attrs }) => {
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    if (dataFormat !== 'NHWC') {
+      throw new Error(`wasm Conv2DBackpropFilter (forward-conv formulation) supports NHWC only, got ${dataFormat}`);
+    }
+    const x = asTensor4D(inputs.x as TensorInfo);
+    const dy = asTensor4D(inputs.dy as TensorInfo);
+    try {
+      return conv2dFilterGradViaForward(x.t, dy.t, filterShape as [number, number, number, number], strides, pad, dimRoundingMode);
+    } finally {
+      if (x.wrapped) x.t.dispose();
+      if (dy.wrapped) dy.t.dispose();
+    }
+  });
 }
 
 /**
@@ -541,28 +535,22 @@ function makeFilterKernel(original: KernelConfig | undefined): FastKernelConfig 
  * are fast too. Our formulation only calls forward `Conv2D`, so no recursion.
  */
 function makeInputKernel(original: KernelConfig | undefined): FastKernelConfig {
-  return {
-    [FAST_MARK]: true,
-    original,
-    kernelName: tf.Conv2DBackpropInput,
-    backendName: FAST_BACKEND,
-    kernelFunc: (args) => {
-      const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
-      if (dataFormat !== 'NHWC') {
-        // Our formulation is NHWC-only; keep whatever wasm itself does with other layouts.
-        if (original !== undefined) return original.kernelFunc(args);
-        throw new Error(`wasm Conv2DBackpropInput (forward-conv formulation) supports NHWC only, got ${dataFormat}`);
-      }
-      const dy = asTensor4D(args.inputs.dy as TensorInfo);
-      const filter = asTensor4D(args.inputs.filter as TensorInfo);
-      try {
-        return conv2dInputGradViaForward(dy.t, filter.t, inputShape, strides, pad, dimRoundingMode);
-      } finally {
-        if (dy.wrapped) dy.t.dispose();
-        if (filter.wrapped) filter.t.dispose();
-      }
-    },
-  };
+  return wasmKernel(tf.Conv2DBackpropInput, original, (args) => {
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    if (dataFormat !== 'NHWC') {
+      // Our formulation is NHWC-only; keep whatever wasm itself does with other layouts.
+      if (original !== undefined) return original.kernelFunc(args);
+      throw new Error(`wasm Conv2DBackpropInput (forward-conv formulation) supports NHWC only, got ${dataFormat}`);
+    }
+    const dy = asTensor4D(args.inputs.dy as TensorInfo);
+    const filter = asTensor4D(args.inputs.filter as TensorInfo);
+    try {
+      return conv2dInputGradViaForward(dy.t, filter.t, inputShape, strides, pad, dimRoundingMode);
+    } finally {
+      if (dy.wrapped) dy.t.dispose();
+      if (filter.wrapped) filter.t.dispose();
+    }
+  });
 }
 
 /**
@@ -576,39 +564,31 @@ function makeInputKernel(original: KernelConfig | undefined): FastKernelConfig {
  * the product is then the same fast XNNPACK call as the forward pass.
  */
 function makeMatMulKernel(original: KernelConfig): FastKernelConfig {
-  return {
-    [FAST_MARK]: true,
-    original,
-    kernelName: tf.BatchMatMul,
-    backendName: FAST_BACKEND,
-    // The original binds its C function here when the wasm backend starts.
-    setupFunc: original.setupFunc,
-    kernelFunc: (args) => {
-      const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
-      if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
-      const a = asTensor(args.inputs.a as TensorInfo);
-      const b = asTensor(args.inputs.b as TensorInfo);
-      // Swap the last two axes, keeping any batch axes in front.
-      const swapLast = (t: tf.Tensor): tf.Tensor => {
-        const perm = t.shape.map((_, i) => i);
-        [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1], perm[t.rank - 2]];
-        return tf.transpose(t, perm);
-      };
-      // A weight's transpose (a Dense layer's input gradient: dy · W^T) is kept in a weight-cache scope.
-      const transposed = (x: { t: tf.Tensor }, info: TensorInfo) => derivedFromWeight(info, 'transpose', () => [swapLast(x.t)]);
-      const at = attrs.transposeA ? transposed(a, args.inputs.a as TensorInfo) : { tensors: [a.t], owned: false };
-      const bt = attrs.transposeB ? transposed(b, args.inputs.b as TensorInfo) : { tensors: [b.t], owned: false };
-      try {
-        return original.kernelFunc({ ...args, inputs: { a: at.tensors[0], b: bt.tensors[0] }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
-      } finally {
-        // The product lives in its own buffer: the temporaries can go.
-        if (at.owned) tf.dispose(at.tensors);
-        if (bt.owned) tf.dispose(bt.tensors);
-        if (a.wrapped) a.t.dispose();
-        if (b.wrapped) b.t.dispose();
-      }
-    },
-  };
+  return wasmKernel(tf.BatchMatMul, original, (args) => {
+    const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
+    if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
+    const a = asTensor(args.inputs.a as TensorInfo);
+    const b = asTensor(args.inputs.b as TensorInfo);
+    // Swap the last two axes, keeping any batch axes in front.
+    const swapLast = (t: tf.Tensor): tf.Tensor => {
+      const perm = t.shape.map((_, i) => i);
+      [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1], perm[t.rank - 2]];
+      return tf.transpose(t, perm);
+    };
+    // A weight's transpose (a Dense layer's input gradient: dy · W^T) is kept in a weight-cache scope.
+    const transposed = (x: { t: tf.Tensor }, info: TensorInfo) => derivedFromWeight(info, 'transpose', () => [swapLast(x.t)]);
+    const at = attrs.transposeA ? transposed(a, args.inputs.a as TensorInfo) : { tensors: [a.t], owned: false };
+    const bt = attrs.transposeB ? transposed(b, args.inputs.b as TensorInfo) : { tensors: [b.t], owned: false };
+    try {
+      return original.kernelFunc({ ...args, inputs: { a: at.tensors[0], b: bt.tensors[0] }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+    } finally {
+      // The product lives in its own buffer: the temporaries can go.
+      if (at.owned) tf.dispose(at.tensors);
+      if (bt.owned) tf.dispose(bt.tensors);
+      if (a.wrapped) a.t.dispose();
+      if (b.wrapped) b.t.dispose();
+    }
+  });
 }
 
 /** One more reference to `x`'s data, as a kernel output: what cpu and webgl return for Identity. */
@@ -628,13 +608,7 @@ function shareData(args: { inputs: tf.NamedTensorInfoMap; backend: unknown }): T
  * No wasm kernel writes into its inputs, so sharing is safe; string tensors keep the original.
  */
 function makeIdentityKernel(original: KernelConfig): FastKernelConfig {
-  return {
-    [FAST_MARK]: true,
-    original,
-    kernelName: tf.Identity,
-    backendName: FAST_BACKEND,
-    kernelFunc: (args) => ((args.inputs.x as TensorInfo).dtype === 'string' ? original.kernelFunc(args) : shareData(args)),
-  };
+  return wasmKernel(tf.Identity, original, (args) => ((args.inputs.x as TensorInfo).dtype === 'string' ? original.kernelFunc(args) : shareData(args)));
 }
 
 /**
@@ -642,17 +616,20 @@ function makeIdentityKernel(original: KernelConfig): FastKernelConfig {
  * every ReLU's gradient casts its float32 input to float32 (tfjs: dy * step(cast(x))).
  */
 function makeCastKernel(original: KernelConfig): FastKernelConfig {
-  return {
-    [FAST_MARK]: true,
-    original,
-    kernelName: tf.Cast,
-    backendName: FAST_BACKEND,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as TensorInfo;
-      const { dtype } = args.attrs as unknown as tf.CastAttrs;
-      return dtype === x.dtype && dtype !== 'string' ? shareData(args) : original.kernelFunc(args);
-    },
-  };
+  return wasmKernel(tf.Cast, original, (args) => {
+    const x = args.inputs.x as TensorInfo;
+    const { dtype } = args.attrs as unknown as tf.CastAttrs;
+    return dtype === x.dtype && dtype !== 'string' ? shareData(args) : original.kernelFunc(args);
+  });
+}
+
+/**
+ * A wasm kernel of ours standing in for `original` (wasm's own, if any), marked as ours. It keeps
+ * the original's setup, which binds the original's C function when the wasm backend starts, so
+ * that the original still works where ours delegates to it.
+ */
+function wasmKernel(kernelName: string, original: KernelConfig | undefined, kernelFunc: KernelConfig['kernelFunc']): FastKernelConfig {
+  return { [FAST_MARK]: true, original, kernelName, backendName: FAST_BACKEND, setupFunc: original?.setupFunc, kernelFunc };
 }
 
 /** Registers `config` in place of `original` without tfjs's "already registered" warning. */
@@ -660,6 +637,14 @@ function replaceKernel(config: KernelConfig, original: KernelConfig | undefined)
   if (original !== undefined) tf.unregisterKernel(config.kernelName, config.backendName);
   tf.registerKernel(config);
 }
+
+/** wasm's own kernels that {@link registerFastConvGradients} wraps or replaces, and the makers. */
+const WRAPPED_KERNELS: [string, (native: KernelConfig) => FastKernelConfig][] = [
+  [tf.Conv2DBackpropInput, makeInputKernel],
+  [tf.BatchMatMul, makeMatMulKernel],
+  [tf.Identity, makeIdentityKernel],
+  [tf.Cast, makeCastKernel],
+];
 
 /**
  * Makes Conv2D gradients on the wasm backend fast and available. Idempotent; safe to
@@ -691,25 +676,14 @@ export function registerFastConvGradients(): void {
   if (!isFastKernel(filterKernel)) {
     replaceKernel(makeFilterKernel(filterKernel), filterKernel);
   }
-  const inputKernel = tf.getKernel(tf.Conv2DBackpropInput, FAST_BACKEND);
   // Registering ours before wasm registers its own would only earn a warning and be
   // overwritten at import: wait for the native kernel to exist.
-  if (inputKernel !== undefined && !isFastKernel(inputKernel)) {
-    replaceKernel(makeInputKernel(inputKernel), inputKernel);
-  }
-  const matMulKernel = tf.getKernel(tf.BatchMatMul, FAST_BACKEND);
-  if (matMulKernel !== undefined && !isFastKernel(matMulKernel)) {
-    replaceKernel(makeMatMulKernel(matMulKernel), matMulKernel);
-  }
-  const identityKernel = tf.getKernel(tf.Identity, FAST_BACKEND);
-  if (identityKernel !== undefined && !isFastKernel(identityKernel)) {
-    replaceKernel(makeIdentityKernel(identityKernel), identityKernel);
-  }
-  const castKernel = tf.getKernel(tf.Cast, FAST_BACKEND);
-  if (castKernel !== undefined && !isFastKernel(castKernel)) {
-    replaceKernel(makeCastKernel(castKernel), castKernel);
+  for (const [name, make] of WRAPPED_KERNELS) {
+    const native = tf.getKernel(name, FAST_BACKEND);
+    if (native !== undefined && !isFastKernel(native)) replaceKernel(make(native), native);
   }
 }
+
 
 /**
  * Undoes {@link registerFastConvGradients}: restores tfjs-core's Conv2D gradient and wasm's
@@ -720,7 +694,7 @@ export function registerFastConvGradients(): void {
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, tf.Conv2DBackpropInput, tf.BatchMatMul, tf.Identity, tf.Cast]) {
+  for (const name of [tf.Conv2DBackpropFilter, ...WRAPPED_KERNELS.map(([n]) => n)]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);
