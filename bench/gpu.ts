@@ -54,7 +54,8 @@ async function prepare(): Promise<void> {
     // points to the whole grid at once (one read-back), a kernel profile, and tfjs's other
     // WebGL convolution kernels (its experimental packed conv; the plain conv instead of
     // im2col + matmul) against the defaults. (WEBGL_PACK=false, tried on the H100 on 2026-11-26,
-    // changed nothing once the backend had started: tfjs reads it early.)
+    // gave bit-identical results, so it changed nothing once the backend ran; most likely tfjs
+    // had read it already.)
     probe: {
       model: 'mnist-cnn-natural',
       size: 101,

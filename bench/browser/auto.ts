@@ -15,7 +15,8 @@ export interface AutoPlan {
   configs: { backend: 'wasm' | 'webgl'; threads: boolean; jobs: PlannedJob[] }[];
   models: { id: string; d1: number[]; d2: number[]; refLoss: number[] | null; refSize: number }[];
   /** Where the time goes, on the WebGL configuration only: one model's batched surface at several
-   *  chunk sizes, and a kernel profile of it at the engine's own chunk size. */
+   *  chunk sizes, a kernel profile of it at the engine's own chunk size, and (`flags`) the surface
+   *  and the metric under other tfjs flag settings, each against the defaults. */
   probe?: { model: string; size: number; chunks: number[]; runs: number; flags?: Record<string, boolean | number>[] };
 }
 
