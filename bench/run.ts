@@ -19,7 +19,8 @@
  *   npm run bench                       # everything but the peer (~10 min on 2 cores)
  *   npm run bench -- --peer             # with the PyTorch peer
  *   npm run bench -- --quick            # smoke run: small jobs, one run each (does not write docs)
- *   npm run bench -- --skip=browser,lab # leave parts out (node, threads, cpu, browser, lab)
+ *   npm run bench -- --skip=browser,lab # leave parts out (roofline, node, threads, cpu, browser,
+ *                                       # lab); writes .cache/bench/benchmarks-partial.md, not docs
  *   npm run bench -- --report           # rewrite docs/benchmarks.md from the last full run's
  *                                       # figures (.cache/bench/report-input.json), measuring nothing
  */
@@ -310,9 +311,12 @@ async function main(): Promise<void> {
   // keeps its own, so it does not replace them.
   writeFileSync(join(BENCH_DIR, quick ? 'report-input-quick.json' : skip.size > 0 ? 'report-input-partial.json' : 'report-input.json'), JSON.stringify(input));
   const md = report(input);
-  if (quick) {
-    writeFileSync(join(BENCH_DIR, 'benchmarks-quick.md'), md);
-    log(`quick run: wrote ${join(BENCH_DIR, 'benchmarks-quick.md')} (docs/benchmarks.md is only written by a full run)`);
+  if (quick || skip.size > 0) {
+    // docs/benchmarks.md reports every target from one full run; a smoke run or one that leaves
+    // parts out would replace it with a document missing figures.
+    const file = join(BENCH_DIR, quick ? 'benchmarks-quick.md' : 'benchmarks-partial.md');
+    writeFileSync(file, md);
+    log(`${quick ? 'quick' : 'partial'} run: wrote ${file} (docs/benchmarks.md is only written by a full run)`);
   } else {
     writeFileSync(join(REPO_ROOT, 'docs', 'benchmarks.md'), md);
     log('wrote docs/benchmarks.md');
@@ -564,7 +568,7 @@ function report(x: ReportInput, rewrittenAt?: string): string {
 
   L.push('## Commands', '');
   L.push(`This document: \`${x.command}\`. Others:`, '');
-  L.push('```sh', 'npm run bench                   # everything but the PyTorch peer', 'npm run bench -- --peer         # with the peer (apt-get installs python3-torch and OpenBLAS if missing)', 'npm run bench -- --quick        # smoke run, small jobs, writes .cache/bench/benchmarks-quick.md', 'npm run bench -- --skip=browser,lab,cpu,threads   # leave parts out', 'npm run bench -- --report       # rewrite this document from the last full run\'s figures, measuring nothing', 'npx tsx bench/labProfile.ts     # main-thread CPU profile of the built lab (after a bench run)', 'npx tsx bench/convGrad.ts       # Conv2D and Dense gradients on wasm: native vs Ravine\'s kernels', 'npx tsx bench/gpu.ts prepare    # pack the page, Chromium and the peer\'s inputs for a GPU machine; there: bash bench/gpu/run.sh', 'npx tsx bench/gpu.ts record DIR # keep its results (bench/results/gpu-webgl.json) for this document', '```', '');
+  L.push('```sh', 'npm run bench                   # everything but the PyTorch peer', 'npm run bench -- --peer         # with the peer (apt-get installs python3-torch and OpenBLAS if missing)', 'npm run bench -- --quick        # smoke run, small jobs, writes .cache/bench/benchmarks-quick.md', 'npm run bench -- --skip=browser,lab,cpu,threads   # leave parts out; writes .cache/bench/benchmarks-partial.md', 'npm run bench -- --report       # rewrite this document from the last full run\'s figures, measuring nothing', 'npx tsx bench/labProfile.ts     # main-thread CPU profile of the built lab (after a bench run)', 'npx tsx bench/convGrad.ts       # Conv2D and Dense gradients on wasm: native vs Ravine\'s kernels', 'npx tsx bench/gpu.ts prepare    # pack the page, Chromium and the peer\'s inputs for a GPU machine; there: bash bench/gpu/run.sh', 'npx tsx bench/gpu.ts record DIR # keep its results (bench/results/gpu-webgl.json) for this document', '```', '');
   return L.join('\n');
 }
 
