@@ -13,6 +13,7 @@ import { parseRecipe, type Recipe, type RecipeDirections } from '../io/recipe';
 import { fetchModelFiles, fetchZoo } from '../io/zoo';
 import { connectEngine, type EngineConnection } from '../worker/client';
 import type { ModelFile } from '../worker/host';
+import { burstScheduler } from './burst';
 import { configFromHash, configToHash, PREVIEW_RESOLUTION, sanitizeConfig, type LabConfig, type SlotName } from './config';
 import { emptyMetric, patchMetric, patchModel, patchSurface, useLab, type CustomSample, type SuppliedDirections, type UserSet } from './store';
 
@@ -347,18 +348,7 @@ async function refreshPredictions(slot: SlotName): Promise<void> {
   if (current()) useLab.setState((st) => ({ predictions: { ...st.predictions, [slot]: preds } }));
 }
 
-let scheduled: ReturnType<typeof setTimeout> | null = null;
-/** A leading run queued as a microtask and not started yet. */
-let leading = false;
-/** Generation of schedule() calls: only the latest may clear `settling`. */
-let settleRun = 0;
-/** When schedule() was last called (performance.now()). */
-let lastSchedule = -Infinity;
-/**
- * Changes closer together than this form a burst (a slider drag, typing): the first runs at
- * once, the rest wait until the burst has paused this long, so a drag does not start a job
- * per pixel. An isolated change (a click on a sample) runs at once.
- */
+/** Config changes closer together than this form a burst, run once it pauses (src/state/burst.ts). */
 const BURST_MS = 30;
 
 /** The longest the URL hash may lag behind the config while the views catch up (see startLab). */
@@ -380,42 +370,27 @@ function bringInLine(run: number): void {
       await onScreenOrTimeout(active, useLab.getState().surfaces[active].key);
       if (models[other(active)].info) await refreshSurface(other(active));
     } finally {
-      if (run === settleRun) useLab.setState({ settling: false });
+      if (run === scheduler.latest) useLab.setState({ settling: false });
     }
     void refreshSamplePsi(active);
   })();
   for (const slot of slots) void refreshMetric(slot);
 }
 
+/** Runs of bringInLine, each with the generation of the latest schedule() before it started. */
+const scheduler = burstScheduler((run) => bringInLine(run), BURST_MS);
+
 /**
  * Brings every result in line with the config: an isolated change at once (in a microtask,
  * so the changes made by one synchronous piece of code count as one), a burst of changes
- * when it pauses (see BURST_MS).
+ * when it pauses (see BURST_MS and src/state/burst.ts).
  */
 export function schedule(): void {
   // Until the surfaces of this config have been brought in line, what is drawn may be stale:
-  // the views must not report 'ready' (the page's ready signal) in between.
-  const run = ++settleRun;
+  // the views must not report 'ready' (the page's ready signal) in between. Only the run of
+  // the latest request clears `settling` (bringInLine).
   if (!useLab.getState().settling) useLab.setState({ settling: true });
-  const now = performance.now();
-  const burst = now - lastSchedule < BURST_MS;
-  lastSchedule = now;
-  // A queued leading run has not started yet: it reads the config when it does.
-  if (leading) return;
-  if (scheduled) clearTimeout(scheduled);
-  scheduled = null;
-  if (!burst) {
-    leading = true;
-    queueMicrotask(() => {
-      leading = false;
-      bringInLine(settleRun);
-    });
-    return;
-  }
-  scheduled = setTimeout(() => {
-    scheduled = null;
-    bringInLine(run);
-  }, BURST_MS);
+  scheduler.request();
 }
 
 async function loadFiles(slot: SlotName, name: string, files: ModelFile[], builtinId?: string): Promise<boolean> {
