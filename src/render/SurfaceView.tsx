@@ -29,7 +29,7 @@ import { LineSegmentsGeometry } from 'three/examples/jsm/lines/LineSegmentsGeome
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { SurfaceResult } from '../engine/surface';
 import { Axes3D, FLOOR_Y } from './axes3d';
-import { CAMERA_FOV, type CameraLink, type CameraPreset, type CameraState, presetPose } from './camera';
+import { aspectOf, CAMERA_FOV, type CameraLink, type CameraPreset, type CameraState, presetPose } from './camera';
 import type { ColormapName } from './colormaps';
 import { decisionBoundary, liftPolyline, type Polyline, valueAt } from './contour';
 import {
@@ -555,7 +555,7 @@ function CameraRig({ preset, link, target, onCommit }: { preset?: CameraPreset; 
   const applyPreset = useRef<((s: CameraState) => void) | null>(null);
   const applying = useRef(false);
   const appliedPreset = useRef<CameraPreset | undefined>(undefined);
-  const aspect = size.width > 0 && size.height > 0 ? size.width / size.height : 4 / 3;
+  const aspect = aspectOf(size.width, size.height);
   const aspectRef = useRef(aspect);
   aspectRef.current = aspect;
   // The preset as of the controls' (re)creation; later changes go through the preset effect.

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CAMERA_PRESETS, createCameraLink, presetPose, reframePose, type CameraState } from './camera';
+import { aspectOf, CAMERA_PRESETS, createCameraLink, presetPose, reframePose, type CameraState } from './camera';
 
 describe('camera presets', () => {
   it('offers iso, along-d1, along-d2 and top', () => {
@@ -38,6 +38,13 @@ describe('camera presets', () => {
     // At or above an aspect of 1.4 the base distance frames everything; below it the camera backs off.
     expect(dist(presetPose('iso', 16 / 9))).toBeCloseTo(dist(presetPose('iso', 1.4)), 9);
     expect(dist(presetPose('iso', 4 / 3))).toBeGreaterThan(dist(presetPose('iso', 1.4)));
+  });
+
+  it('aspectOf: width / height, and 4:3 for a view with no size yet (either side 0)', () => {
+    expect(aspectOf(1280, 800)).toBe(1.6);
+    expect(aspectOf(0, 800)).toBe(4 / 3);
+    expect(aspectOf(640, 0)).toBe(4 / 3);
+    expect(presetPose('iso', aspectOf(0, 0))).toEqual(presetPose('iso'));
   });
 });
 

@@ -63,8 +63,16 @@ export function framingDistance(aspect: number): number {
   return Math.max(1, FRAMING_ASPECT / Math.max(0.2, aspect));
 }
 
+/** Aspect (width / height) assumed for a view not laid out yet (no size). */
+export const DEFAULT_ASPECT = 4 / 3;
+
+/** A view's aspect, width / height; {@link DEFAULT_ASPECT} while either side is 0 (not laid out). */
+export function aspectOf(width: number, height: number): number {
+  return width > 0 && height > 0 ? width / height : DEFAULT_ASPECT;
+}
+
 /** Camera position and target of a preset for a canvas of the given aspect (width / height). */
-export function presetPose(preset: CameraPreset, aspect = 4 / 3): CameraState {
+export function presetPose(preset: CameraPreset, aspect = DEFAULT_ASPECT): CameraState {
   const [azDeg, elDeg] = ANGLES[preset] ?? ANGLES.iso;
   // The plan view stands 3× further back and zooms 3× in: the same framing with a third of the
   // perspective, so high parts of the surface do not balloon over the axes.

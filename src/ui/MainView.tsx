@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
-import { createCameraLink, presetPose, type CameraLink, type CameraPreset, type CameraState } from '../render/camera';
+import { aspectOf, createCameraLink, presetPose, type CameraLink, type CameraPreset, type CameraState } from '../render/camera';
 import { ColorBar } from '../render/ColorBar';
 import { isColormapName, type ColormapName } from '../render/colormaps';
 import { Heatmap2D } from '../render/Heatmap2D';
@@ -138,7 +138,7 @@ export function MainView() {
     if (!c.camera && link.get()) {
       // The home pose is framed for the first slot's canvas (half the width in the split view).
       const canvas = views.current?.querySelector('.slot-view canvas');
-      const aspect = canvas && canvas.clientHeight > 0 ? canvas.clientWidth / canvas.clientHeight : 4 / 3;
+      const aspect = aspectOf(canvas?.clientWidth ?? 0, canvas?.clientHeight ?? 0);
       const home = presetPose('iso', aspect);
       if (!samePose(home, link.get())) link.set(home, 'config');
     }

@@ -8,7 +8,7 @@ import { version as tfjsVersions } from '@tensorflow/tfjs';
 import { version as ravineVersion } from '../../package.json';
 import { checkFigureOptions, figurePixelSize, figureTheme, type FigureOptions } from '../io/figureOptions';
 import { recipeToJson } from '../io/recipe';
-import { presetPose, type CameraState } from '../render/camera';
+import { aspectOf, presetPose, type CameraState } from '../render/camera';
 import { isColormapName } from '../render/colormaps';
 import { sharedZRange } from '../render/plot2d';
 import type { SlotName } from '../state/config';
@@ -79,7 +79,7 @@ export async function exportFigure(raw: Partial<FigureOptions>): Promise<Exporte
     // renderFigure3D reframes it for each panel of the figure.
     const onScreen = viewSize(false);
     const size = figurePixelSize(options.compare ? viewSize(true) : onScreen, panels.length, options);
-    const aspect = onScreen.height > 0 ? onScreen.width / onScreen.height : 4 / 3;
+    const aspect = aspectOf(onScreen.width, onScreen.height);
     const camera: CameraState = options.camera === 'current' ? (c.camera ?? presetPose('iso', aspect)) : presetPose(options.camera, aspect);
     const { renderFigure3D } = await import('../render/figure3d');
     const fig = await renderFigure3D({
