@@ -154,13 +154,13 @@ const fmtE = (v: number) => (Number.isFinite(v) ? v.toExponential(1) : 'n/a');
 function agreementRows(rows: Row[], node1: string, browser: BrowserConfigResult[], peer: PeerResult | null): string[] {
   const agree: string[] = [];
   for (const id of MODELS) {
-    const g = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'surface' && r.mode === 'batched')?.size;
+    const g = findRow(rows, node1, id, 'surface', 'batched')?.size;
     if (!g) continue;
     const base = `wasm1-${id}-surface-batched-${g}`;
     const tryLoad = (n: string) => (existsSync(join(BENCH_DIR, n)) ? loadF32(n) : null);
     const loss = tryLoad(`${base}-loss.npy`);
     const margin = tryLoad(`${base}-margin.npy`);
-    const nGrid = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'surface' && r.mode === 'naive')?.size;
+    const nGrid = findRow(rows, node1, id, 'surface', 'naive')?.size;
     if (loss && nGrid === g) {
       const nl = tryLoad(`wasm1-${id}-surface-naive-${g}-loss.npy`);
       if (nl) agree.push(`| ${id} | surface loss, Node wasm batched vs naive | ${fmtE(maxAbsDiff(loss, nl))} |`);
@@ -175,7 +175,7 @@ function agreementRows(rows: Row[], node1: string, browser: BrowserConfigResult[
         agree.push(`| ${id} | surface ${g}² loss (CE), Ravine (Node wasm) vs PyTorch | ${fmtE(maxAbsDiff(loss, pl))} |`);
         agree.push(`| ${id} | surface ${g}² margin, Ravine vs PyTorch | ${fmtE(maxAbsDiff(margin, pm))} |`);
       }
-      const mSize = rows.find((r) => r.env === node1 && r.model === id && r.kind === 'metric' && r.mode === 'batched')?.size;
+      const mSize = findRow(rows, node1, id, 'metric', 'batched')?.size;
       const sk = tryLoad(`wasm1-${id}-startkl.npy`);
       const psk = tryLoad(`peer-${id}-metric-batched-startkl.npy`);
       if (sk && psk) agree.push(`| ${id} | metric: KL at each sample's random start (the first point both PGD runs evaluate), ${psk.length} samples | ${fmtE(maxAbsDiff(sk.subarray(0, psk.length), psk))} |`);
@@ -189,7 +189,7 @@ function agreementRows(rows: Row[], node1: string, browser: BrowserConfigResult[
         agree.push(`| ${id} | metric after PGD-20: psi max \\|diff\\| ${fmtE(maxAbsDiff(psi, ppsi))}, ${within}/${psi.length} samples within 1e-4; R ${R.toFixed(5)} vs ${pR.toFixed(5)} | ${fmtE(Math.abs(R - pR))} (R) |`);
       }
       for (const kind of ['fgsm', 'pgd'] as const) {
-        const rb = rows.find((r) => r.env === node1 && r.model === id && r.kind === kind && r.mode === 'batched');
+        const rb = findRow(rows, node1, id, kind, 'batched');
         const f = rb ? join(BENCH_DIR, `wasm1-${id}-${kind}-batched-${rb.size}.json`) : '';
         const pv = peer.models[id]?.[`${kind}/batched/${rb?.size}`];
         if (rb && existsSync(f) && pv?.correct !== undefined) {

@@ -684,7 +684,6 @@ export function registerFastConvGradients(): void {
   }
 }
 
-
 /**
  * Undoes {@link registerFastConvGradients}: restores tfjs-core's Conv2D gradient and wasm's
  * original kernels (so Conv2DBackpropFilter is again missing on wasm, BatchMatMul is slow with

@@ -378,7 +378,7 @@ function bringInLine(run: number): void {
 }
 
 /** Runs of bringInLine, each with the generation of the latest schedule() before it started. */
-const scheduler = burstScheduler((run) => bringInLine(run), BURST_MS);
+const scheduler = burstScheduler(bringInLine, BURST_MS);
 
 /**
  * Brings every result in line with the config: an isolated change at once (in a microtask,
