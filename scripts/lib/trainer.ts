@@ -86,7 +86,8 @@ export async function trainModel(spec: TrainSpec, data: TrainData, log: (line: s
   const n = spec.maxSamples > 0 ? Math.min(spec.maxSamples, total) : total;
   const pool = order.slice(0, n);
   const model = buildArchitecture(spec.arch, data.inputShape, data.numClasses, spec.seed);
-  const classifier = createClassifier(model);
+  // Training differentiates with respect to the weights as well.
+  const classifier = createClassifier(model, { weightGradients: true });
   const optimizer = tf.train.adam(spec.learningRate);
   const history: EpochLog[] = [];
   const batches = Math.ceil(n / spec.batchSize);

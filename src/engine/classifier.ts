@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { EngineError } from './errors';
+import { inputGradientForward, layerChain } from './layerChain';
 
 /** How the adapter obtains logits from the wrapped model. */
 export type LogitsSource =
@@ -48,6 +49,13 @@ export interface ClassifierOptions {
   valueRange?: readonly [number, number];
   /** Input shape without batch, needed only when the model leaves some dimensions open. */
   inputShape?: readonly number[];
+  /**
+   * Keep `logits` differentiable with respect to the model's weights too (training). By default
+   * it is differentiable with respect to its input only, which is all that attacks, the metric
+   * and directions take, and lets the common layers of a layer chain run fused kernels while
+   * gradients are recorded (src/engine/layerChain.ts).
+   */
+  weightGradients?: boolean;
 }
 
 /**
@@ -125,7 +133,7 @@ function layerActivationName(layer: tf.layers.Layer): string | undefined {
   return typeof config.activation === 'string' ? config.activation : undefined;
 }
 
-function buildFromLayers(model: tf.LayersModel): Built {
+function buildFromLayers(model: tf.LayersModel, weightGradients: boolean): Built {
   if (model.inputs.length !== 1) {
     throw new EngineError('model-input', `The model has ${model.inputs.length} inputs; Ravine needs a classifier with exactly one input.`);
   }
@@ -144,12 +152,16 @@ function buildFromLayers(model: tf.LayersModel): Built {
   const activation = layerActivationName(outLayer);
   const featureInput = outLayer.input;
   const single = !Array.isArray(featureInput);
+  // Layers in a plain chain can run fused while input gradients are recorded (layerChain.ts).
+  const chain = weightGradients ? undefined : layerChain(model);
+  const fast = (layers: tf.layers.Layer[] | undefined, linearLast: boolean) => (layers ? inputGradientForward(layers, linearLast) : undefined);
 
   if (single && (className === 'Softmax' || (className === 'Activation' && activation === 'softmax'))) {
     // The logits are the tensor entering the softmax layer: a sub-model that shares the
     // original layers (and their weights) and ends one layer earlier.
     const sub = tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor });
-    return { fn: (x) => sub.apply(x, { training: false }) as tf.Tensor, source: 'before-softmax-layer', bytesPerSample, declaredInput };
+    const fn = fast(chain?.slice(0, -1), false) ?? ((x: tf.Tensor) => sub.apply(x, { training: false }) as tf.Tensor);
+    return { fn, source: 'before-softmax-layer', bytesPerSample, declaredInput };
   }
   if (single && className === 'Dense' && activation === 'softmax') {
     // Same idea for Dense(activation='softmax'): features from a sub-model, then the Dense
@@ -158,12 +170,14 @@ function buildFromLayers(model: tf.LayersModel): Built {
     const sub = tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor });
     const config = outLayer.getConfig() as { useBias?: boolean };
     const [kernel, bias] = outLayer.getWeights();
-    const fn = (x: tf.Tensor): tf.Tensor =>
-      tf.tidy(() => {
-        const features = sub.apply(x, { training: false }) as tf.Tensor;
-        const z = tf.matMul(features.reshape([features.shape[0], -1]), kernel);
-        return config.useBias !== false && bias ? tf.add(z, bias) : z;
-      });
+    const fn =
+      fast(chain, true) ??
+      ((x: tf.Tensor): tf.Tensor =>
+        tf.tidy(() => {
+          const features = sub.apply(x, { training: false }) as tf.Tensor;
+          const z = tf.matMul(features.reshape([features.shape[0], -1]), kernel);
+          return config.useBias !== false && bias ? tf.add(z, bias) : z;
+        }));
     return { fn, source: 'dense-without-softmax', bytesPerSample, declaredInput };
   }
   if (activation === 'softmax') {
@@ -177,7 +191,8 @@ function buildFromLayers(model: tf.LayersModel): Built {
       declaredInput,
     };
   }
-  return { fn: (x) => model.apply(x, { training: false }) as tf.Tensor, source: 'output', bytesPerSample, declaredInput };
+  const fn = fast(chain, false) ?? ((x: tf.Tensor) => model.apply(x, { training: false }) as tf.Tensor);
+  return { fn, source: 'output', bytesPerSample, declaredInput };
 }
 
 interface GraphNodeDef {
@@ -223,7 +238,7 @@ function buildFromGraph(model: tf.GraphModel): Built {
  * with a user-readable message otherwise. The wrapped model stays owned by the caller.
  */
 export function createClassifier(model: tf.LayersModel | tf.GraphModel, options: ClassifierOptions = {}): Classifier {
-  const built = model instanceof tf.GraphModel ? buildFromGraph(model) : buildFromLayers(model as tf.LayersModel);
+  const built = model instanceof tf.GraphModel ? buildFromGraph(model) : buildFromLayers(model as tf.LayersModel, options.weightGradients === true);
   const inputShape = resolveInputShape(built.declaredInput, options.inputShape);
   const inputSize = product(inputShape);
   if (inputSize > MAX_INPUT_VALUES) {

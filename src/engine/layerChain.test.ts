@@ -1,0 +1,155 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createClassifier, type Classifier } from './classifier';
+import { registerFastConvGradients } from './convGrad';
+import { layerChain } from './layerChain';
+import { fixedInputs, useBackend } from './testSupport';
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  registerFastConvGradients();
+});
+
+/**
+ * Every case the chain handles: a strided 'same' Conv2D with ReLU, a 'valid' Conv2D without
+ * bias or activation, a layer that runs as itself (max pooling), Flatten, Dense with ReLU, and
+ * a Dense softmax read as logits. Biases are not zero, so a bias that went missing would show.
+ */
+function mixedCnn(): tf.LayersModel {
+  const init = (s: number) => tf.initializers.glorotUniform({ seed: 700 + s });
+  const bias = (s: number) => tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: 800 + s });
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: bias(1) }),
+      tf.layers.conv2d({ filters: 6, kernelSize: 2, padding: 'valid', useBias: false, kernelInitializer: init(2) }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 12, activation: 'relu', kernelInitializer: init(3), biasInitializer: bias(3) }),
+      tf.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: init(4), biasInitializer: bias(4) }),
+    ],
+  });
+}
+
+/** Logits and the input gradient of a fixed linear read-out of them, as plain arrays. */
+function logitsAndGradient(c: Classifier, x: tf.Tensor): { z: Float32Array; g: Float32Array } {
+  return tf.tidy(() => {
+    const weights = tf.tensor2d([[1, -2, 0.5, 3, -1]]);
+    const z = c.logits(x);
+    const g = tf.grad((xa: tf.Tensor) => tf.sum(tf.mul(c.logits(xa as tf.Tensor4D), weights)))(x);
+    return { z: z.dataSync() as Float32Array, g: g.dataSync() as Float32Array };
+  });
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function maxAbs(a: Float32Array): number {
+  return a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+}
+
+/** Names of the kernels that one input gradient of `c` runs. */
+async function gradientKernels(c: Classifier, x: tf.Tensor): Promise<Set<string>> {
+  const info = await tf.profile(() => {
+    const g = tf.grad((xa: tf.Tensor) => tf.sum(c.logits(xa as tf.Tensor4D)))(x);
+    g.dispose();
+  });
+  return new Set(info.kernels.map((k) => k.name));
+}
+
+describe('fused layer chain', () => {
+  it('gives the logits and input gradients of the layers themselves', () => {
+    const model = mixedCnn();
+    const fast = createClassifier(model);
+    const plain = createClassifier(model, { weightGradients: true });
+    const x = tf.tensor(fixedInputs(6, 144, 21), [6, 12, 12, 1]);
+    const a = logitsAndGradient(fast, x);
+    const b = logitsAndGradient(plain, x);
+    // The fused kernels add the bias inside the product, so the last bits may differ.
+    expect(maxAbs(b.z)).toBeGreaterThan(0.1);
+    expect(maxAbsDiff(a.z, b.z)).toBeLessThan(1e-5 * maxAbs(b.z));
+    expect(maxAbs(b.g)).toBeGreaterThan(0.01);
+    expect(maxAbsDiff(a.g, b.g)).toBeLessThan(1e-5 * maxAbs(b.g));
+    // And the logits are those under the model's softmax.
+    const probs = tf.tidy(() => tf.softmax(tf.tensor2d(a.z, [6, 5])).dataSync());
+    const predicted = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    expect(maxAbsDiff(probs as Float32Array, predicted as Float32Array)).toBeLessThan(1e-6);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('runs each ReLU inside its convolution or product while recording, unlike the layers themselves', async () => {
+    const model = mixedCnn();
+    const x = tf.tensor(fixedInputs(4, 144, 22), [4, 12, 12, 1]);
+    const fused = await gradientKernels(createClassifier(model), x);
+    expect(fused.has('FusedConv2D')).toBe(true);
+    expect(fused.has('_FusedMatMul')).toBe(true);
+    expect(fused.has('Relu')).toBe(false);
+    expect(fused.has('MaxPool')).toBe(true); // the layer without a fused form ran as itself
+    const plain = await gradientKernels(createClassifier(model, { weightGradients: true }), x);
+    expect(plain.has('Relu')).toBe(true);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('leaves no tensor behind, forward or backward', () => {
+    const model = mixedCnn();
+    const c = createClassifier(model);
+    const x = tf.tensor(fixedInputs(3, 144, 23), [3, 12, 12, 1]);
+    logitsAndGradient(c, x); // first call: tfjs's one-time allocations
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) logitsAndGradient(c, x);
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('reads the weights at each call, so new weights take effect', () => {
+    const model = mixedCnn();
+    const c = createClassifier(model);
+    const x = tf.tensor(fixedInputs(2, 144, 24), [2, 12, 12, 1]);
+    const before = logitsAndGradient(c, x).z;
+    const last = model.layers[model.layers.length - 1];
+    const doubled = last.getWeights().map((w) => tf.mul(w, 2));
+    last.setWeights(doubled);
+    const after = logitsAndGradient(c, x).z;
+    for (let i = 0; i < before.length; i++) expect(after[i]).toBeCloseTo(2 * before[i], 4);
+    tf.dispose([x, ...doubled]);
+    model.dispose();
+  });
+
+  it('keeps weight gradients for training when asked', () => {
+    const model = mixedCnn();
+    const c = createClassifier(model, { weightGradients: true });
+    const x = tf.tensor(fixedInputs(3, 144, 25), [3, 12, 12, 1]);
+    const { grads } = tf.variableGrads(() => tf.sum(tf.square(c.logits(x))) as tf.Scalar);
+    // Every trainable weight (4 kernels, 3 biases) gets a non-zero gradient.
+    expect(Object.keys(grads).sort()).toEqual(model.trainableWeights.map((w) => w.read().name).sort());
+    expect(Object.keys(grads)).toHaveLength(7);
+    for (const g of Object.values(grads)) expect(tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0])).toBeGreaterThan(0);
+    tf.dispose([x, ...Object.values(grads)]);
+    model.dispose();
+  });
+
+  it('finds plain chains only', () => {
+    const model = mixedCnn();
+    expect(layerChain(model)?.map((l) => l.getClassName())).toEqual(['Conv2D', 'Conv2D', 'MaxPooling2D', 'Flatten', 'Dense', 'Dense']);
+    // A residual branch is not a chain: the model keeps its own forward pass, with the same results.
+    const input = tf.input({ shape: [6] });
+    const h = tf.layers.dense({ units: 6, activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+    const sum = tf.layers.add().apply([h, input]) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 3 }).apply(sum) as tf.SymbolicTensor;
+    const branched = tf.model({ inputs: input, outputs: out });
+    expect(layerChain(branched)).toBeUndefined();
+    const c = createClassifier(branched);
+    const x = tf.tensor2d(fixedInputs(2, 6, 26), [2, 6]);
+    const z = c.logits(x);
+    const expected = branched.predict(x) as tf.Tensor;
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(z, expected))).dataSync()[0])).toBe(0);
+    tf.dispose([x, z, expected]);
+    model.dispose();
+    branched.dispose();
+  });
+});

@@ -1,0 +1,174 @@
+/**
+ * A forward pass for chains of common Keras layers that stays fused while tfjs records
+ * gradients with respect to the input.
+ *
+ * Why: while it records gradients, tfjs-core will not fuse a convolution or a matrix product with
+ * a non-linear activation (its `shouldFuse`): a `Conv2D` or `Dense` layer with a ReLU then runs
+ * as three kernels (product, bias add, ReLU), each on the tape. On wasm the bias add is a
+ * broadcast that the backend runs through an indexed loop (0.35 ms for one [100, 14, 14, 16]
+ * activation, as long as the ReLU and the gradient's mask together), and with threads every
+ * extra small kernel also wakes the thread pool. Attacks and the metric take a gradient per
+ * step, so these ran 20 times per PGD run.
+ *
+ * What: a `Conv2D` or `Dense` layer with a ReLU or no activation runs as one fused kernel (the
+ * one tfjs itself runs when nothing records) under `tf.customGrad`, whose gradient is the
+ * input gradient alone: the upstream gradient masked where the output is 0, then the
+ * transposed convolution or the product with the transposed kernel. `Flatten` is a reshape;
+ * every other layer runs as itself (`layer.apply`), recorded as usual.
+ *
+ * The catch: the weights are read inside and do not appear as inputs of the custom gradients,
+ * so the result is differentiable with respect to its input only. Training needs gradients with
+ * respect to the weights: it asks the classifier for `weightGradients` and gets the layers'
+ * own `apply` (src/engine/classifier.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** One layer's part of the forward pass: a batch in, a batch out (tensors owned by the caller). */
+type Step = (x: tf.Tensor) => tf.Tensor;
+
+/** The activations that fuse into the kernel here; a layer with another one runs as itself. */
+type FusedActivation = 'relu' | 'linear';
+
+interface LayerConfig {
+  activation?: unknown;
+  dataFormat?: string;
+  dilationRate?: number | number[];
+  strides?: number | number[];
+  padding?: string;
+}
+
+/**
+ * The layers from the model's input to its output if they form a plain chain (each layer called
+ * once, on the output of the one before), without the InputLayer; otherwise undefined.
+ */
+export function layerChain(model: tf.LayersModel): tf.layers.Layer[] | undefined {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) return undefined;
+  const chain: tf.layers.Layer[] = [];
+  let layer = model.outputs[0].sourceLayer as tf.layers.Layer;
+  while (layer.getClassName() !== 'InputLayer') {
+    if (layer.inboundNodes.length !== 1) return undefined;
+    const inbound = layer.inboundNodes[0].inboundLayers;
+    if (inbound.length !== 1) return undefined;
+    chain.unshift(layer);
+    layer = inbound[0];
+  }
+  return layer === model.inputs[0].sourceLayer ? chain : undefined;
+}
+
+function fusedActivation(layer: tf.layers.Layer, linear: boolean): FusedActivation | undefined {
+  if (linear) return 'linear';
+  // Keras configs name the activation ('relu'); tfjs-layers' own getConfig does too.
+  const activation = (layer.getConfig() as LayerConfig).activation;
+  return activation === 'relu' || activation === 'linear' ? activation : undefined;
+}
+
+/**
+ * `forward` under a custom gradient that returns the input gradient only: the upstream gradient,
+ * masked by the saved output where the activation is a ReLU, through `backward`. `forward` gets
+ * the weights it read, and `backward` the same ones, so both see one version of them.
+ */
+function inputGradientOp<W>(
+  readWeights: () => W,
+  activation: FusedActivation,
+  forward: (x: tf.Tensor, w: W) => tf.Tensor,
+  backward: (dz: tf.Tensor, x: tf.Tensor, w: W) => tf.Tensor,
+): Step {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    const w = readWeights();
+    const y = forward(x, w);
+    save(activation === 'relu' ? [y] : []);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(activation === 'relu' ? tf.mul(dy, tf.step(saved[0])) : dy, x, w),
+    };
+  }) as unknown as Step;
+  return op;
+}
+
+/** [kernel, bias?] of a layer, as the variables themselves (the weight cache keys on them). */
+function kernelAndBias(layer: tf.layers.Layer): { kernel: tf.Tensor; bias?: tf.Tensor } {
+  const [kernel, bias] = layer.getWeights();
+  return { kernel, bias };
+}
+
+function conv2dStep(layer: tf.layers.Layer, activation: FusedActivation): Step | undefined {
+  const cfg = layer.getConfig() as LayerConfig;
+  const dilations = [cfg.dilationRate ?? 1].flat();
+  if (cfg.dataFormat !== 'channelsLast' || dilations.some((d) => d !== 1)) return undefined;
+  if (cfg.padding !== 'same' && cfg.padding !== 'valid') return undefined;
+  const pad = cfg.padding;
+  const s = [cfg.strides ?? 1].flat();
+  const strides: [number, number] = [s[0], s[1] ?? s[0]];
+  return inputGradientOp(
+    () => kernelAndBias(layer),
+    activation,
+    (x, { kernel, bias }) =>
+      tf.engine().runKernel(tf.FusedConv2D, { x, filter: kernel, ...(bias ? { bias } : {}) }, {
+        strides,
+        pad,
+        dataFormat: 'NHWC',
+        dilations: [1, 1],
+        activation,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    (dz, x, { kernel }) => tf.conv2dTranspose(dz as tf.Tensor4D, kernel as tf.Tensor4D, x.shape as [number, number, number, number], strides, pad),
+  );
+}
+
+function denseStep(layer: tf.layers.Layer, activation: FusedActivation): Step | undefined {
+  // Dense acts on the last axis; only a layer fed a flat batch takes the fused path.
+  if ((layer.input as tf.SymbolicTensor).shape.length !== 2) return undefined;
+  return inputGradientOp(
+    () => kernelAndBias(layer),
+    activation,
+    (x, { kernel, bias }) => {
+      // The fused kernel takes batched operands, as tfjs's fused matMul passes them.
+      const [n, k] = x.shape as [number, number];
+      const units = kernel.shape[1] as number;
+      const inputs = { a: tf.reshape(x, [1, n, k]), b: tf.reshape(kernel, [1, k, units]), ...(bias ? { bias } : {}) };
+      const attrs = { transposeA: false, transposeB: false, activation } as unknown as tf.NamedAttrMap;
+      return tf.reshape(tf.engine().runKernel(tf._FusedMatMul, inputs, attrs) as tf.Tensor, [n, units]);
+    },
+    (dz, _x, { kernel }) => tf.matMul(dz, kernel, false, true),
+  );
+}
+
+/**
+ * The fused step of a layer, or undefined if it has none. `linear`: run it without its activation.
+ */
+function fusedStep(layer: tf.layers.Layer, linear: boolean): Step | undefined {
+  const activation = fusedActivation(layer, linear);
+  if (activation === undefined) return undefined;
+  const className = layer.getClassName();
+  if (className === 'Conv2D') return conv2dStep(layer, activation);
+  if (className === 'Dense') return denseStep(layer, activation);
+  return undefined;
+}
+
+/** How a layer runs in the chain: fused, as a reshape (Flatten), or as itself. */
+function layerStep(layer: tf.layers.Layer): { step: Step; fused: boolean } {
+  if (layer.getClassName() === 'Flatten' && (layer.getConfig() as LayerConfig).dataFormat !== 'channelsFirst') {
+    return { step: (x) => tf.reshape(x, [x.shape[0], -1]), fused: false };
+  }
+  const fused = fusedStep(layer, false);
+  return fused ? { step: fused, fused: true } : { step: (x) => layer.apply(x, { training: false }) as tf.Tensor, fused: false };
+}
+
+/**
+ * A forward pass through `layers` (a chain from {@link layerChain}) that is differentiable with
+ * respect to its input only, with fused kernels where a layer allows. `linearLast`: the last
+ * layer is a Dense layer to run without its activation (a softmax, read as logits). Undefined
+ * when no layer fuses (the layers' own `apply` is then just as fast) or when the last layer
+ * cannot run without its activation here.
+ */
+export function inputGradientForward(layers: tf.layers.Layer[], linearLast: boolean): ((x: tf.Tensor) => tf.Tensor) | undefined {
+  if (layers.length === 0) return undefined;
+  const steps = layers.map((layer) => layerStep(layer));
+  if (linearLast) {
+    const last = fusedStep(layers[layers.length - 1], true);
+    if (!last) return undefined;
+    steps[steps.length - 1] = { step: last, fused: true };
+  }
+  if (!steps.some((s) => s.fused)) return undefined;
+  return (x) => tf.tidy(() => steps.reduce((h, s) => s.step(h), x));
+}
