@@ -394,6 +394,28 @@ export function conv2dInputGradViaForward(
 }
 
 /**
+ * The input gradient of a `conv2d` as its registered gradient computes it: with forward
+ * convolutions ({@link conv2dInputGradViaForward}) on wasm, NHWC, dilation 1, once
+ * {@link registerFastConvGradients} has run; otherwise tfjs's own transposed convolution. For
+ * custom gradients (src/engine/layerChain.ts): on wasm, `tf.conv2dTranspose` would run our
+ * `Conv2DBackpropInput` kernel around the same forward convolutions, and kernel profiles would
+ * then count those twice (once inside it).
+ * Tensors as for {@link conv2dInputGradViaForward}.
+ */
+export function conv2dInputGrad(
+  dy: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  xShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: 'same' | 'valid',
+): tf.Tensor4D {
+  if (tf.getBackend() === FAST_BACKEND && isFastGrad(tf.getGradient(tf.Conv2D))) {
+    return conv2dInputGradViaForward(dy, filter, xShape, strides, pad);
+  }
+  return tf.conv2dTranspose(dy, filter, xShape, strides, pad);
+}
+
+/**
  * Filter gradient of a dilation-1 NHWC `conv2d`, computed with ONE forward convolution
  * in which the batch axis plays the role of the reduced channel axis:
  *     dW[kh, kw, ci, co] = sum_{n, oh, ow} xpad[n, oh*sh + kh, ow*sw + kw, ci] * dy[n, oh, ow, co]

@@ -13,7 +13,8 @@
  * What: a `Conv2D` or `Dense` layer with a ReLU or no activation runs as one fused kernel (the
  * one tfjs itself runs when nothing records) under `tf.customGrad`, whose gradient is the
  * input gradient alone: the upstream gradient masked where the output is 0, then the
- * transposed convolution or the product with the transposed kernel. `Flatten` is a reshape;
+ * transposed convolution (src/engine/convGrad.ts's forward-convolution form on wasm) or the
+ * product with the transposed kernel. `Flatten` is a reshape;
  * every other layer runs as itself (`layer.apply`), recorded as usual.
  *
  * The catch: the weights are read inside and do not appear as inputs of the custom gradients,
@@ -22,6 +23,7 @@
  * own `apply` (src/engine/classifier.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { conv2dInputGrad } from './convGrad';
 
 /** One layer's part of the forward pass: a batch in, a batch out (tensors owned by the caller). */
 type Step = (x: tf.Tensor) => tf.Tensor;
@@ -111,7 +113,7 @@ function conv2dStep(layer: tf.layers.Layer, activation: FusedActivation): Step |
         dilations: [1, 1],
         activation,
       } as unknown as tf.NamedAttrMap) as tf.Tensor,
-    (dz, x, { kernel }) => tf.conv2dTranspose(dz as tf.Tensor4D, kernel as tf.Tensor4D, x.shape as [number, number, number, number], strides, pad),
+    (dz, x, { kernel }) => conv2dInputGrad(dz as tf.Tensor4D, kernel as tf.Tensor4D, x.shape as [number, number, number, number], strides, pad),
   );
 }
 
