@@ -110,6 +110,18 @@ describe('fused layer chain', () => {
     model.dispose();
   });
 
+  it('frees each activation once the next layer has used it: no more peak memory than the layers themselves', async () => {
+    const model = mixedCnn();
+    const x = tf.tensor(fixedInputs(64, 144, 27), [64, 12, 12, 1]);
+    const peak = async (c: Classifier) => (await tf.profile(() => c.logits(x).dispose())).peakBytes;
+    const fused = await peak(createClassifier(model));
+    const plain = await peak(createClassifier(model, { weightGradients: true }));
+    // Holding every layer's output to the end would add the first layer's (64 × 6 × 6 × 4 floats).
+    expect(fused).toBeLessThanOrEqual(plain);
+    x.dispose();
+    model.dispose();
+  });
+
   it('reads the weights at each call, so new weights take effect', () => {
     const model = mixedCnn();
     const c = createClassifier(model);

@@ -172,5 +172,21 @@ export function inputGradientForward(layers: tf.layers.Layer[], linearLast: bool
     steps[steps.length - 1] = { step: last, fused: true };
   }
   if (!steps.some((s) => s.fused)) return undefined;
-  return (x) => tf.tidy(() => steps.reduce((h, s) => s.step(h), x));
+  return (x) => {
+    // Each activation is freed as soon as the next layer has used it (as tfjs-layers does), not
+    // at the end: a 1024-point surface chunk would otherwise hold every layer's output at once.
+    // Safe while recording too: the tape keeps its own references to what it saved.
+    let h = x;
+    try {
+      for (const { step } of steps) {
+        const next = tf.tidy(() => step(h));
+        if (h !== x && next !== h) h.dispose();
+        h = next;
+      }
+      return h;
+    } catch (e) {
+      if (h !== x) h.dispose();
+      throw e;
+    }
+  };
 }
