@@ -32,7 +32,7 @@ import { REPO_ROOT } from '../src/io/datasetNode';
 import { CHUNK_BUDGET_BYTES } from '../src/engine/schedule';
 import { runBrowserBench, type BrowserConfigResult } from './browser';
 import { BENCH_DIR, ensureBenchDir, fmtBytes, fmtS, type PeerResult, loadF32, machineSummary, maxAbsDiff, MODELS, throughput, type ModelId, type Row } from './common';
-import { BENCH_EPS, jobLabel, jobUnits, type JobKind } from './jobs';
+import { BENCH_EPS, isKernelEntry, jobLabel, jobUnits, type JobKind } from './jobs';
 import { runLabBench, type LabResult } from './lab';
 import type { NodeResult } from './node';
 import { GPU_RESULT, gpuSection } from './gpuReport';
@@ -414,6 +414,7 @@ function report(x: ReportInput, rewrittenAt?: string): string {
   L.push(ratioLine('surface', 0.8, `${peerSurf ? `${peerSurf.size}²` : '101²'} CNN surface`));
   L.push(ratioLine('metric', 1.0, `metric, ${peerMetric ? peerMetric.size : 100} samples × PGD-20, CNN`));
   const speedups: string[] = [];
+  const belowFour: { batched: Row; naive: Row }[] = [];
   let allFour = true;
   // tfjs's cpu backend is reported apart: its kernels are plain loops whose cost grows with
   // the batch, so there is no per-call overhead for batching to amortise.
@@ -437,6 +438,7 @@ function report(x: ReportInput, rewrittenAt?: string): string {
         if (s < 4) {
           allFour = false;
           speedups.push(`${e} ${id.replace('mnist-', '').replace('-natural', '')} ${kind} ×${s.toFixed(1)}`);
+          belowFour.push({ batched: b, naive: n });
         }
       }
     }
@@ -461,6 +463,7 @@ function report(x: ReportInput, rewrittenAt?: string): string {
   L.push('');
 
   L.push(...analysis(x, peerSurf, peerMetric, best('surface', 'batched', ravineEnvs), best('metric', 'batched', ravineEnvs)));
+  L.push(...naiveSection(x, belowFour));
   L.push(...ceilingSection(x, best('surface', 'batched', ravineEnvs), peerSurf));
 
   // Per-job tables.
@@ -534,10 +537,10 @@ function report(x: ReportInput, rewrittenAt?: string): string {
   // Kernel profile.
   if (wasm1?.profile?.length) {
     L.push('## Where the time goes (Node wasm, 1 thread, CNN)', '');
-    L.push('tf.profile of one batched run (kernel times, synchronous on wasm), per kernel and input shapes, so each layer shows apart (a convolution\'s input is `[batch, height, width, channels]`, its filter `[kh, kw, in, out]`). The forward-convolution gradients run `Conv2D` inside their own kernels, so nested kernels are counted in their parent too; `__op` wrapper entries are left out.', '');
+    L.push('tf.profile of one batched run (kernel times, synchronous on wasm), per kernel and input shapes, so each layer shows apart (a convolution\'s input is `[batch, height, width, channels]`, its filter `[kh, kw, in, out]`). Some of Ravine\'s wasm kernels run others inside (the transposed `BatchMatMul` its `Transpose`, `Conv2DBackpropInput` its forward convolutions), which are then counted in both; the scopes that wrap kernels (an op\'s `…__op`, a custom gradient\'s such as the fused layers\') are left out.', '');
     for (const p of wasm1.profile) {
       // wasm times every kernel (ms is never null here).
-      const kernels = p.kernels.filter((k) => !k.name.endsWith('__op')).map((k) => ({ ...k, ms: k.ms ?? 0 }));
+      const kernels = p.kernels.filter((k) => isKernelEntry(k.name)).map((k) => ({ ...k, ms: k.ms ?? 0 }));
       const total = kernels.reduce((s, k) => s + k.ms, 0);
       L.push(`**${p.job}** (profiled wall time ${(p.wallMs / 1000).toFixed(2)} s):`, '');
       L.push('| kernel | input shapes | ms | calls | share of kernel time |', '| --- | --- | ---: | ---: | ---: |');
@@ -625,7 +628,7 @@ function ceilingSection(x: ReportInput, surf: Row | undefined, peerSurf: Row | u
 
 /** Kernel-time shares of a profiled job: convolutions, matmuls, the rest. */
 function shares(kernels: { name: string; ms: number | null }[]): { conv: number; matmul: number; top: string } {
-  const ks = kernels.filter((k) => !k.name.endsWith('__op')).map((k) => ({ name: k.name, ms: k.ms ?? 0 }));
+  const ks = kernels.filter((k) => isKernelEntry(k.name)).map((k) => ({ name: k.name, ms: k.ms ?? 0 }));
   const total = ks.reduce((sum, k) => sum + k.ms, 0) || 1;
   const sum = (re: RegExp) => ks.filter((k) => re.test(k.name)).reduce((acc, k) => acc + k.ms, 0) / total;
   // The profile lists each kernel per input shapes; the top three here are per kernel name.
@@ -708,6 +711,32 @@ function threadForThread(x: ReportInput, metric: Row, peerMetric: Row, m1: Row |
 }
 
 /** Why XNNPACK on wasm does less arithmetic per cycle than the peer's kernels. */
+/**
+ * Why a batched job is below ×4 its naive loop: both GFLOP/s rates and, on wasm, how far the
+ * batched one is from the ceiling on the same number of threads (how much batching could gain at most).
+ */
+function naiveSection(x: ReportInput, pairs: { batched: Row; naive: Row }[]): string[] {
+  if (pairs.length === 0) return [];
+  const gf = (r: Row) => r.flops / r.seconds / 1e9;
+  const L = ['### Why some batched jobs are below ×4 the naive loop', ''];
+  L.push(
+    "The naive loop is the same engine call one grid point or one sample at a time, so it gains from everything the engine does per pass: with the layers fused while gradients are recorded (src/engine/layerChain.ts), a Conv2D or Dense layer with a ReLU is one kernel, not three, so a pass of one point costs less beyond its arithmetic than it did, and what batching gains is bounded by how close the batched kernels come to the ceiling. Where the batched job is below ×4:",
+    '',
+  );
+  for (const { batched: b, naive: n } of pairs) {
+    const threads = Number(/\((\d+) threads?\)/.exec(b.env)?.[1] ?? NaN);
+    const roof = b.env.includes('wasm') ? x.roof?.wasm.filter((r) => r.threads === threads && r.variant !== 'gemm').sort((p, q) => q.gflops - p.gflops)[0] : undefined;
+    const head = `- ${b.env}, ${b.model}, ${jobLabel(b.kind, b.size)}: batched ${gf(b).toFixed(1)} GFLOP/s, naive ${gf(n).toFixed(1)} GFLOP/s (×${(gf(b) / gf(n)).toFixed(1)} by throughput).`;
+    L.push(
+      roof
+        ? `${head} ×4 would need the batched job at ${(4 * gf(n)).toFixed(1)} GFLOP/s, ${((400 * gf(n)) / roof.gflops).toFixed(0)} % of the wasm ceiling on ${threads} thread${threads === 1 ? '' : 's'} (${roof.gflops.toFixed(1)} GFLOP/s), where it runs at ${((100 * gf(b)) / roof.gflops).toFixed(0)} %; at the ceiling itself batching would gain ×${(roof.gflops / gf(n)).toFixed(1)} over this naive loop.`
+        : `${head} No ceiling is measured for this backend${b.env.includes('WebGL') ? ' (SwiftShader runs the shaders on the CPU)' : ''}.`,
+    );
+  }
+  L.push('');
+  return L;
+}
+
 function hardwareNote(x: ReportInput): string {
   const blas = (x.peer?.blas ?? []).some((b) => /openblas/i.test(b)) ? 'OpenBLAS' : (x.peer?.blas ?? []).length ? `the BLAS at ${(x.peer?.blas ?? [])[0]}` : 'its BLAS';
   return (
