@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
-import { jobLabel, jobUnits, type JobKind } from './jobs';
+import { isKernelEntry, jobLabel, jobUnits, type JobKind } from './jobs';
 import { fmtS, MODELS, median, type PeerResult } from './common';
 import type { AutoResult, ProbeResult } from './browser/auto';
 
@@ -88,8 +88,8 @@ function probeSection(p: ProbeResult, cudaSeconds: number | undefined): string[]
   L.push('| points per batch | batches | time (median of 3) | runs |', '| ---: | ---: | ---: | --- |');
   for (const c of p.chunks) L.push(`| ${c.chunk} | ${Math.ceil((101 * 101) / c.chunk)} | ${fmtS(median(c.times))} | ${c.times.map(fmtS).join(', ')} |`);
   L.push('');
-  // `…__op` entries wrap the kernels they run (counted there); they take no GPU time of their own.
-  const kernels = p.kernels.filter((k) => !k.name.endsWith('__op'));
+  // Scopes wrap the kernels they run (counted there); they take no GPU time of their own.
+  const kernels = p.kernels.filter((k) => isKernelEntry(k.name));
   const timed = kernels.filter((k) => k.ms !== null) as { name: string; ms: number; calls: number }[];
   const gpuMs = timed.reduce((s, k) => s + k.ms, 0);
   const calls = kernels.reduce((s, k) => s + k.calls, 0);

@@ -152,8 +152,20 @@ export interface KernelTime {
 }
 
 /**
+ * Whether a tf.profile entry is a kernel. tf.profile also lists the scopes that wrap kernels,
+ * with the time of the kernels they ran: an op's (`logSoftmax__op`) and a custom gradient's,
+ * named after the scope it ran in (`unnamed scope`, `forward`): the fused layers
+ * (src/engine/layerChain.ts) and the closed-form losses (src/engine/ops.ts) are such. Kernel
+ * names are capitalised (`Conv2D`, `_FusedMatMul`); those scopes' are not.
+ */
+export function isKernelEntry(name: string): boolean {
+  return /^[A-Z_]/.test(name) && !name.endsWith('__op');
+}
+
+/**
  * tf.profile of one run of a job: milliseconds per kernel and input shapes (or per kernel name,
- * `byShapes` false), largest first, and the profiled run's wall time. Kernel times are
+ * `byShapes` false), largest first, and the profiled run's wall time; wrapping scopes are left
+ * out ({@link isKernelEntry}). Kernel times are
  * synchronous on wasm and cpu, GPU time from timer queries on WebGL.
  */
 export async function kernelProfile(c: Classifier, input: BenchInput, spec: JobSpec, byShapes = true): Promise<{ kernels: KernelTime[]; wallMs: number }> {
@@ -164,6 +176,7 @@ export async function kernelProfile(c: Classifier, input: BenchInput, spec: JobS
   const wallMs = performance.now() - t0;
   const by = new Map<string, KernelTime>();
   for (const k of info.kernels) {
+    if (!isKernelEntry(k.name)) continue;
     const shapes = byShapes ? k.inputShapes.map((sh) => (sh ? `[${sh.join(',')}]` : '–')).join(' ') : '';
     const key = `${k.name} ${shapes}`;
     const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : null;
