@@ -53,7 +53,9 @@ export interface ClassifierOptions {
    * Keep `logits` differentiable with respect to the model's weights too (training). By default
    * it is differentiable with respect to its input only, which is all that attacks, the metric
    * and directions take, and lets the common layers of a layer chain run fused kernels while
-   * gradients are recorded (src/engine/layerChain.ts).
+   * gradients are recorded (src/engine/layerChain.ts). Training must set it: by default those
+   * layers' weights get no gradient (tf.variableGrads leaves them out, or throws when no weight
+   * is reached at all).
    */
   weightGradients?: boolean;
 }
