@@ -6,7 +6,7 @@
  * a non-linear activation (its `shouldFuse`): a `Conv2D` or `Dense` layer with a ReLU then runs
  * as three kernels (product, bias add, ReLU), each on the tape. On wasm the bias add is a
  * broadcast that the backend runs through an indexed loop (0.35 ms for one [100, 14, 14, 16]
- * activation, as long as the ReLU and the gradient's mask together), and with threads every
+ * activation, about twice the ReLU and its gradient's mask together), and with threads every
  * extra small kernel also wakes the thread pool. Attacks and the metric take a gradient per
  * step, so these ran 20 times per PGD run.
  *
