@@ -135,6 +135,27 @@ function layerActivationName(layer: tf.layers.Layer): string | undefined {
   return typeof config.activation === 'string' ? config.activation : undefined;
 }
 
+/** A model's own forward pass, in inference mode. */
+function applyOf(model: tf.LayersModel): (x: tf.Tensor) => tf.Tensor {
+  return (x) => model.apply(x, { training: false }) as tf.Tensor;
+}
+
+/**
+ * Logits of a model ending in Dense(softmax): `features` (a sub-model sharing the layers before
+ * it), then the Dense layer's own kernel and bias without the activation. It reads the layer's
+ * variables and owns none of them.
+ */
+function denseWithoutActivation(features: tf.LayersModel, dense: tf.layers.Layer): (x: tf.Tensor) => tf.Tensor {
+  const config = dense.getConfig() as { useBias?: boolean };
+  const [kernel, bias] = dense.getWeights();
+  return (x) =>
+    tf.tidy(() => {
+      const h = features.apply(x, { training: false }) as tf.Tensor;
+      const z = tf.matMul(h.reshape([h.shape[0], -1]), kernel);
+      return config.useBias !== false && bias ? tf.add(z, bias) : z;
+    });
+}
+
 function buildFromLayers(model: tf.LayersModel, weightGradients: boolean): Built {
   if (model.inputs.length !== 1) {
     throw new EngineError('model-input', `The model has ${model.inputs.length} inputs; Ravine needs a classifier with exactly one input.`);
@@ -159,27 +180,15 @@ function buildFromLayers(model: tf.LayersModel, weightGradients: boolean): Built
   const fast = (layers: tf.layers.Layer[] | undefined, linearLast: boolean) => (layers ? inputGradientForward(layers, linearLast) : undefined);
 
   if (single && (className === 'Softmax' || (className === 'Activation' && activation === 'softmax'))) {
-    // The logits are the tensor entering the softmax layer: a sub-model that shares the
-    // original layers (and their weights) and ends one layer earlier.
-    const sub = tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor });
-    const fn = fast(chain?.slice(0, -1), false) ?? ((x: tf.Tensor) => sub.apply(x, { training: false }) as tf.Tensor);
+    // The logits are the tensor entering the softmax layer: the chain without it, or else a
+    // sub-model that shares the original layers (and their weights) and ends one layer earlier.
+    const fn = fast(chain?.slice(0, -1), false) ?? applyOf(tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor }));
     return { fn, source: 'before-softmax-layer', bytesPerSample, declaredInput };
   }
   if (single && className === 'Dense' && activation === 'softmax') {
-    // Same idea for Dense(activation='softmax'): features from a sub-model, then the Dense
-    // layer's own kernel and bias without the activation. We read the layer's variables; we
-    // own none of them.
-    const sub = tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor });
-    const config = outLayer.getConfig() as { useBias?: boolean };
-    const [kernel, bias] = outLayer.getWeights();
-    const fn =
-      fast(chain, true) ??
-      ((x: tf.Tensor): tf.Tensor =>
-        tf.tidy(() => {
-          const features = sub.apply(x, { training: false }) as tf.Tensor;
-          const z = tf.matMul(features.reshape([features.shape[0], -1]), kernel);
-          return config.useBias !== false && bias ? tf.add(z, bias) : z;
-        }));
+    // Same idea for Dense(activation='softmax'): the chain with its last layer run without the
+    // activation, or else a sub-model's features through the Dense layer's kernel and bias.
+    const fn = fast(chain, true) ?? denseWithoutActivation(tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor }), outLayer);
     return { fn, source: 'dense-without-softmax', bytesPerSample, declaredInput };
   }
   if (activation === 'softmax') {
@@ -193,8 +202,7 @@ function buildFromLayers(model: tf.LayersModel, weightGradients: boolean): Built
       declaredInput,
     };
   }
-  const fn = fast(chain, false) ?? ((x: tf.Tensor) => model.apply(x, { training: false }) as tf.Tensor);
-  return { fn, source: 'output', bytesPerSample, declaredInput };
+  return { fn: fast(chain, false) ?? applyOf(model), source: 'output', bytesPerSample, declaredInput };
 }
 
 interface GraphNodeDef {
