@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier, type Classifier } from './classifier';
 import { registerFastConvGradients } from './convGrad';
 import { layerChain } from './layerChain';
-import { fixedInputs, useBackend } from './testSupport';
+import { fixedInputs, scaleLastLayer, useBackend } from './testSupport';
 
 beforeAll(async () => {
   await useBackend('wasm');
@@ -127,12 +127,10 @@ describe('fused layer chain', () => {
     const c = createClassifier(model);
     const x = tf.tensor(fixedInputs(2, 144, 24), [2, 12, 12, 1]);
     const before = logitsAndGradient(c, x).z;
-    const last = model.layers[model.layers.length - 1];
-    const doubled = last.getWeights().map((w) => tf.mul(w, 2));
-    last.setWeights(doubled);
+    scaleLastLayer(model, 2);
     const after = logitsAndGradient(c, x).z;
     for (let i = 0; i < before.length; i++) expect(after[i]).toBeCloseTo(2 * before[i], 4);
-    tf.dispose([x, ...doubled]);
+    x.dispose();
     model.dispose();
   });
 
