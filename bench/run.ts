@@ -575,10 +575,14 @@ function report(x: ReportInput, rewrittenAt?: string): string {
   return L.join('\n');
 }
 
+/** The fastest register-only wasm loop on `threads` threads (the gemm loop, which also loads, is reported beside them). */
+function wasmCeiling(x: ReportInput, threads: number): RoofResult | undefined {
+  return x.roof?.wasm.filter((r) => r.threads === threads && r.variant !== 'gemm').sort((a, b) => b.gflops - a.gflops)[0];
+}
+
 /** The fastest wasm ceiling on every core, and what it implies for a job of `flops` with a time target. */
 function ceiling(x: ReportInput, flops: number, targetSeconds: number): { roof: RoofResult; floorSeconds: number; reachable: boolean } | null {
-  // The register-only loops; the gemm loop, which also loads, is reported beside them.
-  const roof = x.roof?.wasm.filter((r) => r.threads === x.roof?.cores && r.variant !== 'gemm').sort((a, b) => b.gflops - a.gflops)[0];
+  const roof = x.roof ? wasmCeiling(x, x.roof.cores) : undefined;
   if (!roof) return null;
   const floorSeconds = flops / (roof.gflops * 1e9);
   return { roof, floorSeconds, reachable: floorSeconds <= targetSeconds };
@@ -691,7 +695,7 @@ function winogradNote(x: ReportInput, job: Row, gflops: number, targetSeconds: n
  */
 function threadForThread(x: ReportInput, metric: Row, peerMetric: Row, m1: Row | undefined, m2: Row | undefined): string | null {
   const peer1 = x.peer ? findRow(x.rows, peerOneThreadEnv(x.peer), metric.model, 'metric', 'batched') : undefined;
-  const roof1 = x.roof?.wasm.filter((r) => r.threads === 1 && r.variant !== 'gemm').sort((a, b) => b.gflops - a.gflops)[0];
+  const roof1 = wasmCeiling(x, 1);
   if (!peer1 || !roof1 || (x.roof?.cores ?? 1) < 2) return null;
   const floor1 = metric.flops / (roof1.gflops * 1e9);
   const gf = (r: Row) => r.flops / r.seconds / 1e9;
@@ -725,7 +729,7 @@ function naiveSection(x: ReportInput, pairs: { batched: Row; naive: Row }[]): st
   );
   for (const { batched: b, naive: n } of pairs) {
     const threads = Number(/\((\d+) threads?\)/.exec(b.env)?.[1] ?? NaN);
-    const roof = b.env.includes('wasm') ? x.roof?.wasm.filter((r) => r.threads === threads && r.variant !== 'gemm').sort((p, q) => q.gflops - p.gflops)[0] : undefined;
+    const roof = b.env.includes('wasm') ? wasmCeiling(x, threads) : undefined;
     const head = `- ${b.env}, ${b.model}, ${jobLabel(b.kind, b.size)}: batched ${gf(b).toFixed(1)} GFLOP/s, naive ${gf(n).toFixed(1)} GFLOP/s (×${(gf(b) / gf(n)).toFixed(1)} by throughput).`;
     L.push(
       roof
