@@ -64,7 +64,8 @@ interface AxisGeometry {
   out: number;
 }
 
-function pair(v: number | [number, number]): [number, number] {
+/** A per-axis setting given as one number for both axes, or as [height, width]. */
+export function pair(v: number | [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : v;
 }
 

@@ -23,7 +23,7 @@
  * own `apply` (src/engine/classifier.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { conv2dInputGrad } from './convGrad';
+import { conv2dInputGrad, pair } from './convGrad';
 
 /** One layer's part of the forward pass: a batch in, a batch out (tensors owned by the caller). */
 type Step = (x: tf.Tensor) => tf.Tensor;
@@ -34,8 +34,8 @@ type FusedActivation = 'relu' | 'linear';
 interface LayerConfig {
   activation?: unknown;
   dataFormat?: string;
-  dilationRate?: number | number[];
-  strides?: number | number[];
+  dilationRate?: number | [number, number];
+  strides?: number | [number, number];
   padding?: string;
 }
 
@@ -96,12 +96,11 @@ function kernelAndBias(layer: tf.layers.Layer): { kernel: tf.Tensor; bias?: tf.T
 
 function conv2dStep(layer: tf.layers.Layer, activation: FusedActivation): Step | undefined {
   const cfg = layer.getConfig() as LayerConfig;
-  const dilations = [cfg.dilationRate ?? 1].flat();
+  const dilations = pair(cfg.dilationRate ?? 1);
   if (cfg.dataFormat !== 'channelsLast' || dilations.some((d) => d !== 1)) return undefined;
   if (cfg.padding !== 'same' && cfg.padding !== 'valid') return undefined;
   const pad = cfg.padding;
-  const s = [cfg.strides ?? 1].flat();
-  const strides: [number, number] = [s[0], s[1] ?? s[0]];
+  const strides = pair(cfg.strides ?? 1);
   return inputGradientOp(
     () => kernelAndBias(layer),
     activation,
