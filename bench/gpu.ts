@@ -19,6 +19,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync,
 import { join } from 'node:path';
 import { build } from 'vite';
 import { REPO_ROOT } from '../src/io/datasetNode';
+import { DEFAULT_CONFIG, PREVIEW_RESOLUTION } from '../src/state/config';
 import type { AutoPlan } from './browser/auto';
 import { BENCH_DIR, jobPlan, loadF32, MODELS, SAMPLE_INDEX } from './common';
 import { GPU_RESULT } from './gpuReport';
@@ -62,6 +63,8 @@ async function prepare(): Promise<void> {
       chunks: [256, 1024, 4096, 101 * 101],
       runs: 3,
       flags: [{ WEBGL_EXP_CONV: true }, { WEBGL_CONV_IM2COL: false }],
+      // What a lab user waits for on a real GPU: its preview grid and its default grid.
+      labSizes: [PREVIEW_RESOLUTION, DEFAULT_CONFIG.resolution],
     },
   };
   writeFileSync(join(SITE, 'gpu-plan.json'), JSON.stringify(plan));

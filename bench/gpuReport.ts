@@ -9,6 +9,7 @@ import { REPO_ROOT } from '../src/io/datasetNode';
 import { isKernelEntry, jobLabel, jobUnits, type JobKind } from './jobs';
 import { fmtS, MODELS, median, type PeerResult } from './common';
 import type { AutoResult, ProbeResult } from './browser/auto';
+import { DEFAULT_CONFIG, PREVIEW_RESOLUTION } from '../src/state/config';
 
 interface GpuRecord {
   recorded: string;
@@ -113,8 +114,30 @@ function probeSection(p: ProbeResult, cudaSeconds: number | undefined): string[]
   } else {
     L.push(`Kernel profile: ${calls} kernel calls in ${p.wallMs.toFixed(0)} ms of wall time; WebGL timer queries were not available (version ${p.timer.version}), so the GPU's share was not measured.`, '');
   }
+  if (p.labSizes?.length) L.push(...labSizesSection(p.labSizes));
   if (p.flags?.length) L.push(...flagsSection(p.flags));
   return L;
+}
+
+/** The surface at the lab's own grid sides on this GPU (the probe's `labSizes`). */
+function labSizesSection(sizes: NonNullable<ProbeResult['labSizes']>): string[] {
+  const preview = sizes.find((l) => l.size === PREVIEW_RESOLUTION);
+  return [
+    `The lab's own grids on this GPU (the CNN surface at the engine's chunk size, timed in the page's worker from the call to the values read back; the lab then draws them), ${sizes[0]?.times.length ?? 0} runs each after a warm-up, interleaved:`,
+    '',
+    '| grid | points | median | fastest | slowest |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...sizes.map((l) => `| ${l.size}²${l.size === PREVIEW_RESOLUTION ? ' (preview)' : l.size === DEFAULT_CONFIG.resolution ? ' (default)' : ''} | ${l.size * l.size} | ${fmtS(median(l.times))} | ${fmtS(Math.min(...l.times))} | ${fmtS(Math.max(...l.times))} |`),
+    '',
+    ...(preview
+      ? [
+          Math.max(...preview.times) < 0.2
+            ? `The lab's preview target (≤ 0.2 s from the click to the drawn preview) leaves ${fmtS(0.2 - Math.max(...preview.times))} beyond the slowest preview computation here for the message to the page and the drawing.`
+            : `The slowest preview computation here (${fmtS(Math.max(...preview.times))}) alone exceeds the lab's 0.2 s preview target.`,
+          '',
+        ]
+      : []),
+  ];
 }
 
 /** tfjs's other WebGL kernel variants against the defaults (the probe's `flags`). */

@@ -17,7 +17,7 @@ export interface AutoPlan {
   /** Where the time goes, on the WebGL configuration only: one model's batched surface at several
    *  chunk sizes, a kernel profile of it at the engine's own chunk size, and (`flags`) the surface
    *  and the metric under other tfjs flag settings, each against the defaults. */
-  probe?: { model: string; size: number; chunks: number[]; runs: number; flags?: Record<string, boolean | number>[] };
+  probe?: { model: string; size: number; chunks: number[]; runs: number; flags?: Record<string, boolean | number>[]; labSizes?: number[] };
 }
 
 export interface ProbeResult {
@@ -33,6 +33,9 @@ export interface ProbeResult {
    *  variants), each against the same jobs with the defaults, interleaved run by run; the
    *  surface's max |diff| from the defaults' loss. */
   flags?: { flags: Record<string, boolean | number>; surface: number[]; metric: number[]; maxDiff: number }[];
+  /** The surface at the lab's grid sides (its preview and its default grid) at the engine's own
+   *  chunk size: seconds of each timed run, read-back included, drawing not. */
+  labSizes?: { size: number; times: number[] }[];
 }
 
 export interface AutoResult {
@@ -62,9 +65,14 @@ async function probe(bench: Remote<BenchWorkerApi>, plan: AutoPlan, p: NonNullab
   const chunks = p.chunks.map((chunk) => ({ chunk, times: [] as number[] }));
   for (let r = 0; r < p.runs; r++) for (const c of chunks) c.times.push((await bench.run(spec(c.chunk))).seconds);
   for (const c of chunks) log(`probe ${p.model} surface ${p.size} chunk ${c.chunk}: ${c.times.map((t) => t.toFixed(4)).join(' ')} s`);
+  const labSizes = (p.labSizes ?? []).map((size) => ({ size, times: [] as number[] }));
+  const labSpec = (size: number) => ({ kind: 'surface' as const, mode: 'batched' as const, size });
+  for (const l of labSizes) await bench.run(labSpec(l.size));
+  for (let r = 0; r < 2 * p.runs + 1; r++) for (const l of labSizes) l.times.push((await bench.run(labSpec(l.size))).seconds);
+  for (const l of labSizes) log(`probe ${p.model} surface ${l.size} (lab size): ${l.times.map((t) => t.toFixed(4)).join(' ')} s`);
   const prof = await bench.gpuProfile(spec());
   log(`probe profile: wall ${prof.wallMs.toFixed(1)} ms, timer ${JSON.stringify(prof.timer)}, ${prof.kernels.length} kernels`);
-  if (!p.flags?.length) return { chunks, ...prof };
+  if (!p.flags?.length) return { chunks, labSizes, ...prof };
   const variants = [{}, ...p.flags].map((flags) => ({ flags, surface: [] as number[], metric: [] as number[], maxDiff: 0 }));
   const metric = { kind: 'metric' as const, mode: 'batched' as const, size: 100 };
   let ref: number[] | undefined;
@@ -88,7 +96,7 @@ async function probe(bench: Remote<BenchWorkerApi>, plan: AutoPlan, p: NonNullab
     }
   }
   for (const v of variants) log(`probe flags ${JSON.stringify(v.flags)}: surface ${v.surface.map((t) => t.toFixed(4)).join(' ')} s, metric ${v.metric.map((t) => t.toFixed(4)).join(' ')} s, max|diff| ${v.maxDiff.toExponential(1)}`);
-  return { chunks, ...prof, flags: variants };
+  return { chunks, labSizes, ...prof, flags: variants };
 }
 
 export async function runAuto(bench: Remote<BenchWorkerApi>): Promise<void> {
