@@ -165,7 +165,7 @@ function flagsSection(variants: NonNullable<ProbeResult['flags']>): string[] {
   L.push(
     '',
     base && real.length && best < 1.2
-      ? `None of them is more than ×${best.toFixed(2)} faster than the defaults on the surface, so the lab keeps tfjs's defaults: on this GPU the convolution kernels themselves, not the choice between them, are what is slow.`
+      ? `${best < 1.005 ? `None of them is faster than the defaults on the surface (the best ×${best.toFixed(2)})` : `None of them is more than ×${best.toFixed(2)} faster than the defaults on the surface`}, so the lab keeps tfjs's defaults: on this GPU the convolution kernels themselves, not the choice between them, are what is slow.`
       : 'Speed-ups above are relative to the defaults in this run only.',
     '',
   );
