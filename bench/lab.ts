@@ -93,18 +93,28 @@ interface WatchWindow {
 const arm = (page: Page, trigger: 'click' | 'keydown') => page.evaluate((t) => (window as unknown as WatchWindow).__armSurfaceWatch(t), trigger);
 const settle = (page: Page) => page.evaluate(() => (window as unknown as WatchWindow).__awaitSurfaceWatch(120_000));
 
-export async function runLabBench(quick: boolean, log: (s: string) => void): Promise<LabResult> {
+export interface LabBenchOptions {
+  /** Grid side, set through the URL hash (the lab's default when absent). */
+  resolution?: number;
+  /** Time the clicks only: no main-thread profile, no memory runs. */
+  latencyOnly?: boolean;
+  /** Serve the app an earlier call built into .cache/bench/app instead of building it again. */
+  reuseBuild?: boolean;
+}
+
+export async function runLabBench(quick: boolean, log: (s: string) => void, options: LabBenchOptions = {}): Promise<LabResult> {
+  const { resolution, latencyOnly = false, reuseBuild = false } = options;
   const t0 = performance.now();
   process.env.VITE_CONFIG_NATIVE_IGNORE_WARNING = 'true';
   const outDir = join(BENCH_DIR, 'app');
-  await build({ configFile: join(REPO_ROOT, 'vite.config.ts'), root: REPO_ROOT, logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  if (!reuseBuild) await build({ configFile: join(REPO_ROOT, 'vite.config.ts'), root: REPO_ROOT, logLevel: 'error', build: { outDir, emptyOutDir: true } });
   const server = await preview({ configFile: join(REPO_ROOT, 'vite.config.ts'), root: REPO_ROOT, logLevel: 'error', build: { outDir }, preview: { port: PORT, strictPort: true, host: '127.0.0.1' } });
   const browser = await chromium.launch(chromiumLaunchOptions);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     await page.addInitScript(INIT_SCRIPT);
     // The lab's defaults (CNN natural in A, CNN PGD in B, 41² grid, R on 100 samples).
-    await page.goto(`http://127.0.0.1:${PORT}/`);
+    await page.goto(`http://127.0.0.1:${PORT}/${resolution === undefined ? '' : `#${encodeURIComponent(JSON.stringify({ resolution }))}`}`);
     await page.waitForFunction(() => 'ravine' in window, undefined, { timeout: 60_000 });
     // Let the first surface, the metric of both slots and the attacks finish: we time new
     // surfaces on an idle lab.
@@ -131,9 +141,9 @@ export async function runLabBench(quick: boolean, log: (s: string) => void): Pro
       log(`lab: sample #${index}: preview in the store ${w.previewStoredMs === null ? 'not seen' : `${w.previewStoredMs.toFixed(0)} ms`}, drawn ${w.previewMs === null ? 'not seen' : `${w.previewMs.toFixed(0)} ms`}, full ${w.fullMs.toFixed(0)} ms, long tasks ${tasks.map((d) => d.toFixed(0)).join(', ') || 'none'}`);
     }
     // Where the main thread goes, as shipped (untimed clicks on further samples).
-    const mainThread = await profileMainThread(page, quick ? 2 : 5, 40);
+    const mainThread = latencyOnly ? undefined : await profileMainThread(page, quick ? 2 : 5, 40);
     // Memory over repeated new surfaces: → steps to the next test image.
-    const runs = quick ? 10 : 100;
+    const runs = latencyOnly ? 0 : quick ? 10 : 100;
     const memory: LabResult['memory'] = [];
     const readMemory = () => page.evaluate(() => (window as unknown as { ravine: { memory(): Promise<{ numTensors: number; numBytes: number } | null> } }).ravine.memory());
     for (let r = 1; r <= runs; r++) {
