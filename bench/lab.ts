@@ -18,6 +18,7 @@ import { REPO_ROOT } from '../src/io/datasetNode';
 import { BENCH_DIR, median } from './common';
 import { chromiumLaunchOptions } from '../e2e/chromium';
 import { labIdle, profileMainThread, type MainThreadProfile } from './labProfile';
+import { installLabWatch, type LabWatchWindow } from './labWatch';
 
 const PORT = 4343;
 
@@ -38,60 +39,8 @@ export interface LabResult {
   mainThread?: MainThreadProfile;
 }
 
-/** Installed before the app loads: long-task log and a surface watcher driven by rAF. */
-const INIT_SCRIPT = `
-window.__longTasks = [];
-new PerformanceObserver((list) => { for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration }); })
-  .observe({ type: 'longtask', buffered: true });
-// Armed (and awaited by the driver) before the click or key press, so the listener is in place
-// when the event arrives; awaited afterwards with a time limit.
-window.__armSurfaceWatch = (trigger) => {
-  window.__surfaceWatch = new Promise((resolve) => {
-    const s0 = window.ravine.state();
-    const before = s0.drawn[s0.config.active];
-    const keyBefore = s0.surfaces[s0.config.active].key;
-    let t0 = null, preview = null, previewStored = null;
-    const mark = () => { if (t0 === null) t0 = performance.now(); };
-    document.addEventListener(trigger, mark, { capture: true, once: true });
-    const tick = () => {
-      const s = window.ravine.state();
-      const slot = s.config.active;
-      const d = s.drawn[slot];
-      const sf = s.surfaces[slot];
-      if (t0 !== null && previewStored === null && sf.key !== keyBefore && sf.preview) previewStored = performance.now() - t0;
-      if (t0 !== null && d !== before) {
-        if (preview === null && d.endsWith('#preview')) preview = performance.now() - t0;
-        if (!d.endsWith('#preview') && sf.state === 'ready' && d === sf.key && !sf.pending) {
-          resolve({ t0, previewMs: preview, previewStoredMs: previewStored, fullMs: performance.now() - t0 });
-          return;
-        }
-      }
-      requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  });
-};
-window.__awaitSurfaceWatch = (timeoutMs) => Promise.race([
-  window.__surfaceWatch,
-  new Promise((_, reject) => setTimeout(() => reject(new Error('no new surface was drawn within ' + timeoutMs + ' ms')), timeoutMs)),
-]);
-`;
-
-interface Watch {
-  t0: number;
-  previewMs: number | null;
-  /** When the preview's numbers reached the page's store (before React and three.js draw them). */
-  previewStoredMs: number | null;
-  fullMs: number;
-}
-
-interface WatchWindow {
-  __armSurfaceWatch(trigger: string): void;
-  __awaitSurfaceWatch(timeoutMs: number): Promise<Watch>;
-}
-
-const arm = (page: Page, trigger: 'click' | 'keydown') => page.evaluate((t) => (window as unknown as WatchWindow).__armSurfaceWatch(t), trigger);
-const settle = (page: Page) => page.evaluate(() => (window as unknown as WatchWindow).__awaitSurfaceWatch(120_000));
+const arm = (page: Page, trigger: 'click' | 'keydown') => page.evaluate((t) => (window as unknown as LabWatchWindow).__armSurfaceWatch(t), trigger);
+const settle = (page: Page) => page.evaluate(() => (window as unknown as LabWatchWindow).__awaitSurfaceWatch(120_000));
 
 export interface LabBenchOptions {
   /** Grid side, set through the URL hash (the lab's default when absent). */
@@ -112,7 +61,10 @@ export async function runLabBench(quick: boolean, log: (s: string) => void, opti
   const browser = await chromium.launch(chromiumLaunchOptions);
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.addInitScript(INIT_SCRIPT);
+    // tsx compiles this file with esbuild's keepNames, which wraps the watcher's inner functions
+    // in calls to its `__name` helper; the page needs one too when it runs the function's text.
+    await page.addInitScript({ content: 'globalThis.__name ??= (f) => f;' });
+    await page.addInitScript(installLabWatch);
     // The lab's defaults (CNN natural in A, CNN PGD in B, 41² grid, R on 100 samples).
     await page.goto(`http://127.0.0.1:${PORT}/${resolution === undefined ? '' : `#${encodeURIComponent(JSON.stringify({ resolution }))}`}`);
     await page.waitForFunction(() => 'ravine' in window, undefined, { timeout: 60_000 });

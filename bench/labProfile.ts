@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import { chromiumLaunchOptions } from '../e2e/chromium';
 import { BENCH_DIR } from './common';
+import { labIsIdle } from './labWatch';
 
 interface ProfileNode {
   id: number;
@@ -36,17 +37,7 @@ export interface MainThreadProfile {
 
 /** Waits until the active surface is drawn, no slot's surface is pending and no metric or attack job runs. */
 export function labIdle(page: Page, timeoutMs = 600_000): Promise<unknown> {
-  return page.waitForFunction(
-    () => {
-      const r = (window as unknown as { ravine?: { state(): { surfaces: Record<string, { state: string; pending: string | null }>; metrics: Record<string, { running: boolean; attackRunning: boolean }>; config: { active: string } } } }).ravine;
-      if (!r) return false;
-      const s = r.state();
-      const sf = s.surfaces[s.config.active];
-      return sf.state === 'ready' && Object.values(s.surfaces).every((x) => !x.pending) && Object.values(s.metrics).every((m) => !m.running && !m.attackRunning);
-    },
-    undefined,
-    { timeout: timeoutMs, polling: 250 },
-  );
+  return page.waitForFunction(labIsIdle, undefined, { timeout: timeoutMs, polling: 250 });
 }
 
 /** Profiles the page's main thread over `clicks` new samples (thumbnails from `firstIndex` on). */
