@@ -26,6 +26,7 @@ import { GPU_RESULT } from './gpuReport';
 
 const GPU_DIR = join(REPO_ROOT, '.cache', 'gpu');
 const SITE = join(GPU_DIR, 'site');
+const LAB_SITE = join(GPU_DIR, 'lab');
 const CHROME_DIR = '/usr/lib/chromium';
 const CHROME_BIN = 'chromium-headless-shell';
 const PART_BYTES = 38 * 2 ** 20;
@@ -69,6 +70,19 @@ async function prepare(): Promise<void> {
   };
   writeFileSync(join(SITE, 'gpu-plan.json'), JSON.stringify(plan));
   console.log(`site: ${SITE} (${dirBytes(SITE) >> 20} MiB)`);
+
+  // The lab itself, as shipped, with bench/gpu/labAuto.ts beside it as lab-auto.js (serve.py's
+  // lab mode adds it to index.html), packed on its own for the transfer.
+  await build({ configFile: join(REPO_ROOT, 'vite.config.ts'), root: REPO_ROOT, logLevel: 'error', build: { outDir: LAB_SITE, emptyOutDir: true } });
+  for (const d of ['models', 'data']) rmSync(join(LAB_SITE, d), { recursive: true, force: true });
+  for (const f of readdirSync(join(LAB_SITE, 'assets'))) if (f.endsWith('.map')) rmSync(join(LAB_SITE, 'assets', f));
+  await build({
+    configFile: false,
+    logLevel: 'error',
+    build: { outDir: LAB_SITE, emptyOutDir: false, copyPublicDir: false, lib: { entry: join(REPO_ROOT, 'bench', 'gpu', 'labAuto.ts'), formats: ['es'], fileName: () => 'lab-auto.js' } },
+  });
+  execFileSync('tar', ['-C', GPU_DIR, '-cJf', join(GPU_DIR, 'lab.tar.xz'), 'lab']);
+  console.log(`lab: ${LAB_SITE} (${(dirBytes(LAB_SITE) / 2 ** 20).toFixed(1)} MiB), packed in lab.tar.xz (${(statSync(join(GPU_DIR, 'lab.tar.xz')).size / 2 ** 20).toFixed(1)} MiB)`);
 
   // The PyTorch peer's inputs (the same weights, sample, directions and random starts), so that
   // bench/peer.py can run on the GPU machine's CPU and on its GPU beside the page.

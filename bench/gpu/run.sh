@@ -3,6 +3,8 @@
 # `npx tsx bench/gpu.ts prepare` packed (its parts in .cache/gpu/, or already staged in
 # /tmp/stage by an earlier transfer), points Vulkan and EGL at the NVIDIA driver, and runs the
 # benchmark page through bench/gpu/serve.py. Results go to $OUT (or ./gpu-out).
+# RAVINE_GPU_PAGE=lab runs the built lab instead (.cache/gpu/lab, from lab.tar.xz: serve.py's
+# lab mode), without the PyTorch peer.
 set -u
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
@@ -18,13 +20,20 @@ echo "vulkan ICD: ${icd:-none}; EGL vendor: ${egl:-none}"
 nvlib=$(dirname "$(ldconfig -p | awk '/libGLX_nvidia.so.0/ {print $NF; exit}')" 2>/dev/null)
 export RAVINE_CHROME_LIBS="/tmp/chr/lib:${nvlib:-/usr/local/nvidia/lib64}:/usr/local/nvidia/lib64:/usr/local/nvidia/lib"
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader; echo "$(nproc) CPU cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/2^20}' /proc/meminfo), $(uname -sr)"; } > "$OUT/gpu-machine.txt" 2>&1
-echo "bash bench/gpu/run.sh ($(date -u +%FT%TZ))" > "$OUT/gpu-command.txt"
+site=.cache/gpu/site
+if [ "${RAVINE_GPU_PAGE:-}" = lab ]; then
+  site=.cache/gpu/lab
+  [ -f .cache/gpu/lab.tar.xz ] && tar -C .cache/gpu -xJf .cache/gpu/lab.tar.xz
+  echo "RAVINE_GPU_PAGE=lab bash bench/gpu/run.sh ($(date -u +%FT%TZ))" > "$OUT/gpu-command.txt"
+else
+  echo "bash bench/gpu/run.sh ($(date -u +%FT%TZ))" > "$OUT/gpu-command.txt"
+fi
 cat "$OUT/gpu-machine.txt"
-PYTHONUNBUFFERED=1 python3 bench/gpu/serve.py .cache/gpu/site public /tmp/chr/chromium-headless-shell "$OUT" "${RAVINE_GPU_TIMEOUT:-420}"
+PYTHONUNBUFFERED=1 python3 bench/gpu/serve.py "$site" public /tmp/chr/chromium-headless-shell "$OUT" "${RAVINE_GPU_TIMEOUT:-420}"
 status=$?
 cat "$OUT"/chrome-probes.log "$OUT"/chrome-bench.log > "$OUT/chrome.log" 2>/dev/null && rm -f "$OUT"/chrome-probes.log "$OUT"/chrome-bench.log
 # The PyTorch peer on the same machine: its CPU (every core), then its GPU.
-if [ -f .cache/gpu/peer/bench.json ]; then
+if [ "${RAVINE_GPU_PAGE:-}" != lab ] && [ -f .cache/gpu/peer/bench.json ]; then
   n=$(nproc)
   OMP_NUM_THREADS=$n PYTHONUNBUFFERED=1 python3 bench/peer.py .cache/gpu/peer 3 "$n" && cp .cache/gpu/peer/peer.json "$OUT/peer-cpu.json"
   RAVINE_PEER_DEVICE=cuda PYTHONUNBUFFERED=1 python3 bench/peer.py .cache/gpu/peer 3 "$n" && cp .cache/gpu/peer/peer.json "$OUT/peer-cuda.json"
