@@ -81,7 +81,21 @@ async function prepare(): Promise<void> {
     logLevel: 'error',
     build: { outDir: LAB_SITE, emptyOutDir: false, copyPublicDir: false, lib: { entry: join(REPO_ROOT, 'bench', 'gpu', 'labAuto.ts'), formats: ['es'], fileName: () => 'lab-auto.js' } },
   });
-  execFileSync('tar', ['-C', GPU_DIR, '-cJf', join(GPU_DIR, 'lab.tar.xz'), 'lab']);
+  // The GPU machine has no fonts: a page with text would crash Chromium's renderer there (Skia
+  // FATAL "Not implemented" in its FontConfigInterface font manager; reproduced here with
+  // /usr/share/fonts and /etc/fonts hidden). Debian's DejaVu Sans and Sans Mono go with the
+  // lab, with a fontconfig file that finds them beside itself (run.sh points FONTCONFIG_FILE at it).
+  const fonts = join(GPU_DIR, 'lab-fonts');
+  rmSync(fonts, { recursive: true, force: true });
+  mkdirSync(fonts, { recursive: true });
+  const dejavu = '/usr/share/fonts/truetype/dejavu';
+  if (!existsSync(join(dejavu, 'DejaVuSans.ttf'))) execFileSync('apt-get', ['install', '-y', 'fonts-dejavu-core'], { stdio: 'inherit' });
+  for (const f of readdirSync(dejavu)) if (/^DejaVuSans(Mono)?(-Bold|-Oblique|-BoldOblique)?\.ttf$/.test(f)) copyFileSync(join(dejavu, f), join(fonts, f));
+  writeFileSync(
+    join(fonts, 'fonts.conf'),
+    '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>\n  <dir prefix="relative">.</dir>\n  <cachedir>/tmp/ravine-fontconfig</cachedir>\n</fontconfig>\n',
+  );
+  execFileSync('tar', ['-C', GPU_DIR, '-cJf', join(GPU_DIR, 'lab.tar.xz'), 'lab', 'lab-fonts']);
   console.log(`lab: ${LAB_SITE} (${(dirBytes(LAB_SITE) / 2 ** 20).toFixed(1)} MiB), packed in lab.tar.xz (${(statSync(join(GPU_DIR, 'lab.tar.xz')).size / 2 ** 20).toFixed(1)} MiB)`);
 
   // The PyTorch peer's inputs (the same weights, sample, directions and random starts), so that

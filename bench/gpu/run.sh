@@ -24,6 +24,8 @@ site=.cache/gpu/site
 if [ "${RAVINE_GPU_PAGE:-}" = lab ]; then
   site=.cache/gpu/lab
   [ -f .cache/gpu/lab.tar.xz ] && tar -C .cache/gpu -xJf .cache/gpu/lab.tar.xz
+  # The machine has no fonts of its own; without any, Chromium's renderer dies on the lab's text.
+  export FONTCONFIG_FILE=$PWD/.cache/gpu/lab-fonts/fonts.conf
   echo "RAVINE_GPU_PAGE=lab bash bench/gpu/run.sh ($(date -u +%FT%TZ))" > "$OUT/gpu-command.txt"
 else
   echo "bash bench/gpu/run.sh ($(date -u +%FT%TZ))" > "$OUT/gpu-command.txt"
