@@ -12,7 +12,10 @@
  *     Chromium flags that give a hardware WebGL renderer and lets the page run the plan;
  *     (bench/gpu/run.sh does both, and runs the PyTorch peer there on the CPU and on the GPU);
  *   npx tsx bench/gpu.ts record DIR   # here: DIR holds run.sh's gpu-*.json and peer-*.json files
- *     keeps them as bench/results/gpu-webgl.json, which bench/run.ts reports in docs/benchmarks.md.
+ *     keeps them as bench/results/gpu-webgl.json, which bench/run.ts reports in docs/benchmarks.md;
+ *   the lab as shipped: RAVINE_GPU_PAGE=lab bash bench/gpu/run.sh there (prepare packs it in
+ *     lab.tar.xz), then npx tsx bench/gpu.ts record-lab DIR here: bench/results/gpu-lab.json and
+ *     the screenshots in docs/screenshots/lab-on-gpu-*.png.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -22,7 +25,7 @@ import { REPO_ROOT } from '../src/io/datasetNode';
 import { DEFAULT_CONFIG, PREVIEW_RESOLUTION } from '../src/state/config';
 import type { AutoPlan } from './browser/auto';
 import { BENCH_DIR, jobPlan, loadF32, MODELS, SAMPLE_INDEX } from './common';
-import { GPU_RESULT } from './gpuReport';
+import { GPU_LAB_RESULT, GPU_RESULT } from './gpuReport';
 
 const GPU_DIR = join(REPO_ROOT, '.cache', 'gpu');
 const SITE = join(GPU_DIR, 'site');
@@ -156,10 +159,33 @@ function record(dir: string): void {
   console.log(`wrote ${GPU_RESULT}`);
 }
 
+/** Keeps a lab run's figures (RAVINE_GPU_PAGE=lab bash bench/gpu/run.sh) and its screenshots. */
+function recordLab(dir: string): void {
+  const read = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown;
+  const lab = read('gpu-lab.json') as { runs: { grid: number; screenshot: string | null }[] };
+  mkdirSync(join(REPO_ROOT, 'docs', 'screenshots'), { recursive: true });
+  for (const r of lab.runs) {
+    if (!r.screenshot) continue;
+    const kept = `lab-on-gpu-${r.grid}.png`;
+    copyFileSync(join(dir, r.screenshot), join(REPO_ROOT, 'docs', 'screenshots', kept));
+    r.screenshot = `docs/screenshots/${kept}`;
+  }
+  const out = {
+    recorded: new Date().toISOString(),
+    machine: existsSync(join(dir, 'gpu-machine.txt')) ? readFileSync(join(dir, 'gpu-machine.txt'), 'utf8').trim() : 'unknown',
+    command: existsSync(join(dir, 'gpu-command.txt')) ? readFileSync(join(dir, 'gpu-command.txt'), 'utf8').trim() : '',
+    probes: read('gpu-probes.json'),
+    lab,
+  };
+  writeFileSync(GPU_LAB_RESULT, JSON.stringify(out, null, 1) + '\n');
+  console.log(`wrote ${GPU_LAB_RESULT}`);
+}
+
 const [cmd, arg] = process.argv.slice(2);
 if (cmd === 'prepare') await prepare();
 else if (cmd === 'record' && arg) record(arg);
+else if (cmd === 'record-lab' && arg) recordLab(arg);
 else {
-  console.error('usage: npx tsx bench/gpu.ts prepare | record DIR');
+  console.error('usage: npx tsx bench/gpu.ts prepare | record DIR | record-lab DIR');
   process.exit(2);
 }

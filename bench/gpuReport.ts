@@ -9,6 +9,7 @@ import { REPO_ROOT } from '../src/io/datasetNode';
 import { isKernelEntry, jobLabel, jobUnits, type JobKind } from './jobs';
 import { fmtS, MODELS, median, type PeerResult } from './common';
 import type { AutoResult, ProbeResult } from './browser/auto';
+import type { LabAutoResult } from './gpu/labAuto';
 import { DEFAULT_CONFIG, PREVIEW_RESOLUTION } from '../src/state/config';
 
 interface GpuRecord {
@@ -23,6 +24,47 @@ interface GpuRecord {
 
 /** Where `npx tsx bench/gpu.ts record` keeps a GPU machine's figures. */
 export const GPU_RESULT = join(REPO_ROOT, 'bench', 'results', 'gpu-webgl.json');
+/** Where `npx tsx bench/gpu.ts record-lab` keeps the lab's run on a GPU machine. */
+export const GPU_LAB_RESULT = join(REPO_ROOT, 'bench', 'results', 'gpu-lab.json');
+
+interface GpuLabRecord {
+  recorded: string;
+  machine: string;
+  command: string;
+  lab: { flags: string; runs: { grid: number; finished: boolean; seconds: number; result: LabAutoResult | null; screenshot: string | null }[] };
+}
+
+/** "The lab on a GPU" (bench/results/gpu-lab.json), or nothing when no such run was recorded. */
+export function gpuLabSection(file: string): string[] {
+  if (!existsSync(file)) return [];
+  const g = JSON.parse(readFileSync(file, 'utf8')) as GpuLabRecord;
+  const [gpuLine] = g.machine.split('\n');
+  const first = g.lab.runs.find((r) => r.result && !r.result.error)?.result;
+  const L = ['### The lab on this GPU', ''];
+  L.push(
+    `\`${g.command.replace(/ \(.*\)$/, '')}\` (${gpuLine}), ${g.recorded.slice(0, 10)}: the built lab as shipped, opened once per grid in Chromium's headless shell with the flags above (window 1280 × 800); a script added to the page (bench/gpu/labAuto.ts) clicks five test images once the lab is idle and times each click with the same watcher as the CPU run. ` +
+      (first ? `The lab chose: ${first.backend}; engine in ${first.thread}; renderer ${first.renderer || 'n/a'}; cross-origin isolated: ${first.isolated}.` : 'No run finished.'),
+    '',
+    '| grid | first surfaces and metrics done after | preview drawn (median, max) | full surface drawn (median) | long tasks (> 50 ms) during the computations |',
+    '| --- | ---: | ---: | ---: | --- |',
+  );
+  for (const r of g.lab.runs) {
+    const res = r.result;
+    if (!res || res.error) {
+      L.push(`| ${r.grid}² | ${res?.error ? `failed: ${res.error}` : `no result (${r.finished ? 'finished without figures' : `timed out after ${r.seconds.toFixed(0)} s`})`} | — | — | — |`);
+      continue;
+    }
+    const previews = res.clicks.map((c) => c.previewMs).filter((v): v is number => v !== null);
+    const long = res.clicks.flatMap((c) => c.longTasks);
+    L.push(
+      `| ${r.grid}² | ${(res.setupMs / 1000).toFixed(1)} s | ${previews.length ? `${fmtS(median(previews) / 1000)}, ${fmtS(Math.max(...previews) / 1000)}` : 'not seen'} | ${fmtS(median(res.clicks.map((c) => c.fullMs)) / 1000)} | ${long.length ? long.map((d) => `${d.toFixed(0)} ms`).join(', ') : 'none'} |`,
+    );
+  }
+  const shots = g.lab.runs.filter((r) => r.screenshot);
+  L.push('');
+  if (shots.length) L.push(`Screenshots after the last click: ${shots.map((r) => `[${r.grid}²](${String(r.screenshot).replace(/^docs\//, '')})`).join(', ')}.`, '');
+  return L;
+}
 
 const KINDS: JobKind[] = ['surface', 'metric', 'fgsm', 'pgd'];
 
@@ -80,6 +122,7 @@ export function gpuSection(file: string): string[] {
     );
   }
   if (webgl.probe) L.push(...probeSection(webgl.probe, cudaSurf));
+  L.push(...gpuLabSection(GPU_LAB_RESULT));
   return L;
 }
 
