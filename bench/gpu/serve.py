@@ -17,10 +17,10 @@ import json
 import os
 import select
 import subprocess
-import urllib.parse
 import sys
 import threading
 import time
+import urllib.parse
 
 SITE, PUBLIC, CHROME, OUT = sys.argv[1:5]
 TIMEOUT = float(sys.argv[5]) if len(sys.argv) > 5 else 420.0
@@ -111,7 +111,7 @@ FLAG_SETS = [
 ]
 
 
-def launch(flags, url, logname, header=''):
+def launch(flags, url, logname, header='', **popen):
     fh = open(os.path.join(OUT, logname), 'a')
     fh.write(header)
     fh.flush()
@@ -119,7 +119,7 @@ def launch(flags, url, logname, header=''):
     # The libraries packed with Chromium are for Chromium alone (Python keeps the system's).
     if os.environ.get('RAVINE_CHROME_LIBS'):
         env['LD_LIBRARY_PATH'] = os.environ['RAVINE_CHROME_LIBS']
-    return subprocess.Popen([CHROME, *BASE, *flags, url], stdout=fh, stderr=subprocess.STDOUT, env=env)
+    return subprocess.Popen([CHROME, *BASE, *flags, url], stdout=fh, stderr=subprocess.STDOUT, env=env, **popen)
 
 
 class Cdp:
@@ -128,6 +128,10 @@ class Cdp:
 
     def __init__(self, write_fd, read_fd):
         self.w, self.r, self.buf, self.next_id = write_fd, read_fd, b'', 0
+
+    def close(self):
+        os.close(self.w)
+        os.close(self.r)
 
     def send(self, method, params=None, session=None, timeout=60):
         self.next_id += 1
@@ -165,11 +169,7 @@ def launch_with_pipe(flags, url, logname):
         os.dup2(a, 3)
         os.dup2(b, 4)
 
-    fh = open(os.path.join(OUT, logname), 'a')
-    env = dict(os.environ)
-    if os.environ.get('RAVINE_CHROME_LIBS'):
-        env['LD_LIBRARY_PATH'] = os.environ['RAVINE_CHROME_LIBS']
-    p = subprocess.Popen([CHROME, *BASE, *flags, '--window-size=1280,800', '--remote-debugging-pipe', url], stdout=fh, stderr=subprocess.STDOUT, env=env, preexec_fn=child, close_fds=False)
+    p = launch([*flags, '--window-size=1280,800', '--remote-debugging-pipe'], url, logname, preexec_fn=child, close_fds=False)
     os.close(cmd_r)
     os.close(ans_w)
     return p, Cdp(cmd_w, ans_r)
@@ -204,6 +204,7 @@ def run_lab(chosen):
                 shot = None
         p.kill()
         p.wait()
+        cdp.close()
         print(f'lab {grid}²: {"finished" if ok else "timed out"} after {time.time() - t0:.0f} s', flush=True)
         runs.append({'grid': grid, 'finished': ok, 'seconds': time.time() - t0, 'result': state['lab'], 'screenshot': shot})
     with open(os.path.join(OUT, 'gpu-lab.json'), 'w') as fh:
