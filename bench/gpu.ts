@@ -142,27 +142,34 @@ function dirBytes(d: string): number {
   return readdirSync(d, { withFileTypes: true }).reduce((s, e) => s + (e.isDirectory() ? dirBytes(join(d, e.name)) : statSync(join(d, e.name)).size), 0);
 }
 
-function record(dir: string): void {
-  const read = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown;
-  const out = {
-    recorded: new Date().toISOString(),
-    machine: existsSync(join(dir, 'gpu-machine.txt')) ? readFileSync(join(dir, 'gpu-machine.txt'), 'utf8').trim() : 'unknown',
-    command: existsSync(join(dir, 'gpu-command.txt')) ? readFileSync(join(dir, 'gpu-command.txt'), 'utf8').trim() : '',
-    probes: read('gpu-probes.json'),
-    meta: read('gpu-meta.json'),
-    result: read('gpu-result.json'),
-    peerCpu: existsSync(join(dir, 'peer-cpu.json')) ? read('peer-cpu.json') : null,
-    peerCuda: existsSync(join(dir, 'peer-cuda.json')) ? read('peer-cuda.json') : null,
-  };
+/** What every record keeps of a run.sh output folder: when, on what machine, by which command, and the flag probes. */
+function runHeader(dir: string): { recorded: string; machine: string; command: string; probes: unknown } {
+  const text = (f: string, missing: string) => (existsSync(join(dir, f)) ? readFileSync(join(dir, f), 'utf8').trim() : missing);
+  return { recorded: new Date().toISOString(), machine: text('gpu-machine.txt', 'unknown'), command: text('gpu-command.txt', ''), probes: readJson(dir, 'gpu-probes.json') };
+}
+
+const readJson = (dir: string, f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown;
+
+function writeResult(file: string, out: unknown): void {
   mkdirSync(join(REPO_ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(GPU_RESULT, JSON.stringify(out, null, 1) + '\n');
-  console.log(`wrote ${GPU_RESULT}`);
+  writeFileSync(file, JSON.stringify(out, null, 1) + '\n');
+  console.log(`wrote ${file}`);
+}
+
+function record(dir: string): void {
+  const optional = (f: string) => (existsSync(join(dir, f)) ? readJson(dir, f) : null);
+  writeResult(GPU_RESULT, {
+    ...runHeader(dir),
+    meta: readJson(dir, 'gpu-meta.json'),
+    result: readJson(dir, 'gpu-result.json'),
+    peerCpu: optional('peer-cpu.json'),
+    peerCuda: optional('peer-cuda.json'),
+  });
 }
 
 /** Keeps a lab run's figures (RAVINE_GPU_PAGE=lab bash bench/gpu/run.sh) and its screenshots. */
 function recordLab(dir: string): void {
-  const read = (f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown;
-  const lab = read('gpu-lab.json') as { runs: { grid: number; screenshot: string | null }[] };
+  const lab = readJson(dir, 'gpu-lab.json') as { runs: { grid: number; screenshot: string | null }[] };
   mkdirSync(join(REPO_ROOT, 'docs', 'screenshots'), { recursive: true });
   for (const r of lab.runs) {
     if (!r.screenshot) continue;
@@ -170,15 +177,7 @@ function recordLab(dir: string): void {
     copyFileSync(join(dir, r.screenshot), join(REPO_ROOT, 'docs', 'screenshots', kept));
     r.screenshot = `docs/screenshots/${kept}`;
   }
-  const out = {
-    recorded: new Date().toISOString(),
-    machine: existsSync(join(dir, 'gpu-machine.txt')) ? readFileSync(join(dir, 'gpu-machine.txt'), 'utf8').trim() : 'unknown',
-    command: existsSync(join(dir, 'gpu-command.txt')) ? readFileSync(join(dir, 'gpu-command.txt'), 'utf8').trim() : '',
-    probes: read('gpu-probes.json'),
-    lab,
-  };
-  writeFileSync(GPU_LAB_RESULT, JSON.stringify(out, null, 1) + '\n');
-  console.log(`wrote ${GPU_LAB_RESULT}`);
+  writeResult(GPU_LAB_RESULT, { ...runHeader(dir), lab });
 }
 
 const [cmd, arg] = process.argv.slice(2);
