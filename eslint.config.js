@@ -12,7 +12,7 @@ const ENGINE_FORBIDDEN_IMPORTS = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist', 'dist-*', 'node_modules', 'test-results', 'playwright-report', 'public', '.tmp', '.cache'] },
+  { ignores: ['dist', 'dist-*', 'node_modules', 'test-results', 'playwright-report', 'public', '.tmp', '.cache', 'src/engine/kernels/as'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -164,9 +164,10 @@ describe('forward-convolution gradient helpers on wasm', () => {
     }
   });
 
-  it('skip the zero taps of a strided filter with one conv per phase when there are >= 8 input channels', async () => {
+  it('skip the zero taps of a strided filter with one conv per phase when there are >= 8 input channels, unless Winograd takes the stacked 3x3 conv', async () => {
     // The CNN's second layer: 5x5, stride 2, 'same' on 14x14x16. Its phases hold 2x2, 2x3, 3x2
-    // and 3x3 of the 25 taps; one conv over all phases would run 4 x 3x3 = 36.
+    // and 3x3 of the 25 taps; one conv over all phases would run 4 x 3x3 = 36, which Ravine's
+    // Winograd kernel (registered with the gradients) does in a quarter of the multiply-adds.
     const convFilters = async (cin: number) => {
       const dy = tf.tensor4d(uniform(2 * 7 * 7 * 32, 3), [2, 7, 7, 32]);
       const filter = tf.tensor4d(uniform(5 * 5 * cin * 32, 2), [5, 5, cin, 32]);
@@ -179,9 +180,15 @@ describe('forward-convolution gradient helpers on wasm', () => {
         tf.dispose([dy, filter]);
       }
     };
-    expect((await convFilters(16)).sort()).toEqual(['2x2', '2x3', '3x2', '3x3']);
-    // One input channel: a phase conv would have a single output column; one conv does better.
-    expect(await convFilters(1)).toEqual(['3x3']);
+    expect(await convFilters(16), 'with the Winograd kernel').toEqual(['3x3']);
+    unregisterFastConvGradients();
+    try {
+      expect((await convFilters(16)).sort(), 'with wasm\'s own Conv2D').toEqual(['2x2', '2x3', '3x2', '3x3']);
+      // One input channel: a phase conv would have a single output column; one conv does better.
+      expect(await convFilters(1)).toEqual(['3x3']);
+    } finally {
+      registerFastConvGradients();
+    }
   });
 
   it('also run unchanged on the cpu backend (pure tf ops)', async () => {

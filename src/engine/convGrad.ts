@@ -25,6 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { winogradConv } from './winograd';
 
 /** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
 export type Conv2DPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -350,7 +351,11 @@ export function conv2dInputGradViaForward(
     }
     const fullH = ph.q * ph.s;
     const fullW = pw.q * pw.s;
-    const split = cin >= SPLIT_MIN_CHANNELS ? splitPlan(ph, pw) : null;
+    // A stacked 3×3 phase filter is a stride-1 3×3 convolution, which Ravine's Winograd kernel runs
+    // in a quarter of the multiply-adds (src/engine/winograd.ts): faster than skipping the zero
+    // taps with one convolution per phase, so no split then.
+    const winograd = ph.m === 3 && pw.m === 3 && cout % 4 === 0 && (ph.s * pw.s * cin) % 4 === 0 && winogradRegistered();
+    const split = cin >= SPLIT_MIN_CHANNELS && !winograd ? splitPlan(ph, pw) : null;
     // The phase filter, or with a split one sub-filter per phase (their taps only).
     const filters = derivedFromWeight(filter, `phases ${JSON.stringify([ph, pw])} ${split ? 'split' : 'one'}`, () => {
       const g = phaseFilter(filter, ph, pw);
@@ -478,6 +483,11 @@ export function conv2dFilterGradViaForward(
 function fastPathApplies(dataFormat: unknown, dilations: unknown): boolean {
   const d = pair((dilations ?? 1) as number | [number, number]);
   return (dataFormat === undefined || dataFormat === 'NHWC') && d[0] === 1 && d[1] === 1;
+}
+
+/** Whether the wasm backend is active with Ravine's Conv2D kernel (Winograd for what it takes) registered. */
+function winogradRegistered(): boolean {
+  return tf.getBackend() === FAST_BACKEND && isFastKernel(tf.getKernel(tf.Conv2D, FAST_BACKEND));
 }
 
 function isFastGrad(config: GradConfig | undefined): config is FastGradConfig {
@@ -661,12 +671,42 @@ function replaceKernel(config: KernelConfig, original: KernelConfig | undefined)
   tf.registerKernel(config);
 }
 
+/**
+ * wasm kernels for `FusedConv2D` and `Conv2D` that run the convolutions Ravine's Winograd kernel
+ * takes (5×5, stride 2: both layers of the built-in CNNs; see src/engine/winograd.ts) through it,
+ * and every other one through wasm's own kernel.
+ */
+function makeFusedConvKernel(original: KernelConfig): FastKernelConfig {
+  return wasmKernel(tf.FusedConv2D, original, (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+    const a = args.attrs as unknown as tf.FusedConv2DAttrs;
+    const out = winogradConv(args.backend as Parameters<typeof winogradConv>[0], {
+      x, filter, bias: bias ?? undefined, strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dilations: a.dilations,
+      dimRoundingMode: a.dimRoundingMode, activation: a.activation, hasPrelu: preluActivationWeights != null,
+    });
+    return out ?? original.kernelFunc(args);
+  });
+}
+
+function makeConvKernel(original: KernelConfig): FastKernelConfig {
+  return wasmKernel(tf.Conv2D, original, (args) => {
+    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+    const a = args.attrs as unknown as tf.Conv2DAttrs;
+    const out = winogradConv(args.backend as Parameters<typeof winogradConv>[0], {
+      x, filter, strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dilations: a.dilations, dimRoundingMode: a.dimRoundingMode,
+    });
+    return out ?? original.kernelFunc(args);
+  });
+}
+
 /** wasm's own kernels that {@link registerFastConvGradients} wraps or replaces, and the makers. */
 const WRAPPED_KERNELS: [string, (native: KernelConfig) => FastKernelConfig][] = [
   [tf.Conv2DBackpropInput, makeInputKernel],
   [tf.BatchMatMul, makeMatMulKernel],
   [tf.Identity, makeIdentityKernel],
   [tf.Cast, makeCastKernel],
+  [tf.FusedConv2D, makeFusedConvKernel],
+  [tf.Conv2D, makeConvKernel],
 ];
 
 /**
@@ -685,6 +725,10 @@ const WRAPPED_KERNELS: [string, (native: KernelConfig) => FastKernelConfig][] = 
  *   wasm's slow transposed path (see {@link makeMatMulKernel}): the gradients of Dense layers.
  * - Replaces wasm's `Identity`, and `Cast` to the same type, by kernels that share the data
  *   instead of copying it (see {@link makeIdentityKernel}): what the tape saves, and ReLU gradients.
+ * - Wraps wasm's `FusedConv2D` and `Conv2D` kernels so that 5×5, stride-2 convolutions run as
+ *   Winograd fast convolutions in Ravine's own WebAssembly kernel (src/engine/winograd.ts), the
+ *   rest as before. Not a gradient, but the same registry of Ravine's wasm kernels, so that every
+ *   caller (the worker, the CLI, scripts, benchmarks) gets the same arithmetic.
  *
  * The `Conv2DBackpropInput` replacement needs the wasm backend's kernels to be registered
  * already (importing `@tensorflow/tfjs-backend-wasm` does that); if they are not, call this

@@ -1,0 +1,214 @@
+// AssemblyScript (compiled by `npm run kernels`, see scripts/kernels.ts): not part of the
+// TypeScript build. Types such as usize, v128 and f32x4 are AssemblyScript's.
+//
+// 3×3 stride-1 and 5×5 stride-2 convolutions in NHWC layout as Winograd F(4×4, 3×3) fast
+// convolutions, for tfjs's wasm backend (src/engine/winograd.ts registers them and prepares
+// their inputs).
+//
+// A stride-2 convolution's stride is folded away first: writing a padded input row as t = 2u + r, the output
+//   y[o] = Σ_k xpad[2o + k] w[k]  =  Σ_{r=0,1} Σ_{m=0..2} P_r[o + m] g_r[m],
+// with the phase planes P_r[u] = xpad[2u + r] and the phase kernels g_r[m] = w[2m + r]
+// (zero where 2m + r = 5). In 2-D that gives four 3×3 stride-1 correlations over four
+// phase planes, all adding into the same outputs. Each runs as Winograd F(4×4, 3×3): a tile
+// of 4×4 outputs reads a 6×6 input tile d, and
+//   Y = Aᵀ [ Σ_{phase, ci} U[phase, ci] ⊙ (Bᵀ d B) ] A,     U = G g Gᵀ (36 values),
+// so the phases and input channels add up in the transform domain (a stride-1 3×3
+// convolution is the same with one phase), where the sum over them
+// is, for each of the 36 transform positions ξ, one matrix product
+//   M[ξ] (tiles × Cout) = V[ξ] (tiles × 4·Cin) · U[ξ] (4·Cin × Cout).
+// That product holds all the multiply-adds: 36 × 4·Cin × Cout per tile of 16 outputs,
+// against 25 × Cin × Cout × 16 for the direct convolution (0.36×, before the transforms);
+// 36 × Cin × Cout against 9 × Cin × Cout × 16 at stride 1 (0.25×).
+//
+// Memory is the tfjs wasm module's own (imported): every pointer below is a byte offset into
+// it, allocated by tfjs. Vectors hold four values of k = phase·Cin + ci on the input side and
+// four output channels on the other: phases·Cin and Cout must be multiples of 4 (at stride 2
+// that allows any Cin).
+
+// Bᵀ of F(4, 3) on six vectors read at p + i·ps, written at q + i·qs.
+@inline function inputTransform(p: usize, ps: usize, q: usize, qs: usize): void {
+  const d0 = v128.load(p), d1 = v128.load(p + ps), d2 = v128.load(p + 2 * ps);
+  const d3 = v128.load(p + 3 * ps), d4 = v128.load(p + 4 * ps), d5 = v128.load(p + 5 * ps);
+  const four = f32x4.splat(4.0), five = f32x4.splat(5.0), two = f32x4.splat(2.0);
+  const a = f32x4.mul(four, f32x4.add(d1, d2)); // 4(d1 + d2)
+  const b = f32x4.mul(four, f32x4.sub(d1, d2)); // 4(d1 - d2)
+  const c = f32x4.mul(two, f32x4.sub(d1, d3)); // 2(d1 - d3)
+  const e = f32x4.sub(d4, d2);
+  v128.store(q, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4)); // 4d0 - 5d2 + d4
+  v128.store(q + qs, f32x4.sub(f32x4.add(d3, d4), a)); // -4d1 - 4d2 + d3 + d4
+  v128.store(q + 2 * qs, f32x4.add(f32x4.sub(d4, d3), b)); // 4d1 - 4d2 - d3 + d4
+  v128.store(q + 3 * qs, f32x4.sub(e, c)); // -2d1 - d2 + 2d3 + d4
+  v128.store(q + 4 * qs, f32x4.add(e, c)); // 2d1 - d2 - 2d3 + d4
+  v128.store(q + 5 * qs, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5)); // 4d1 - 5d3 + d5
+}
+
+// Aᵀ of F(4, 3): six vectors at p + i·ps to four at q + i·qs.
+@inline function outputTransform(p: usize, ps: usize, q: usize, qs: usize): void {
+  const m0 = v128.load(p), m1 = v128.load(p + ps), m2 = v128.load(p + 2 * ps);
+  const m3 = v128.load(p + 3 * ps), m4 = v128.load(p + 4 * ps), m5 = v128.load(p + 5 * ps);
+  const a12 = f32x4.add(m1, m2), s12 = f32x4.sub(m1, m2), a34 = f32x4.add(m3, m4), s34 = f32x4.sub(m3, m4);
+  v128.store(q, f32x4.add(f32x4.add(m0, a12), a34)); // m0 + m1 + m2 + m3 + m4
+  v128.store(q + qs, f32x4.add(s12, f32x4.mul(f32x4.splat(2.0), s34))); // m1 - m2 + 2(m3 - m4)
+  v128.store(q + 2 * qs, f32x4.add(a12, f32x4.mul(f32x4.splat(4.0), a34))); // m1 + m2 + 4(m3 + m4)
+  v128.store(q + 3 * qs, f32x4.add(f32x4.add(s12, f32x4.mul(f32x4.splat(8.0), s34)), m5)); // m1 - m2 + 8(m3 - m4) + m5
+}
+
+/** Bytes of scratch memory that {@link conv} needs for these sizes (see its layout). */
+export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32, block: i32): i32 {
+  const th = (ho + 3) >> 2, tw = (wo + 3) >> 2;
+  const tb = ((block * th * tw + 3) >> 2) << 2;
+  const phases = stride * stride;
+  const planes = (4 * th + 2) * (4 * tw + 2) * phases * cin;
+  return 4 * (36 * (tb * phases * cin + 16) + 36 * (tb * cout + 16) + planes + 2 * 36 * 4);
+}
+
+/**
+ * y = act(conv(x, w) + bias) for a 3×3 kernel at stride 1 or a 5×5 one at stride 2, given as
+ * its transform u.
+ *   x     [n, h, w, cin]                       float32 input
+ *   u     [36][phases·cin][cout]               transformed kernel, row k = phase·cin + ci
+ *   stride                                     1 (one phase) or 2 (four)
+ *   bias  [cout]                               (zeros for none)
+ *   out   [n, ho, wo, cout]                    output
+ *   pbh, pbw                                   padding before (top, left); after is implied
+ *   scratch                                    scratchBytes(ho, wo, cin, cout, block) bytes
+ *   block                                      samples transformed together
+ *   relu                                       1: max(·, 0) after the bias
+ * Scratch layout (bytes): V [36][tb·phases·cin + 16 floats], M [36][tb·cout + 16 floats], the
+ * interleaved phase planes of one sample, and two 6×6 vector tiles. The 16 spare floats per ξ keep the
+ * 36 planes from sharing cache sets (a power-of-two stride between them made the input
+ * transform 5× slower).
+ */
+export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias: usize, cout: i32, stride: i32,
+                     pbh: i32, pbw: i32, out: usize, ho: i32, wo: i32, scratch: usize, block: i32, relu: i32): void {
+  const th = (ho + 3) >> 2, tw = (wo + 3) >> 2, tps = th * tw;
+  const phases = stride * stride, shift = stride - 1;
+  const k4 = phases * cin;
+  const tbMax = ((block * tps + 3) >> 2) << 2;
+  const vbuf = scratch;
+  const mbuf = vbuf + <usize>(36 * (tbMax * k4 + 16)) * 4;
+  const pbuf = mbuf + <usize>(36 * (tbMax * cout + 16)) * 4;
+  const uh = 4 * th + 2, uw = 4 * tw + 2;
+  const prow = <usize>(uw * k4) * 4; // bytes per row of the planes
+  const tmp = pbuf + <usize>uh * prow;
+  const t1 = tmp + 576;
+  for (let s0 = 0; s0 < n; s0 += block) {
+    const ns = min(block, n - s0);
+    const tb = ((ns * tps + 3) >> 2) << 2; // tiles in this block, rounded up to the 4-row micro-kernel
+    const vps = tb * k4 + 16, mps = tb * cout + 16; // floats per transform position ξ
+    // ---- input transform: V[ξ][t][phase·cin + ci] ----
+    for (let sl = 0; sl < ns; sl++) {
+      // The sample's phase planes, zero-padded and interleaved per pixel, so that four
+      // consecutive values of k = phase·cin + ci share a vector even when cin is 1:
+      // P[u][v][phase·cin + ci] = xpad[2u + rh][2v + rw][ci] at stride 2, xpad[u][v][ci] at 1.
+      const xs = x + <usize>(s0 + sl) * <usize>(h * w * cin) * 4;
+      memory.fill(pbuf, 0, <usize>uh * prow);
+      for (let row = 0; row < h; row++) {
+        const rr = row + pbh, ru = rr >> shift;
+        if (ru >= uh) break;
+        for (let col = 0; col < w; col++) {
+          const cc = col + pbw, cv = cc >> shift;
+          if (cv >= uw) break;
+          const phase = shift ? ((rr & 1) << 1) | (cc & 1) : 0;
+          const dst = pbuf + <usize>ru * prow + <usize>(cv * k4 + phase * cin) * 4;
+          const src = xs + <usize>((row * w + col) * cin) * 4;
+          if ((cin & 3) == 0) {
+            for (let c = 0; c < cin; c += 4) v128.store(dst + <usize>c * 4, v128.load(src + <usize>c * 4));
+          } else {
+            for (let c = 0; c < cin; c++) store<f32>(dst + <usize>c * 4, load<f32>(src + <usize>c * 4));
+          }
+        }
+      }
+      for (let ty = 0; ty < th; ty++) {
+        for (let tx = 0; tx < tw; tx++) {
+          const t = sl * tps + ty * tw + tx;
+          const base = pbuf + <usize>(4 * ty) * prow + <usize>(4 * tx * k4) * 4;
+          for (let k = 0; k < k4; k += 4) {
+            // Columns (Bᵀ d), then rows (· B), straight into V's 36 planes.
+            for (let b = 0; b < 6; b++) inputTransform(base + <usize>(b * k4 + k) * 4, prow, t1 + <usize>b * 16, 96);
+            const dst = vbuf + <usize>(t * k4 + k) * 4;
+            for (let i = 0; i < 6; i++) inputTransform(t1 + <usize>i * 96, 16, dst + <usize>(i * 6 * vps) * 4, <usize>vps * 4);
+          }
+        }
+      }
+    }
+    for (let t = ns * tps; t < tb; t++) {
+      for (let xi = 0; xi < 36; xi++) memory.fill(vbuf + <usize>(xi * vps + t * k4) * 4, 0, <usize>k4 * 4);
+    }
+    // ---- M[ξ] = V[ξ] · U[ξ]: 4 tiles × 8 output channels per step, in 8 accumulators ----
+    const rs = <usize>k4 * 4, us = <usize>cout * 4;
+    for (let xi = 0; xi < 36; xi++) {
+      const vb = vbuf + <usize>(xi * vps) * 4;
+      const ub = u + <usize>(xi * k4 * cout) * 4;
+      const mb = mbuf + <usize>(xi * mps) * 4;
+      for (let t0 = 0; t0 < tb; t0 += 4) {
+        const r0 = vb + <usize>(t0 * k4) * 4;
+        for (let c0 = 0; c0 + 8 <= cout; c0 += 8) {
+          let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+          let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+          let up = ub + <usize>c0 * 4;
+          for (let k = 0; k < k4; k++) {
+            const u0 = v128.load(up), u1 = v128.load(up, 16);
+            const kp = r0 + <usize>k * 4;
+            const v0 = v128.load32_splat(kp), v1 = v128.load32_splat(kp + rs);
+            const v2 = v128.load32_splat(kp + 2 * rs), v3 = v128.load32_splat(kp + 3 * rs);
+            a00 = f32x4.add(a00, f32x4.mul(v0, u0)); a01 = f32x4.add(a01, f32x4.mul(v0, u1));
+            a10 = f32x4.add(a10, f32x4.mul(v1, u0)); a11 = f32x4.add(a11, f32x4.mul(v1, u1));
+            a20 = f32x4.add(a20, f32x4.mul(v2, u0)); a21 = f32x4.add(a21, f32x4.mul(v2, u1));
+            a30 = f32x4.add(a30, f32x4.mul(v3, u0)); a31 = f32x4.add(a31, f32x4.mul(v3, u1));
+            up += us;
+          }
+          const mp = mb + <usize>(t0 * cout + c0) * 4;
+          v128.store(mp, a00); v128.store(mp, a01, 16);
+          v128.store(mp + us, a10); v128.store(mp + us, a11, 16);
+          v128.store(mp + 2 * us, a20); v128.store(mp + 2 * us, a21, 16);
+          v128.store(mp + 3 * us, a30); v128.store(mp + 3 * us, a31, 16);
+        }
+        if (cout & 4) { // the last 4 output channels when cout is not a multiple of 8
+          const c0 = cout - 4;
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          let up = ub + <usize>c0 * 4;
+          for (let k = 0; k < k4; k++) {
+            const u0 = v128.load(up);
+            const kp = r0 + <usize>k * 4;
+            a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(kp), u0));
+            a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(kp + rs), u0));
+            a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(kp + 2 * rs), u0));
+            a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(kp + 3 * rs), u0));
+            up += us;
+          }
+          const mp = mb + <usize>(t0 * cout + c0) * 4;
+          v128.store(mp, a0); v128.store(mp + us, a1); v128.store(mp + 2 * us, a2); v128.store(mp + 3 * us, a3);
+        }
+      }
+    }
+    // ---- output transform, bias, activation, store (tiles past the edge are cut) ----
+    const zero = f32x4.splat(0);
+    const t2 = t1;
+    for (let sl = 0; sl < ns; sl++) {
+      const os = out + <usize>(s0 + sl) * <usize>(ho * wo * cout) * 4;
+      for (let ty = 0; ty < th; ty++) {
+        for (let tx = 0; tx < tw; tx++) {
+          const t = sl * tps + ty * tw + tx;
+          for (let c = 0; c < cout; c += 4) {
+            const bv = v128.load(bias + <usize>c * 4);
+            const mp = mbuf + <usize>(t * cout + c) * 4, xs = <usize>mps * 4;
+            for (let j = 0; j < 6; j++) outputTransform(mp + <usize>j * xs, 6 * xs, tmp + <usize>j * 16, 96);
+            for (let a = 0; a < 4; a++) outputTransform(tmp + <usize>a * 96, 16, t2 + <usize>a * 64, 16);
+            for (let a = 0; a < 4; a++) {
+              const oy = 4 * ty + a;
+              if (oy >= ho) break;
+              for (let b = 0; b < 4; b++) {
+                const ox = 4 * tx + b;
+                if (ox >= wo) break;
+                let v = f32x4.add(v128.load(t2 + <usize>(a * 4 + b) * 16), bv);
+                if (relu) v = f32x4.max(v, zero);
+                v128.store(os + <usize>((oy * wo + ox) * cout + c) * 4, v);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * Ravine's Winograd convolution kernel on the wasm backend (winograd.ts, kernels/as/winograd.ts)
+ * against tfjs's own convolution on the cpu backend, the reference implementation.
+ *
+ * Tolerance: max |ours − reference| ≤ 1e-4 · max(1, max |reference|), as for the gradient kernels
+ * (convGrad.test.ts). Inputs and filters are uniform in [−1, 1]; F(4×4, 3×3)'s transforms scale
+ * values by up to 8 and back, which costs a few bits over a direct sum (measured: ~4e-6 relative).
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerFastConvGradients, unregisterFastConvGradients } from './convGrad';
+import { cachedFilterTransforms, transformFilter, winogradConv, winogradStride, type ConvCall } from './winograd';
+import { fixedValues } from './testSupport';
+
+type Shape4 = [number, number, number, number];
+type Pad = ConvCall['pad'];
+
+interface Case {
+  name: string;
+  x: Shape4;
+  filter: Shape4;
+  stride: 1 | 2;
+  pad: Pad;
+  bias: boolean;
+  activation: 'linear' | 'relu';
+}
+
+/** The layers the built-in CNNs and their input gradients run, and edges of the kernel's tiling. */
+const CASES: Case[] = [
+  { name: "the CNNs' second layer (5×5/2, 16 → 32, 'same', ReLU)", x: [6, 14, 14, 16], filter: [5, 5, 16, 32], stride: 2, pad: 'same', bias: true, activation: 'relu' },
+  { name: "its input gradient's stacked phases (3×3/1, 32 → 64, explicit padding)", x: [5, 7, 7, 32], filter: [3, 3, 32, 64], stride: 1, pad: [[0, 0], [1, 1], [1, 1], [0, 0]], bias: false, activation: 'linear' },
+  { name: "the first layer's input gradient (3×3/1, 16 → 4)", x: [3, 14, 14, 16], filter: [3, 3, 16, 4], stride: 1, pad: [[0, 0], [1, 1], [1, 1], [0, 0]], bias: false, activation: 'linear' },
+  { name: "5×5/2 'valid', odd size, 12 outputs (a 4-wide tail)", x: [2, 13, 11, 8], filter: [5, 5, 8, 12], stride: 2, pad: 'valid', bias: true, activation: 'linear' },
+  { name: '5×5/2, numeric padding 3, one sample', x: [1, 9, 10, 4], filter: [5, 5, 4, 8], stride: 2, pad: 3, bias: false, activation: 'relu' },
+  { name: "3×3/1 'same', 9 samples (blocks of 4 and a remainder)", x: [9, 6, 5, 4], filter: [3, 3, 4, 8], stride: 1, pad: 'same', bias: true, activation: 'relu' },
+];
+
+function conv(c: Case, x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined): tf.Tensor4D {
+  return tf.fused.conv2d({ x, filter, strides: c.stride, pad: c.pad as 'same', bias, activation: c.activation });
+}
+
+/** One convolution on `backend`, from the same fixed values; returns the output's values. */
+async function run(c: Case, backend: 'wasm' | 'cpu', seed: number): Promise<Float32Array> {
+  await tf.setBackend(backend);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(fixedValues(c.x.reduce((a, b) => a * b), seed), c.x);
+    const f = tf.tensor4d(fixedValues(c.filter.reduce((a, b) => a * b), seed + 1), c.filter);
+    const b = c.bias ? tf.tensor1d(fixedValues(c.filter[3], seed + 2)) : undefined;
+    return conv(c, x, f, b).dataSync() as Float32Array;
+  });
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): { diff: number; ref: number } {
+  let diff = 0;
+  let ref = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    ref = Math.max(ref, Math.abs(b[i]));
+  }
+  return { diff, ref };
+}
+
+function backendOf(): Parameters<typeof winogradConv>[0] {
+  return tf.backend() as unknown as Parameters<typeof winogradConv>[0];
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  registerFastConvGradients();
+});
+
+afterAll(() => {
+  unregisterFastConvGradients();
+});
+
+describe('Winograd convolution on wasm', () => {
+  for (const [i, c] of CASES.entries()) {
+    it(`matches tfjs on cpu: ${c.name}`, async () => {
+      const before = cachedFilterTransforms(backendOf());
+      const ours = await run(c, 'wasm', 10 * i + 1);
+      await tf.setBackend('wasm');
+      // The kernel took it: the filter's transform was made (and is freed again further down).
+      expect(cachedFilterTransforms(backendOf())).toBe(before + 1);
+      const ref = await run(c, 'cpu', 10 * i + 1);
+      expect(ours.length).toBe(ref.length);
+      const { diff, ref: scale } = maxAbsDiff(ours, ref);
+      expect(diff, `max |diff| with max |ref| = ${scale}`).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+    });
+  }
+
+  it('frees a filter transform once tfjs has freed the filter, and leaves no tensor behind', async () => {
+    await tf.setBackend('wasm');
+    const c = CASES[0];
+    const x = tf.tensor4d(fixedValues(6 * 14 * 14 * 16, 3), c.x);
+    // Earlier tests' filters are gone: their transforms go at the next call.
+    const tensors = tf.memory().numTensors;
+    for (let k = 0; k < 5; k++) {
+      const f = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 100 + k), c.filter);
+      conv(c, x, f, undefined).dispose();
+      f.dispose();
+    }
+    expect(tf.memory().numTensors).toBe(tensors);
+    // Only the last filter's transform can still be held (it is freed at the next call).
+    expect(cachedFilterTransforms(backendOf())).toBeLessThanOrEqual(1);
+    const f = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 200), c.filter);
+    for (let k = 0; k < 3; k++) conv(c, x, f, undefined).dispose();
+    expect(cachedFilterTransforms(backendOf()), 'one transform for a filter used three times').toBe(1);
+    f.dispose();
+    x.dispose();
+    expect(tf.memory().numTensors).toBe(tensors - 1);
+  });
+
+  it('gives each sample of a batch the same values as that sample alone (bit for bit)', async () => {
+    await tf.setBackend('wasm');
+    const c = CASES[0];
+    const n = 7;
+    const xs = tf.tensor4d(fixedValues(n * 14 * 14 * 16, 5), [n, 14, 14, 16]);
+    const f = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 6), c.filter);
+    const b = tf.tensor1d(fixedValues(32, 7));
+    const batched = tf.tidy(() => conv(c, xs, f, b).dataSync() as Float32Array);
+    const per = 7 * 7 * 32;
+    for (let s = 0; s < n; s++) {
+      const alone = tf.tidy(() => conv(c, tf.slice(xs, [s, 0, 0, 0], [1, 14, 14, 16]), f, b).dataSync() as Float32Array);
+      expect(Array.from(alone)).toEqual(Array.from(batched.subarray(s * per, (s + 1) * per)));
+    }
+    tf.dispose([xs, f, b]);
+  });
+
+  it('leaves what it does not take to tfjs: other strides, kernel sizes, channel counts, activations', async () => {
+    await tf.setBackend('wasm');
+    const info = (shape: number[], dtype: 'float32' | 'int32' = 'float32') => ({ dataId: {}, shape, dtype });
+    const base: ConvCall = { x: info([2, 14, 14, 16]), filter: info([5, 5, 16, 32]), strides: 2, pad: 'same' };
+    expect(winogradStride(base)).toBe(2);
+    expect(winogradStride({ ...base, filter: info([3, 3, 16, 32]), strides: 1 })).toBe(1);
+    expect(winogradStride({ ...base, x: info([2, 28, 28, 1]), filter: info([5, 5, 1, 16]) }), 'one input channel').toBeNull();
+    expect(winogradStride({ ...base, filter: info([5, 5, 16, 30]) }), 'output channels not a multiple of 4').toBeNull();
+    expect(winogradStride({ ...base, strides: 1 }), '5×5 at stride 1').toBeNull();
+    expect(winogradStride({ ...base, filter: info([3, 3, 16, 32]) }), '3×3 at stride 2').toBeNull();
+    expect(winogradStride({ ...base, strides: [2, 1] })).toBeNull();
+    expect(winogradStride({ ...base, dilations: 2 })).toBeNull();
+    expect(winogradStride({ ...base, dataFormat: 'NCHW' })).toBeNull();
+    expect(winogradStride({ ...base, activation: 'relu6' })).toBeNull();
+    expect(winogradStride({ ...base, activation: 'relu', hasPrelu: true })).toBeNull();
+    expect(winogradStride({ ...base, x: info([2, 14, 14, 16], 'int32') })).toBeNull();
+    // And such a convolution still runs, through wasm's own kernel, with tfjs's answer.
+    const c: Case = { name: 'relu6', x: [2, 9, 9, 4], filter: [5, 5, 4, 8], stride: 2, pad: 'same', bias: true, activation: 'relu' };
+    const before = cachedFilterTransforms(backendOf());
+    const relu6 = async (backend: 'wasm' | 'cpu') => {
+      await tf.setBackend(backend);
+      return tf.tidy(() => {
+        const x = tf.tensor4d(fixedValues(2 * 9 * 9 * 4, 1), c.x);
+        const f = tf.tensor4d(fixedValues(5 * 5 * 4 * 8, 2), c.filter);
+        return tf.fused.conv2d({ x, filter: f, strides: 2, pad: 'same', activation: 'relu6' }).dataSync() as Float32Array;
+      });
+    };
+    const ours = await relu6('wasm');
+    await tf.setBackend('wasm');
+    expect(cachedFilterTransforms(backendOf())).toBeLessThanOrEqual(before);
+    const { diff } = maxAbsDiff(ours, await relu6('cpu'));
+    expect(diff).toBeLessThan(1e-5);
+    await tf.setBackend('wasm');
+  });
+
+  it('declines, without throwing, a backend whose memory it cannot reach (tfjs then computes)', () => {
+    const fake = { wasm: { _malloc: () => 0, _free: () => undefined }, dataIdMap: { get: () => undefined, has: () => false }, makeOutput: () => { throw new Error('not reached'); } };
+    const info = (shape: number[]) => ({ dataId: {}, shape, dtype: 'float32' as const });
+    expect(winogradConv(fake as unknown as Parameters<typeof winogradConv>[0], { x: info([1, 14, 14, 16]), filter: info([5, 5, 16, 32]), strides: 2, pad: 'same' })).toBeNull();
+  });
+});
+
+describe('transformFilter', () => {
+  it('puts a stride-2 5×5 tap where its phase reads it: U at ξ = (0, 0) is g[0][0] / 16', () => {
+    // G's first row is (1/4, 0, 0): U[0][k][co] = g[0][0] / 16 for every phase k.
+    const w = new Float32Array(25).map((_, i) => i + 1); // cin = cout = 1: w[kh][kw] = 5 kh + kw + 1
+    const u = transformFilter(w, 2, 1, 1);
+    expect(u.length).toBe(36 * 4);
+    // Phase (rh, rw) starts at tap (rh, rw): values 1, 2, 6, 7.
+    expect(Array.from(u.subarray(0, 4))).toEqual([1 / 16, 2 / 16, 6 / 16, 7 / 16]);
+    // ξ = (5, 5): G's last row is (0, 0, 1), so U = g[2][2]; phase (0, 0) has tap (4, 4) = 25 there,
+    // the others fall past the 5th tap: 0.
+    expect(Array.from(u.subarray(35 * 4, 36 * 4))).toEqual([25, 0, 0, 0]);
+  });
+});

@@ -1,0 +1,269 @@
+/**
+ * Winograd fast convolutions for tfjs's wasm backend: 5×5 stride-2 convolutions (both layers of
+ * the built-in CNNs) run as F(4×4, 3×3) over their four stride phases, and 3×3 stride-1 ones
+ * (what src/engine/convGrad.ts turns those layers' input gradients into) as plain F(4×4, 3×3), in
+ * Ravine's own WebAssembly kernel (src/engine/kernels/as/winograd.ts, AssemblyScript, built by
+ * `npm run kernels`).
+ *
+ * Why: XNNPACK, which tfjs-backend-wasm runs, has no fast-convolution algorithm, and its direct
+ * kernels already run near the WebAssembly SIMD ceiling of this kind of CPU (docs/benchmarks.md).
+ * Winograd does 0.36× (stride 2) and 0.25× (stride 1) the multiply-adds of the direct
+ * convolution (before its transforms); on the CNN's second layer it takes about half the time of
+ * XNNPACK's kernel on one thread (bench/winograd.ts).
+ *
+ * How: the kernel works in place, in the memory of tfjs's wasm module (imported, so no copies):
+ * it reads the input tensor and writes the output tensor where tfjs keeps them. The filter's
+ * transform is computed once per filter tensor (weights keep their data id across calls) and freed
+ * once tfjs has freed the filter. Its arithmetic is one thread's: the threaded build's other
+ * threads (XNNPACK's pool) stay idle during it.
+ *
+ * Only what the kernel handles takes this path: NHWC, dilation 1, a 5×5 filter at stride 2 or a
+ * 3×3 one at stride 1, input and output channels multiples of 4, no activation or ReLU, float32.
+ * (The kernel itself also takes a single input channel at stride 2, but on the CNNs' first layer
+ * it measured slower than XNNPACK: 20.0 against 17.7 ms per metric run; with one channel its
+ * matrix products are too thin to pay for the transforms.) Everything
+ * else returns null and the caller runs tfjs's own kernel (src/engine/convGrad.ts wraps both).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { TensorInfo } from '@tensorflow/tfjs';
+import { WINOGRAD_WASM_PLAIN, WINOGRAD_WASM_SHARED } from './kernels/winogradWasm';
+
+/** What this module uses of tfjs-backend-wasm's BackendWasm and its emscripten module. */
+interface WasmBackendLike {
+  wasm: {
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+    /** The memory, in the threaded build. */
+    wasmMemory?: WebAssembly.Memory;
+    /** The module's exports (its memory, in the single-threaded builds). */
+    asm?: { memory?: WebAssembly.Memory };
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined; has(dataId: object): boolean };
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+}
+
+interface KernelExports {
+  conv(...args: number[]): void;
+  scratchBytes(ho: number, wo: number, cin: number, cout: number, stride: number, block: number): number;
+}
+
+/** Per wasm backend: the instantiated kernels, scratch memory and transformed filters. */
+interface KernelState {
+  exports: KernelExports;
+  memory: WebAssembly.Memory;
+  scratch: { ptr: number; bytes: number };
+  /** Zeros, for a convolution without bias. */
+  zeros: { ptr: number; floats: number };
+  /** Transformed filters by the filter's data id, freed once tfjs no longer holds that id. */
+  filters: Map<object, number>;
+}
+
+/** Samples transformed together: V and M of 4 CNN samples fit in the second-level cache. */
+const BLOCK = 4;
+
+/** Set to false when the kernel cannot start on a backend (then tfjs's kernels do all the work). */
+const states = new WeakMap<object, KernelState | false>();
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function stateFor(backend: WasmBackendLike): KernelState | false {
+  let state = states.get(backend);
+  if (state !== undefined) return state;
+  state = false;
+  try {
+    const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+    if (memory) {
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+      const module = new WebAssembly.Module(decode(shared ? WINOGRAD_WASM_SHARED : WINOGRAD_WASM_PLAIN));
+      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      state = {
+        exports: instance.exports as unknown as KernelExports,
+        memory,
+        scratch: { ptr: 0, bytes: 0 },
+        zeros: { ptr: 0, floats: 0 },
+        filters: new Map(),
+      };
+    }
+  } catch {
+    // A browser without WebAssembly SIMD, or a tfjs whose module keeps its memory elsewhere:
+    // nothing is lost, tfjs's own kernels run instead.
+    state = false;
+  }
+  states.set(backend, state);
+  return state;
+}
+
+/** Offset in bytes of a tensor's data in the wasm module's memory. */
+function offsetOf(backend: WasmBackendLike, info: TensorInfo): number {
+  const data = backend.dataIdMap.get(info.dataId);
+  if (!data) throw new Error('winograd: a tensor has no data on the wasm backend');
+  return data.memoryOffset;
+}
+
+/** The G matrix of F(4, 3): the kernel transform U = G g Gᵀ. */
+const G = [
+  [1 / 4, 0, 0],
+  [-1 / 6, -1 / 6, -1 / 6],
+  [-1 / 6, 1 / 6, -1 / 6],
+  [1 / 24, 1 / 12, 1 / 6],
+  [1 / 24, -1 / 12, 1 / 6],
+  [0, 0, 1],
+];
+
+/**
+ * U[ξ][phase·cin + ci][co] for a [5, 5, cin, cout] filter at stride 2 or a [3, 3, cin, cout] one at
+ * stride 1: at stride 2, phase (rh, rw) takes the taps w[2m + rh][2n + rw] (m, n = 0..2; zero past
+ * the 5th); at stride 1 the one phase is w itself. U = G g Gᵀ over (m, n), ξ = 6i + j. Computed in
+ * float64, stored as float32.
+ */
+export function transformFilter(w: Float32Array, stride: 1 | 2, cin: number, cout: number): Float32Array {
+  const size = stride === 2 ? 5 : 3;
+  const phases = stride * stride;
+  const k4 = phases * cin;
+  const u = new Float32Array(36 * k4 * cout);
+  const g = new Float64Array(9);
+  const gg = new Float64Array(18); // G g: 6 × 3
+  for (let ph = 0; ph < phases; ph++) {
+    const rh = ph >> 1;
+    const rw = ph & 1;
+    for (let ci = 0; ci < cin; ci++) {
+      for (let co = 0; co < cout; co++) {
+        for (let m = 0; m < 3; m++) {
+          for (let n = 0; n < 3; n++) {
+            const kh = stride * m + rh;
+            const kw = stride * n + rw;
+            g[m * 3 + n] = kh < size && kw < size ? w[((kh * size + kw) * cin + ci) * cout + co] : 0;
+          }
+        }
+        for (let i = 0; i < 6; i++) {
+          for (let n = 0; n < 3; n++) gg[i * 3 + n] = G[i][0] * g[n] + G[i][1] * g[3 + n] + G[i][2] * g[6 + n];
+        }
+        const k = ph * cin + ci;
+        for (let i = 0; i < 6; i++) {
+          for (let j = 0; j < 6; j++) {
+            const v = gg[i * 3] * G[j][0] + gg[i * 3 + 1] * G[j][1] + gg[i * 3 + 2] * G[j][2];
+            u[((i * 6 + j) * k4 + k) * cout + co] = v;
+          }
+        }
+      }
+    }
+  }
+  return u;
+}
+
+/** The transformed filter's offset, computed on first use; frees those of filters tfjs has freed. */
+function filterTransform(backend: WasmBackendLike, state: KernelState, filter: TensorInfo, stride: 1 | 2): number {
+  for (const [dataId, ptr] of state.filters) {
+    if (!backend.dataIdMap.has(dataId)) {
+      backend.wasm._free(ptr);
+      state.filters.delete(dataId);
+    }
+  }
+  let ptr = state.filters.get(filter.dataId);
+  if (ptr === undefined) {
+    const [kh, kw, cin, cout] = filter.shape;
+    const w = new Float32Array(state.memory.buffer, offsetOf(backend, filter), kh * kw * cin * cout);
+    const u = transformFilter(w, stride, cin, cout);
+    ptr = backend.wasm._malloc(u.byteLength);
+    new Float32Array(state.memory.buffer, ptr, u.length).set(u);
+    state.filters.set(filter.dataId, ptr);
+  }
+  return ptr;
+}
+
+/** A block of the module's memory of at least `bytes`, reused from call to call. */
+function scratch(backend: WasmBackendLike, state: KernelState, bytes: number): number {
+  if (state.scratch.bytes < bytes) {
+    if (state.scratch.ptr) backend.wasm._free(state.scratch.ptr);
+    state.scratch = { ptr: backend.wasm._malloc(bytes), bytes };
+  }
+  return state.scratch.ptr;
+}
+
+function zeroBias(backend: WasmBackendLike, state: KernelState, floats: number): number {
+  if (state.zeros.floats < floats) {
+    if (state.zeros.ptr) backend.wasm._free(state.zeros.ptr);
+    state.zeros = { ptr: backend.wasm._malloc(floats * 4), floats };
+  }
+  new Float32Array(state.memory.buffer, state.zeros.ptr, floats).fill(0);
+  return state.zeros.ptr;
+}
+
+/** A convolution as tfjs's Conv2D and FusedConv2D kernels receive it. */
+export interface ConvCall {
+  x: TensorInfo;
+  filter: TensorInfo;
+  bias?: TensorInfo;
+  strides: number | [number, number];
+  pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: string;
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  activation?: string;
+  hasPrelu?: boolean;
+}
+
+/** The stride at which {@link winogradConv} takes this convolution, or null (see the module comment). */
+export function winogradStride(call: ConvCall): 1 | 2 | null {
+  const pair = (v: number | [number, number] | undefined) => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v);
+  const [sh, sw] = pair(call.strides);
+  const [dh, dw] = pair(call.dilations);
+  const { x, filter, bias } = call;
+  if (filter.shape.length !== 4 || x.shape.length !== 4) return null;
+  const stride = sh === 2 && sw === 2 && filter.shape[0] === 5 && filter.shape[1] === 5 ? 2 : sh === 1 && sw === 1 && filter.shape[0] === 3 && filter.shape[1] === 3 ? 1 : null;
+  const ok =
+    stride !== null &&
+    (call.dataFormat === undefined || call.dataFormat === 'NHWC') &&
+    dh === 1 && dw === 1 &&
+    x.shape[3] === filter.shape[2] && filter.shape[2] % 4 === 0 && filter.shape[3] % 4 === 0 &&
+    x.dtype === 'float32' && filter.dtype === 'float32' &&
+    (bias === undefined || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === filter.shape[3])) &&
+    (call.activation === undefined || call.activation === 'linear' || call.activation === 'relu') &&
+    !call.hasPrelu;
+  return ok ? stride : null;
+}
+
+/**
+ * The convolution through Ravine's Winograd kernel, as a new tensor of the wasm backend; null if
+ * the kernel does not take it or cannot run here (the caller then runs tfjs's own kernel).
+ */
+export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorInfo | null {
+  const stride = winogradStride(call);
+  if (stride === null) return null;
+  const state = stateFor(backend);
+  if (!state) return null;
+  const { x, filter, bias } = call;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    call.strides,
+    1,
+    call.pad,
+    call.dimRoundingMode,
+  );
+  if (info.outHeight <= 0 || info.outWidth <= 0 || info.batchSize === 0) return null;
+  const cin = info.inChannels;
+  const cout = info.outChannels;
+  const uPtr = filterTransform(backend, state, filter, stride);
+  const biasPtr = bias ? offsetOf(backend, bias) : zeroBias(backend, state, cout);
+  const scratchPtr = scratch(backend, state, state.exports.scratchBytes(info.outHeight, info.outWidth, cin, cout, stride, BLOCK));
+  const out = backend.makeOutput(info.outShape, 'float32');
+  state.exports.conv(
+    offsetOf(backend, x), info.batchSize, info.inHeight, info.inWidth, cin,
+    uPtr, biasPtr, cout, stride, info.padInfo.top, info.padInfo.left,
+    offsetOf(backend, out), info.outHeight, info.outWidth,
+    scratchPtr, BLOCK, call.activation === 'relu' ? 1 : 0,
+  );
+  return out;
+}
+
+/** How many filter transforms the kernel holds for this backend (for tests: they must not pile up). */
+export function cachedFilterTransforms(backend: WasmBackendLike): number {
+  const state = states.get(backend);
+  return state ? state.filters.size : 0;
+}
