@@ -29,6 +29,7 @@ interface BenchApi {
   load(modelId: string, n: number, x0: number, d1: number[], d2: number[]): Promise<void>;
   run(spec: JobSpec): Promise<{ seconds: number; loss?: number[] }>;
   memory(spec: JobSpec): Promise<{ peakBytes: number }>;
+  helpers(): Promise<{ started: number; ready: number; jobs: number } | null>;
 }
 
 /** Calls a method of the page's `window.bench` (the worker's comlink proxy) with plain-data arguments. */
@@ -98,6 +99,8 @@ async function runConfig(
       }
     }
     if (errors.length) log(`page errors: ${errors.join('; ')}`);
+    const helpers = await call(page, 'helpers');
+    if (helpers) info.winogradHelpers = helpers;
     return { env, info, rows, agreement, peakBytes };
   } finally {
     await page.close();

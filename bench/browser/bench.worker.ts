@@ -10,6 +10,7 @@ import '../../src/worker/backends';
 import { probeWebGL } from '../../src/engine/backend';
 import { createClassifier, type Classifier } from '../../src/engine/classifier';
 import { registerFastConvGradients } from '../../src/engine/convGrad';
+import { winogradHelpers } from '../../src/engine/winograd';
 import { datasetToFloat, fetchDataset } from '../../src/io/dataset';
 import { kernelProfile, profileJobMemory, runJob, type BenchInput, type JobOutput, type JobSpec } from '../jobs';
 
@@ -68,6 +69,10 @@ const api = {
     if (!classifier || !input) throw new Error('load a model first');
     const out = await runJob(classifier, input, spec);
     return { ...out, loss: out.loss && Array.from(out.loss), margin: out.margin && Array.from(out.margin), psi: out.psi && Array.from(out.psi) };
+  },
+  /** The Winograd kernel's helper threads on wasm (src/engine/winogradHelpers.ts): started, ready, jobs done. */
+  helpers() {
+    return tf.getBackend() === 'wasm' ? winogradHelpers(tf.backend() as unknown as Parameters<typeof winogradHelpers>[0]) : null;
   },
   async memory(spec: JobSpec) {
     if (!classifier || !input) throw new Error('load a model first');

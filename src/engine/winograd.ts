@@ -14,8 +14,8 @@
  * How: the kernel works in place, in the memory of tfjs's wasm module (imported, so no copies):
  * it reads the input tensor and writes the output tensor where tfjs keeps them. The filter's
  * transform is computed once per filter tensor (weights keep their data id across calls) and freed
- * once tfjs has freed the filter. Its arithmetic is one thread's: the threaded build's other
- * threads (XNNPACK's pool) stay idle during it.
+ * once tfjs has freed the filter. In tfjs's threaded build the samples are split between the
+ * calling thread and helper threads of the kernel's own (src/engine/winogradHelpers.ts).
  *
  * Only what the kernel handles takes this path: NHWC, dilation 1, a 5×5 filter at stride 2 or a
  * 3×3 one at stride 1, input and output channels multiples of 4, no activation or ReLU, float32.
@@ -27,6 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { WINOGRAD_WASM_PLAIN, WINOGRAD_WASM_SHARED } from './kernels/winogradWasm';
+import { ARGS, DONE, READY, SEQ, WORDS, startHelper } from './winogradHelpers';
 
 /** What this module uses of tfjs-backend-wasm's BackendWasm and its emscripten module. */
 interface WasmBackendLike {
@@ -37,6 +38,8 @@ interface WasmBackendLike {
     wasmMemory?: WebAssembly.Memory;
     /** The module's exports (its memory, in the single-threaded builds). */
     asm?: { memory?: WebAssembly.Memory };
+    /** tfjs's own entry points: its thread count (1 in the single-threaded builds). */
+    tfjs?: { getThreadsCount?(): number };
   };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined; has(dataId: object): boolean };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
@@ -56,6 +59,8 @@ interface KernelState {
   zeros: { ptr: number; floats: number };
   /** Transformed filters by the filter's data id, freed once tfjs no longer holds that id. */
   filters: Map<object, number>;
+  /** Helper threads (shared memory only): each one's control slot and scratch memory. */
+  helpers: { slot: number; scratch: { ptr: number; bytes: number }; alive: boolean; seq: number }[];
 }
 
 /** Samples transformed together: V and M of 4 CNN samples fit in the second-level cache. */
@@ -87,7 +92,15 @@ function stateFor(backend: WasmBackendLike): KernelState | false {
         scratch: { ptr: 0, bytes: 0 },
         zeros: { ptr: 0, floats: 0 },
         filters: new Map(),
+        helpers: [],
       };
+      const threads = shared ? (backend.wasm.tfjs?.getThreadsCount?.() ?? 1) : 1;
+      for (let h = 1; h < threads; h++) {
+        const slot = backend.wasm._malloc(WORDS * 4);
+        new Int32Array(memory.buffer, slot, WORDS).fill(0);
+        if (startHelper({ memory, module, slot })) state.helpers.push({ slot, scratch: { ptr: 0, bytes: 0 }, alive: true, seq: 0 });
+        else backend.wasm._free(slot);
+      }
     }
   } catch {
     // A browser without WebAssembly SIMD, or a tfjs whose module keeps its memory elsewhere:
@@ -176,13 +189,72 @@ function filterTransform(backend: WasmBackendLike, state: KernelState, filter: T
   return ptr;
 }
 
-/** A block of the module's memory of at least `bytes`, reused from call to call. */
-function scratch(backend: WasmBackendLike, state: KernelState, bytes: number): number {
-  if (state.scratch.bytes < bytes) {
-    if (state.scratch.ptr) backend.wasm._free(state.scratch.ptr);
-    state.scratch = { ptr: backend.wasm._malloc(bytes), bytes };
+/** A block of the module's memory of at least `bytes` in `holder`, reused from call to call. */
+function scratch(backend: WasmBackendLike, holder: { scratch: { ptr: number; bytes: number } }, bytes: number): number {
+  if (holder.scratch.bytes < bytes) {
+    if (holder.scratch.ptr) backend.wasm._free(holder.scratch.ptr);
+    holder.scratch = { ptr: backend.wasm._malloc(bytes), bytes };
   }
-  return state.scratch.ptr;
+  return holder.scratch.ptr;
+}
+
+/** How long the caller waits for a helper's share before computing it itself. */
+const HELPER_TIMEOUT_MS = 10_000;
+
+/**
+ * Runs the kernel over the batch, split by samples between the calling thread and the helpers
+ * that are ready (see winogradHelpers.ts). `args` are the kernel's arguments for the whole batch,
+ * except the scratch pointer, which each thread gets its own of.
+ */
+function runSplit(backend: WasmBackendLike, state: KernelState, a: ConvArgs, scratchBytes: number): void {
+  const words = new Int32Array(state.memory.buffer);
+  const ready = state.helpers.filter((h) => h.alive && Atomics.load(words, (h.slot >> 2) + READY) === 1);
+  // Whole blocks per thread, at least one each, so that no thread pads a block of its own.
+  const blocks = Math.ceil(a.n / BLOCK);
+  const parts = Math.min(ready.length + 1, blocks);
+  const perPart = Math.ceil(blocks / parts) * BLOCK;
+  const inBytes = a.h * a.w * a.cin * 4;
+  const outBytes = a.ho * a.wo * a.cout * 4;
+  const argsFor = (start: number, count: number, scratchPtr: number): number[] => [
+    a.x + start * inBytes, count, a.h, a.w, a.cin, a.u, a.bias, a.cout, a.stride, a.pbh, a.pbw,
+    a.out + start * outBytes, a.ho, a.wo, scratchPtr, BLOCK, a.relu,
+  ];
+  const posted: { helper: KernelState['helpers'][number]; args: number[] }[] = [];
+  for (let p = 1; p < parts; p++) {
+    const start = p * perPart;
+    const count = Math.min(perPart, a.n - start);
+    if (count <= 0) break;
+    const helper = ready[p - 1];
+    const args = argsFor(start, count, scratch(backend, helper, scratchBytes));
+    const base = helper.slot >> 2;
+    const view = new Int32Array(state.memory.buffer); // scratch() may have grown the memory
+    for (let k = 0; k < args.length; k++) view[base + ARGS + k] = args[k] | 0;
+    helper.seq = (helper.seq + 1) & 0x3fffffff;
+    Atomics.store(view, base + SEQ, helper.seq);
+    Atomics.notify(view, base + SEQ);
+    posted.push({ helper, args });
+  }
+  state.exports.conv(...argsFor(0, Math.min(perPart, a.n), scratch(backend, state, scratchBytes)));
+  const view = new Int32Array(state.memory.buffer);
+  for (const { helper, args } of posted) {
+    const at = (helper.slot >> 2) + DONE;
+    const deadline = performance.now() + HELPER_TIMEOUT_MS;
+    for (let done = Atomics.load(view, at); done !== helper.seq; done = Atomics.load(view, at)) {
+      const left = deadline - performance.now();
+      if (left <= 0 || Atomics.wait(view, at, done, left) === 'timed-out') {
+        // A helper that does not answer is given up on; its share is computed here.
+        helper.alive = false;
+        state.exports.conv(...args.slice(0, 14), scratch(backend, state, scratchBytes), ...args.slice(15));
+        break;
+      }
+    }
+  }
+}
+
+/** The kernel's arguments for a whole batch (byte offsets into the module's memory). */
+interface ConvArgs {
+  x: number; n: number; h: number; w: number; cin: number; u: number; bias: number; cout: number; stride: number;
+  pbh: number; pbw: number; out: number; ho: number; wo: number; relu: number;
 }
 
 function zeroBias(backend: WasmBackendLike, state: KernelState, floats: number): number {
@@ -251,15 +323,28 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorIn
   const cout = info.outChannels;
   const uPtr = filterTransform(backend, state, filter, stride);
   const biasPtr = bias ? offsetOf(backend, bias) : zeroBias(backend, state, cout);
-  const scratchPtr = scratch(backend, state, state.exports.scratchBytes(info.outHeight, info.outWidth, cin, cout, stride, BLOCK));
+  const scratchBytes = state.exports.scratchBytes(info.outHeight, info.outWidth, cin, cout, stride, BLOCK);
   const out = backend.makeOutput(info.outShape, 'float32');
-  state.exports.conv(
-    offsetOf(backend, x), info.batchSize, info.inHeight, info.inWidth, cin,
-    uPtr, biasPtr, cout, stride, info.padInfo.top, info.padInfo.left,
-    offsetOf(backend, out), info.outHeight, info.outWidth,
-    scratchPtr, BLOCK, call.activation === 'relu' ? 1 : 0,
-  );
+  runSplit(backend, state, {
+    x: offsetOf(backend, x), n: info.batchSize, h: info.inHeight, w: info.inWidth, cin,
+    u: uPtr, bias: biasPtr, cout, stride, pbh: info.padInfo.top, pbw: info.padInfo.left,
+    out: offsetOf(backend, out), ho: info.outHeight, wo: info.outWidth, relu: call.activation === 'relu' ? 1 : 0,
+  }, scratchBytes);
   return out;
+}
+
+/** The helper threads of this backend's kernel: started, ready, and jobs they have finished. */
+export function winogradHelpers(backend: WasmBackendLike): { started: number; ready: number; jobs: number } {
+  const state = states.get(backend);
+  if (!state) return { started: 0, ready: 0, jobs: 0 };
+  const words = new Int32Array(state.memory.buffer);
+  let ready = 0;
+  let jobs = 0;
+  for (const h of state.helpers) {
+    if (Atomics.load(words, (h.slot >> 2) + READY) === 1) ready++;
+    jobs += Atomics.load(words, (h.slot >> 2) + DONE);
+  }
+  return { started: state.helpers.length, ready, jobs };
 }
 
 /** How many filter transforms the kernel holds for this backend (for tests: they must not pile up). */

@@ -1,0 +1,90 @@
+/**
+ * Helper threads for Ravine's Winograd kernel (src/engine/winograd.ts) in tfjs's threaded wasm
+ * build, whose memory is shared: each helper is a worker running the same kernel module on that
+ * same memory, and takes a share of a convolution's samples while the calling thread does its own.
+ * They are told what to do, and tell when done, through a few words of that memory (Atomics), so a
+ * call stays synchronous as tfjs kernels must be; the caller blocks in Atomics.wait meanwhile,
+ * which the threaded build needs anyway (it only runs in Node or in a worker, never on a page's
+ * main thread). XNNPACK's own pool threads idle while the kernel runs, so the helpers take their
+ * place: one fewer than tfjs's thread count, the caller being the last.
+ *
+ * Helpers start asynchronously (a worker needs a moment); until one reports ready it gets no work,
+ * and if it stops answering its share is computed by the caller (the same values: the kernel is
+ * deterministic and each sample is independent). Between jobs a helper sleeps in Atomics.wait
+ * rather than spinning: spinning 3 ms after each job (to answer the next one sooner) made the
+ * CNN metric slower on 2 cores, 243 against 192 ms, as it took the core XNNPACK's pool thread needed.
+ */
+
+/** Int32 words per helper in the control block. */
+export const WORDS = 32;
+/** Word offsets within a helper's slot. */
+export const SEQ = 0; // bumped by the caller to post a job; -1 tells the helper to stop
+export const DONE = 1; // set to the job's SEQ by the helper when it has finished
+export const READY = 2; // 1 once the helper has instantiated the kernel
+export const ARGS = 3; // the kernel's 17 arguments (see kernels/as/winograd.ts `conv`)
+
+export interface HelperInit {
+  memory: WebAssembly.Memory;
+  module: WebAssembly.Module;
+  /** Byte offset of this helper's slot in `memory`. */
+  slot: number;
+}
+
+/**
+ * A helper's whole life: instantiate the kernel on the shared memory, then run the jobs posted to
+ * its slot until told to stop. Self-contained (no imports, no inner functions), because in Node it
+ * is also started from its source text (Function.prototype.toString) with worker_threads' eval.
+ */
+export function helperMain(init: HelperInit): void {
+  const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
+  const conv = instance.exports.conv as (...args: number[]) => void;
+  const words = new Int32Array(init.memory.buffer);
+  const base = init.slot >> 2;
+  Atomics.store(words, base + 2, 1);
+  let seen = Atomics.load(words, base);
+  for (;;) {
+    Atomics.wait(words, base, seen);
+    const seq = Atomics.load(words, base);
+    if (seq === seen) continue;
+    if (seq < 0) return;
+    seen = seq;
+    const a: number[] = [];
+    for (let k = 0; k < 17; k++) a.push(Atomics.load(words, base + 3 + k) >>> 0);
+    conv(...a);
+    Atomics.store(words, base + 1, seq);
+    Atomics.notify(words, base + 1);
+  }
+}
+
+interface NodeWorker {
+  unref(): void;
+  on(event: 'error', fn: (e: Error) => void): void;
+}
+
+/**
+ * Starts one helper; returns false where no worker can be started here. In Node through
+ * worker_threads (from helperMain's source, so no file has to be found); in a browser worker
+ * from its own module, which Vite bundles next to the engine.
+ */
+export function startHelper(init: HelperInit): boolean {
+  try {
+    const proc = (globalThis as { process?: { versions?: { node?: string }; getBuiltinModule?: (name: string) => unknown } }).process;
+    if (proc?.versions?.node) {
+      const threads = proc.getBuiltinModule?.('node:worker_threads') as
+        | { Worker: new (source: string, options: { eval: true; workerData: HelperInit }) => NodeWorker }
+        | undefined;
+      if (!threads) return false;
+      const source = `(${helperMain.toString()})(require('node:worker_threads').workerData)`;
+      const worker = new threads.Worker(source, { eval: true, workerData: init });
+      worker.on('error', () => undefined); // a helper that dies is noticed by its silence
+      worker.unref();
+      return true;
+    }
+    if (typeof Worker === 'undefined') return false;
+    const worker = new Worker(new URL('./winogradHelper.worker.ts', import.meta.url), { type: 'module', name: 'ravine-winograd' });
+    worker.postMessage(init);
+    return true;
+  } catch {
+    return false;
+  }
+}

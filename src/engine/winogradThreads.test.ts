@@ -1,0 +1,67 @@
+/**
+ * The Winograd kernel in tfjs's threaded wasm build (shared memory), as the CLI's --threads and the
+ * lab's worker run it: helper threads take a share of the samples, and the answer is the same.
+ * A file of its own: threads must be enabled before the wasm backend starts, once per process.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enableNodeWasmThreads } from '../cli/wasmThreads';
+import { registerFastConvGradients } from './convGrad';
+import { fixedValues } from './testSupport';
+import { winogradHelpers } from './winograd';
+
+let cleanup: (() => void) | undefined;
+
+beforeAll(async () => {
+  cleanup = enableNodeWasmThreads(2);
+  await tf.setBackend('wasm');
+  await tf.ready();
+  registerFastConvGradients();
+});
+
+afterAll(() => cleanup?.());
+
+const backend = () => tf.backend() as unknown as Parameters<typeof winogradHelpers>[0];
+
+function conv(n: number): Float32Array {
+  return tf.tidy(() => {
+    const x = tf.tensor4d(fixedValues(n * 14 * 14 * 16, 1), [n, 14, 14, 16]);
+    const f = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 2), [5, 5, 16, 32]);
+    const b = tf.tensor1d(fixedValues(32, 3));
+    return tf.fused.conv2d({ x, filter: f, strides: 2, pad: 'same', bias: b, activation: 'relu' }).dataSync() as Float32Array;
+  });
+}
+
+describe('Winograd kernel with helper threads', () => {
+  it('splits a batch with a helper and gives the values of the cpu reference', async () => {
+    expect((await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount()).toBe(2);
+    conv(4); // starts the helper
+    for (let t = 0; t < 100 && winogradHelpers(backend()).ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
+    expect(winogradHelpers(backend())).toMatchObject({ started: 1, ready: 1 });
+    const jobs = winogradHelpers(backend()).jobs;
+    const n = 37; // 10 blocks of 4, the last one short: 5 blocks for each thread
+    const ours = conv(n);
+    expect(winogradHelpers(backend()).jobs, 'the helper took a share').toBe(jobs + 1);
+    // The same samples one at a time (no helper then: one block) give the same values, bit for bit.
+    const alone = conv(1);
+    expect(Array.from(alone)).toEqual(Array.from(ours.subarray(0, alone.length)));
+    const last = tf.tidy(() => {
+      const x = tf.tensor4d(fixedValues(n * 14 * 14 * 16, 1).subarray((n - 1) * 14 * 14 * 16), [1, 14, 14, 16]);
+      const f = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 2), [5, 5, 16, 32]);
+      const b = tf.tensor1d(fixedValues(32, 3));
+      return tf.fused.conv2d({ x, filter: f, strides: 2, pad: 'same', bias: b, activation: 'relu' }).dataSync() as Float32Array;
+    });
+    expect(Array.from(last), 'the last sample, computed by the helper').toEqual(Array.from(ours.subarray((n - 1) * last.length)));
+    await tf.setBackend('cpu');
+    const ref = conv(n);
+    await tf.setBackend('wasm');
+    let diff = 0;
+    let scale = 0;
+    for (let i = 0; i < ref.length; i++) {
+      diff = Math.max(diff, Math.abs(ours[i] - ref[i]));
+      scale = Math.max(scale, Math.abs(ref[i]));
+    }
+    expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+  });
+});
