@@ -202,6 +202,14 @@ function scratch(backend: WasmBackendLike, holder: { scratch: { ptr: number; byt
 const HELPER_TIMEOUT_MS = 10_000;
 
 /**
+ * Multiply-adds (of the transform-domain products) below which a share is not worth a helper:
+ * waking one and waiting for it costs about what ~8M multiply-adds take (0.2 ms). Measured on
+ * 2 cores (bench/winograd.ts): the first layer's input gradient for 100 samples (3.7M) took 1.1 ms
+ * split against 0.9 ms on the caller alone; the second layer's (29.5M) 2.4 against 2.6 ms.
+ */
+const MIN_SHARE_MACS = 8 * 1024 * 1024;
+
+/**
  * Runs the kernel over the batch, split by samples between the calling thread and the helpers
  * that are ready (see winogradHelpers.ts). `args` are the kernel's arguments for the whole batch,
  * except the scratch pointer, which each thread gets its own of.
@@ -209,9 +217,11 @@ const HELPER_TIMEOUT_MS = 10_000;
 function runSplit(backend: WasmBackendLike, state: KernelState, a: ConvArgs, scratchBytes: number): void {
   const words = new Int32Array(state.memory.buffer);
   const ready = state.helpers.filter((h) => h.alive && Atomics.load(words, (h.slot >> 2) + READY) === 1);
-  // Whole blocks per thread, at least one each, so that no thread pads a block of its own.
+  // Whole blocks per thread, at least one each, so that no thread pads a block of its own, and
+  // no share smaller than MIN_SHARE_MACS.
   const blocks = Math.ceil(a.n / BLOCK);
-  const parts = Math.min(ready.length + 1, blocks);
+  const macs = a.n * Math.ceil(a.ho / 4) * Math.ceil(a.wo / 4) * 36 * a.stride * a.stride * a.cin * a.cout;
+  const parts = Math.max(1, Math.min(ready.length + 1, blocks, Math.floor(macs / MIN_SHARE_MACS)));
   const perPart = Math.ceil(blocks / parts) * BLOCK;
   const inBytes = a.h * a.w * a.cin * 4;
   const outBytes = a.ho * a.wo * a.cout * 4;

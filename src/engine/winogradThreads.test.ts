@@ -40,9 +40,12 @@ describe('Winograd kernel with helper threads', () => {
     for (let t = 0; t < 100 && winogradHelpers(backend()).ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
     expect(winogradHelpers(backend())).toMatchObject({ started: 1, ready: 1 });
     const jobs = winogradHelpers(backend()).jobs;
-    const n = 37; // 10 blocks of 4, the last one short: 5 blocks for each thread
+    const n = 63; // 16 blocks of 4, the last one short: 8 for each thread (18.6M multiply-adds)
     const ours = conv(n);
     expect(winogradHelpers(backend()).jobs, 'the helper took a share').toBe(jobs + 1);
+    // A batch too small to be worth waking the helper for stays on the calling thread.
+    conv(20);
+    expect(winogradHelpers(backend()).jobs, 'no share for 20 samples (5.9M multiply-adds)').toBe(jobs + 1);
     // The same samples one at a time (no helper then: one block) give the same values, bit for bit.
     const alone = conv(1);
     expect(Array.from(alone)).toEqual(Array.from(ours.subarray(0, alone.length)));
