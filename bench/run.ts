@@ -388,11 +388,13 @@ function report(x: ReportInput, rewrittenAt?: string): string {
         `- PyTorch on ${peer.threads} threads ran its batched jobs in two sessions, one right after Ravine's Node runs and one at the end of the bench; each job's figure is the faster session's median (${peer.sessions.fromEarly} of ${peer.sessions.jobs} from the first), so that another job slowing one session on this shared machine does not flatter Ravine. Naive loops and the 1-thread run are from the end only.`,
       );
     }
-    // The peer runs after everything else, on its own: if its second thread bought (almost)
-    // nothing on the big CNN surface, the other core was taken while it ran.
+    // The peer runs after everything else, on its own: if its second thread bought little on the
+    // big CNN surface, the other core was taken while it ran. On a quiet machine it buys ×1.59–1.62
+    // (the 14:30 and 17:06 runs of 2026-11-26); the 18:22 run's ×1.24 came with PyTorch 35 % slower
+    // than usual, which a threshold of 1.2 let pass.
     const s2 = findRow(rows, peerEnv, 'mnist-cnn-natural', 'surface', 'batched');
     const s1 = findRow(rows, peerOneThreadEnv(peer), 'mnist-cnn-natural', 'surface', 'batched');
-    if (s1 && s2 && peer.threads > 1 && s1.seconds / s2.seconds < 1.2) {
+    if (s1 && s2 && peer.threads > 1 && s1.seconds / s2.seconds < 1.4) {
       L.push(`- **caution:** PyTorch's ${peer.threads} threads ran the CNN surface only ×${(s1.seconds / s2.seconds).toFixed(2)} faster than its 1 thread in this run: another job most likely held the machine's other core while the peer ran, so PyTorch's figures here are slower than this machine gives, and every Ravine / PyTorch ratio below is flattered by it.`);
     }
   }
@@ -598,7 +600,7 @@ function report(x: ReportInput, rewrittenAt?: string): string {
 
   L.push('## Commands', '');
   L.push(`This document: \`${x.command}\`. Others:`, '');
-  L.push('```sh', 'npm run bench                   # everything but the PyTorch peer', 'npm run bench -- --peer         # with the peer (apt-get installs python3-torch and OpenBLAS if missing)', 'npm run bench -- --quick        # smoke run, small jobs, writes .cache/bench/benchmarks-quick.md', 'npm run bench -- --skip=browser,lab,cpu,threads   # leave parts out; writes .cache/bench/benchmarks-partial.md', 'npm run bench -- --report       # rewrite this document from the last full run\'s figures, measuring nothing', 'npx tsx bench/labProfile.ts     # main-thread CPU profile of the built lab (after a bench run)', 'npx tsx bench/convGrad.ts       # Conv2D and Dense gradients on wasm: native vs Ravine\'s kernels', 'npx tsx bench/gpu.ts prepare    # pack the page, Chromium and the peer\'s inputs for a GPU machine; there: bash bench/gpu/run.sh', 'npx tsx bench/gpu.ts record DIR # keep its results (bench/results/gpu-webgl.json) for this document', '```', '');
+  L.push('```sh', 'npm run bench                   # everything but the PyTorch peer', 'npm run bench -- --peer         # with the peer (apt-get installs python3-torch and OpenBLAS if missing)', 'npm run bench -- --quick        # smoke run, small jobs, writes .cache/bench/benchmarks-quick.md', 'npm run bench -- --skip=browser,lab,cpu,threads   # leave parts out; writes .cache/bench/benchmarks-partial.md', 'npm run bench -- --report       # rewrite this document from the last full run\'s figures, measuring nothing', 'npx tsx bench/labProfile.ts     # main-thread CPU profile of the built lab (after a bench run)', 'npx tsx bench/convGrad.ts       # Conv2D and Dense gradients on wasm: native vs Ravine\'s kernels', 'npx tsx bench/winograd.ts [n]  # the CNN\'s convolutions: Ravine\'s Winograd kernel vs tfjs-wasm\'s own, on n threads', 'npx tsx bench/gpu.ts prepare    # pack the page, Chromium and the peer\'s inputs for a GPU machine; there: bash bench/gpu/run.sh', 'npx tsx bench/gpu.ts record DIR # keep its results (bench/results/gpu-webgl.json) for this document', '```', '');
   return L.join('\n');
 }
 
