@@ -27,7 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { WINOGRAD_WASM_PLAIN, WINOGRAD_WASM_SHARED } from './kernels/winogradWasm';
-import { ARGS, DONE, READY, SEQ, WORDS, startHelper } from './winogradHelpers';
+import { ARGS, CLAIM, DONE, READY, SEQ, SEQ_MASK, WORDS, startHelper } from './winogradHelpers';
 
 /** What this module uses of tfjs-backend-wasm's BackendWasm and its emscripten module. */
 interface WasmBackendLike {
@@ -198,8 +198,13 @@ function scratch(backend: WasmBackendLike, holder: { scratch: { ptr: number; byt
   return holder.scratch.ptr;
 }
 
-/** How long the caller waits for a helper's share before computing it itself. */
-const HELPER_TIMEOUT_MS = 10_000;
+/** How long the caller waits for a helper to start its share before taking it back. */
+let helperTimeoutMs = 10_000;
+
+/** For tests: how long the caller waits for a helper to start its share (see runSplit). */
+export function setWinogradHelperTimeout(ms: number): void {
+  helperTimeoutMs = ms;
+}
 
 /**
  * Multiply-adds (of the transform-domain products) below which a share is not worth a helper:
@@ -239,7 +244,7 @@ function runSplit(backend: WasmBackendLike, state: KernelState, a: ConvArgs, scr
     const base = helper.slot >> 2;
     const view = new Int32Array(state.memory.buffer); // scratch() may have grown the memory
     for (let k = 0; k < args.length; k++) view[base + ARGS + k] = args[k] | 0;
-    helper.seq = (helper.seq + 1) & 0x3fffffff;
+    helper.seq = (helper.seq + 1) & SEQ_MASK;
     Atomics.store(view, base + SEQ, helper.seq);
     Atomics.notify(view, base + SEQ);
     posted.push({ helper, args });
@@ -247,16 +252,21 @@ function runSplit(backend: WasmBackendLike, state: KernelState, a: ConvArgs, scr
   state.exports.conv(...argsFor(0, Math.min(perPart, a.n), scratch(backend, state, scratchBytes)));
   const view = new Int32Array(state.memory.buffer);
   for (const { helper, args } of posted) {
-    const at = (helper.slot >> 2) + DONE;
-    const deadline = performance.now() + HELPER_TIMEOUT_MS;
-    for (let done = Atomics.load(view, at); done !== helper.seq; done = Atomics.load(view, at)) {
-      const left = deadline - performance.now();
-      if (left <= 0 || Atomics.wait(view, at, done, left) === 'timed-out') {
-        // A helper that does not answer is given up on; its share is computed here.
+    const base = helper.slot >> 2;
+    const deadline = performance.now() + helperTimeoutMs;
+    let claimed = false; // the helper has started the job: wait for it, however long
+    for (let done = Atomics.load(view, base + DONE); done !== helper.seq; done = Atomics.load(view, base + DONE)) {
+      const left = claimed ? Infinity : deadline - performance.now();
+      if (left > 0 && Atomics.wait(view, base + DONE, done, left) !== 'timed-out') continue;
+      // Not done in time: take the job back unless the helper has started it.
+      const before = (helper.seq + SEQ_MASK) & SEQ_MASK;
+      if (Atomics.compareExchange(view, base + CLAIM, before, helper.seq) === before) {
+        // It never started (a helper that died, or never woke): no more jobs for it; its share is computed here.
         helper.alive = false;
         state.exports.conv(...args.slice(0, 14), scratch(backend, state, scratchBytes), ...args.slice(15));
         break;
       }
+      claimed = true;
     }
   }
 }
@@ -343,10 +353,10 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorIn
   return out;
 }
 
-/** The helper threads of this backend's kernel: started, ready, and jobs they have finished. */
-export function winogradHelpers(backend: WasmBackendLike): { started: number; ready: number; jobs: number } {
+/** The helper threads of this backend's kernel: started, ready, still in use, and jobs they have finished. */
+export function winogradHelpers(backend: WasmBackendLike): { started: number; ready: number; alive: number; jobs: number } {
   const state = states.get(backend);
-  if (!state) return { started: 0, ready: 0, jobs: 0 };
+  if (!state) return { started: 0, ready: 0, alive: 0, jobs: 0 };
   const words = new Int32Array(state.memory.buffer);
   let ready = 0;
   let jobs = 0;
@@ -354,7 +364,7 @@ export function winogradHelpers(backend: WasmBackendLike): { started: number; re
     if (Atomics.load(words, (h.slot >> 2) + READY) === 1) ready++;
     jobs += Atomics.load(words, (h.slot >> 2) + DONE);
   }
-  return { started: state.helpers.length, ready, jobs };
+  return { started: state.helpers.length, ready, alive: state.helpers.filter((h) => h.alive).length, jobs };
 }
 
 /** How many filter transforms the kernel holds for this backend (for tests: they must not pile up). */

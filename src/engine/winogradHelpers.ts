@@ -10,7 +10,10 @@
  *
  * Helpers start asynchronously (a worker needs a moment); until one reports ready it gets no work,
  * and if it stops answering its share is computed by the caller (the same values: the kernel is
- * deterministic and each sample is independent). Between jobs a helper sleeps in Atomics.wait
+ * deterministic and each sample is independent). A job is claimed before it runs, by the helper
+ * or, after the wait, by the caller (compare-and-exchange on CLAIM): so the caller computes a share
+ * itself only if the helper never started it, and a helper that wakes late cannot write into
+ * memory that tfjs has since handed to other tensors. Between jobs a helper sleeps in Atomics.wait
  * rather than spinning: spinning 3 ms after each job (to answer the next one sooner) made the
  * CNN metric slower on 2 cores, 243 against 192 ms, as it took the core XNNPACK's pool thread needed.
  */
@@ -22,6 +25,9 @@ export const SEQ = 0; // bumped by the caller to post a job; -1 tells the helper
 export const DONE = 1; // set to the job's SEQ by the helper when it has finished
 export const READY = 2; // 1 once the helper has instantiated the kernel
 export const ARGS = 3; // the kernel's 17 arguments (see kernels/as/winograd.ts `conv`)
+export const CLAIM = 20; // the last job taken, by the helper (to run it) or back by the caller
+/** Job numbers wrap within 30 bits, so they stay positive Int32s. */
+export const SEQ_MASK = 0x3fffffff;
 
 export interface HelperInit {
   memory: WebAssembly.Memory;
@@ -48,6 +54,8 @@ export function helperMain(init: HelperInit): void {
     if (seq === seen) continue;
     if (seq < 0) return;
     seen = seq;
+    // Claim the job (CLAIM, word 20: previous job number → this one); if the caller took it back, skip it.
+    if (Atomics.compareExchange(words, base + 20, (seq + 0x3fffffff) & 0x3fffffff, seq) !== ((seq + 0x3fffffff) & 0x3fffffff)) continue;
     const a: number[] = [];
     for (let k = 0; k < 17; k++) a.push(Atomics.load(words, base + 3 + k) >>> 0);
     conv(...a);

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableNodeWasmThreads } from '../cli/wasmThreads';
 import { registerFastConvGradients } from './convGrad';
 import { fixedValues } from './testSupport';
-import { winogradHelpers } from './winograd';
+import { setWinogradHelperTimeout, winogradHelpers } from './winograd';
 
 let cleanup: (() => void) | undefined;
 
@@ -38,7 +38,7 @@ describe('Winograd kernel with helper threads', () => {
     expect((await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount()).toBe(2);
     conv(4); // starts the helper
     for (let t = 0; t < 100 && winogradHelpers(backend()).ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
-    expect(winogradHelpers(backend())).toMatchObject({ started: 1, ready: 1 });
+    expect(winogradHelpers(backend())).toMatchObject({ started: 1, ready: 1, alive: 1 });
     const jobs = winogradHelpers(backend()).jobs;
     const n = 63; // 16 blocks of 4, the last one short: 8 for each thread (18.6M multiply-adds)
     const ours = conv(n);
@@ -66,5 +66,23 @@ describe('Winograd kernel with helper threads', () => {
       scale = Math.max(scale, Math.abs(ref[i]));
     }
     expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+  });
+
+  it('takes a share back from a helper that has not started it in time, with the same values', async () => {
+    const before = winogradHelpers(backend());
+    const expected = conv(63);
+    // A deadline already past: the caller tries to take the share back at once. Whoever claims
+    // it first computes it; the other leaves it alone.
+    setWinogradHelperTimeout(0);
+    try {
+      const ours = conv(63);
+      expect(Array.from(ours)).toEqual(Array.from(expected));
+      const after = winogradHelpers(backend());
+      const tookBack = after.alive === before.alive - 1 && after.jobs === before.jobs + 1;
+      const helperRan = after.alive === before.alive && after.jobs === before.jobs + 2;
+      expect(tookBack || helperRan, JSON.stringify({ before, after })).toBe(true);
+    } finally {
+      setWinogradHelperTimeout(10_000);
+    }
   });
 });
