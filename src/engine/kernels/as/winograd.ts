@@ -71,7 +71,7 @@ export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32,
  *   bias  [cout]                               (zeros for none)
  *   out   [n, ho, wo, cout]                    output
  *   pbh, pbw                                   padding before (top, left); after is implied
- *   scratch                                    scratchBytes(ho, wo, cin, cout, block) bytes
+ *   scratch                                    scratchBytes(ho, wo, cin, cout, stride, block) bytes
  *   block                                      samples transformed together
  *   relu                                       1: max(·, 0) after the bias
  * Scratch layout (bytes): V [36][tb·phases·cin + 16 floats], M [36][tb·cout + 16 floats], the
