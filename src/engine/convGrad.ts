@@ -673,8 +673,9 @@ function replaceKernel(config: KernelConfig, original: KernelConfig | undefined)
 
 /**
  * wasm kernels for `FusedConv2D` and `Conv2D` that run the convolutions Ravine's Winograd kernel
- * takes (5×5, stride 2: both layers of the built-in CNNs; see src/engine/winograd.ts) through it,
- * and every other one through wasm's own kernel.
+ * takes (5×5 at stride 2, such as the built-in CNNs' second layer, and 3×3 at stride 1, such as
+ * the stacked phases of their input gradients; see src/engine/winograd.ts) through it, and every
+ * other one through wasm's own kernel.
  */
 function makeFusedConvKernel(original: KernelConfig): FastKernelConfig {
   return wasmKernel(tf.FusedConv2D, original, (args) => {
@@ -725,9 +726,9 @@ const WRAPPED_KERNELS: [string, (native: KernelConfig) => FastKernelConfig][] = 
  *   wasm's slow transposed path (see {@link makeMatMulKernel}): the gradients of Dense layers.
  * - Replaces wasm's `Identity`, and `Cast` to the same type, by kernels that share the data
  *   instead of copying it (see {@link makeIdentityKernel}): what the tape saves, and ReLU gradients.
- * - Wraps wasm's `FusedConv2D` and `Conv2D` kernels so that 5×5, stride-2 convolutions run as
- *   Winograd fast convolutions in Ravine's own WebAssembly kernel (src/engine/winograd.ts), the
- *   rest as before. Not a gradient, but the same registry of Ravine's wasm kernels, so that every
+ * - Wraps wasm's `FusedConv2D` and `Conv2D` kernels so that 5×5 stride-2 and 3×3 stride-1
+ *   convolutions (with channel counts it takes) run as Winograd fast convolutions in Ravine's own
+ *   WebAssembly kernel (src/engine/winograd.ts), the rest as before. Not a gradient, but the same registry of Ravine's wasm kernels, so that every
  *   caller (the worker, the CLI, scripts, benchmarks) gets the same arithmetic.
  *
  * The `Conv2DBackpropInput` replacement needs the wasm backend's kernels to be registered

@@ -1,7 +1,8 @@
 /**
- * Winograd fast convolutions for tfjs's wasm backend: 5×5 stride-2 convolutions (both layers of
- * the built-in CNNs) run as F(4×4, 3×3) over their four stride phases, and 3×3 stride-1 ones
- * (what src/engine/convGrad.ts turns those layers' input gradients into) as plain F(4×4, 3×3), in
+ * Winograd fast convolutions for tfjs's wasm backend: 5×5 stride-2 convolutions (the built-in
+ * CNNs' second layer; their first, with one input channel, stays on XNNPACK, see below) run as
+ * F(4×4, 3×3) over their four stride phases, and 3×3 stride-1 ones (what src/engine/convGrad.ts
+ * turns both layers' input gradients into) as plain F(4×4, 3×3), in
  * Ravine's own WebAssembly kernel (src/engine/kernels/as/winograd.ts, AssemblyScript, built by
  * `npm run kernels`).
  *
