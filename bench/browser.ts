@@ -12,6 +12,7 @@ import { REPO_ROOT } from '../src/io/datasetNode';
 import { jobPlan, loadF32, median, MODELS, SAMPLE_INDEX, type ModelId, type PlannedJob, type Row } from './common';
 import { forwardPassesPerUnit, type JobSpec } from './jobs';
 import { chromiumLaunchOptions } from '../e2e/chromium';
+import type { WinogradHelperStats } from '../src/engine/winograd';
 
 const PORT = 4342;
 
@@ -29,7 +30,7 @@ interface BenchApi {
   load(modelId: string, n: number, x0: number, d1: number[], d2: number[]): Promise<void>;
   run(spec: JobSpec): Promise<{ seconds: number; loss?: number[] }>;
   memory(spec: JobSpec): Promise<{ peakBytes: number }>;
-  helpers(): Promise<{ started: number; ready: number; jobs: number } | null>;
+  helpers(): Promise<WinogradHelperStats | null>;
 }
 
 /** Calls a method of the page's `window.bench` (the worker's comlink proxy) with plain-data arguments. */

@@ -21,7 +21,7 @@ import { klDivergence } from '../src/engine/ops';
 import { project, randomStarts } from '../src/engine/pgd';
 import { chunkSizeFor } from '../src/engine/schedule';
 import { computeSurface, gridAxis } from '../src/engine/surface';
-import { winogradHelpers } from '../src/engine/winograd';
+import { winogradHelpers, type WinogradHelperStats } from '../src/engine/winograd';
 import { datasetToFloat } from '../src/io/dataset';
 import { loadDatasetFromDir, PUBLIC_DATA_DIR, REPO_ROOT } from '../src/io/datasetNode';
 import { loadModelFromPath } from '../src/io/modelNode';
@@ -56,7 +56,7 @@ export interface NodeResult {
   /** Ravine's Winograd kernel against wasm's own, per CNN layer (wasm only; bench/winograd.ts). */
   winogradLayers?: LayerTiming[];
   /** The Winograd kernel's helper threads after the run (wasm only; src/engine/winogradHelpers.ts). */
-  winogradHelpers?: { started: number; ready: number; jobs: number };
+  winogradHelpers?: WinogradHelperStats;
   /** CNN surface time (median) by chunk size, wasm configurations only. */
   chunkSweep?: { chunk: number; seconds: number }[];
   chunks?: Record<string, { forward: number; gradient: number }>;
@@ -124,11 +124,13 @@ async function main(): Promise<void> {
     }
     if (config === 'wasm1' && id === 'mnist-cnn-natural') await memoryAndProfile(c, input, result, quick);
     if (config !== 'cpu' && id === 'mnist-cnn-natural') result.chunkSweep = await chunkSweep(c, input, quick ? 31 : 101, runs);
-    if (config !== 'cpu') result.winogradHelpers = winogradHelpers(tf.backend() as unknown as Parameters<typeof winogradHelpers>[0]);
     c.dispose();
     model.dispose();
   }
-  if (config !== 'cpu') result.winogradLayers = measureWinogradLayers(quick ? 3 : 15);
+  if (config !== 'cpu') {
+    result.winogradHelpers = winogradHelpers();
+    result.winogradLayers = measureWinogradLayers(quick ? 3 : 15);
+  }
   if (config === 'wasm1') {
     const meta = {
       eps: BENCH_EPS,

@@ -25,14 +25,17 @@ export interface LayerTiming {
   maxDiff: number;
 }
 
+type Wrapped = KernelConfig & { original?: KernelConfig };
+
+/** Ravine's FusedConv2D and Conv2D kernels, as registerFastConvGradients left them (they wrap wasm's). */
+const ours = new Map<string, Wrapped>();
+
 /** Swaps wasm's FusedConv2D and Conv2D between Ravine's kernels and the originals they wrap. */
 function useWinograd(on: boolean): void {
   for (const name of [tf.FusedConv2D, tf.Conv2D]) {
-    const current = tf.getKernel(name, 'wasm') as (KernelConfig & { original?: KernelConfig }) | undefined;
-    const ours = (useWinograd as { ours?: Record<string, KernelConfig> }).ours ?? {};
-    if (current?.original) ours[name] = current;
-    (useWinograd as { ours?: Record<string, KernelConfig> }).ours = ours;
-    const want = on ? ours[name] : (ours[name] as KernelConfig & { original?: KernelConfig })?.original;
+    const current = tf.getKernel(name, 'wasm') as Wrapped | undefined;
+    if (current?.original) ours.set(name, current);
+    const want = on ? ours.get(name) : ours.get(name)?.original;
     if (!want || current === want) continue;
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(want);
@@ -40,23 +43,19 @@ function useWinograd(on: boolean): void {
   }
 }
 
-/** Kernel time (wasm runs synchronously: the call returns with the values computed), then the values. */
-function time(fn: () => tf.Tensor, runs: number): { ms: number; out: Float32Array } {
-  const t: number[] = [];
-  let out: Float32Array = new Float32Array(0);
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    const y = fn();
-    t.push(performance.now() - t0);
-    out = y.dataSync() as Float32Array;
-    y.dispose();
-  }
-  return { ms: median(t), out };
+/** One call's kernel time (wasm runs synchronously: the call returns with the values computed), and its values if asked. */
+function time(fn: () => tf.Tensor, keep = false): { ms: number; out?: Float32Array } {
+  const t0 = performance.now();
+  const y = fn();
+  const ms = performance.now() - t0;
+  const out = keep ? (y.dataSync() as Float32Array) : undefined;
+  y.dispose();
+  return { ms, out };
 }
 
 /** Times each layer with both kernels; call after registerFastConvGradients, on wasm. */
 export function measureWinogradLayers(runs = 15): LayerTiming[] {
-  const cases: { layer: string; shapes: string; make: () => () => tf.Tensor; dispose: () => void }[] = [];
+  const cases: { layer: string; shapes: string; run: () => tf.Tensor }[] = [];
   const held: tf.Tensor[] = [];
   const t = (shape: number[], seed: number) => {
     const v = tf.tensor(fixedValues(shape.reduce((a, b) => a * b, 1), seed), shape);
@@ -71,8 +70,7 @@ export function measureWinogradLayers(runs = 15): LayerTiming[] {
     cases.push({
       layer: `2nd convolution, forward (ReLU), ${n} samples`,
       shapes: `[${n},14,14,16] [5,5,16,32]`,
-      make: () => () => tf.fused.conv2d({ x, filter: w2, strides: 2, pad: 'same', bias: b2, activation: 'relu' }),
-      dispose: () => undefined,
+      run: () => tf.fused.conv2d({ x, filter: w2, strides: 2, pad: 'same', bias: b2, activation: 'relu' }),
     });
   }
   const dy2 = t([100, 7, 7, 32], 7) as tf.Tensor4D;
@@ -80,35 +78,34 @@ export function measureWinogradLayers(runs = 15): LayerTiming[] {
   cases.push({
     layer: '2nd convolution, input gradient, 100 samples',
     shapes: '[100,7,7,32] → [100,14,14,16]',
-    make: () => () => conv2dInputGradViaForward(dy2, w2, [100, 14, 14, 16], 2, 'same'),
-    dispose: () => undefined,
+    run: () => conv2dInputGradViaForward(dy2, w2, [100, 14, 14, 16], 2, 'same'),
   });
   cases.push({
     layer: '1st convolution, input gradient, 100 samples',
     shapes: '[100,14,14,16] → [100,28,28,1]',
-    make: () => () => conv2dInputGradViaForward(dy1, w1, [100, 28, 28, 1], 2, 'same'),
-    dispose: () => undefined,
+    run: () => conv2dInputGradViaForward(dy1, w1, [100, 28, 28, 1], 2, 'same'),
   });
   const out: LayerTiming[] = [];
   for (const c of cases) {
-    const fn = c.make();
-    const res: Record<string, { ms: number; out: Float32Array }[]> = { x: [], w: [] };
+    // Warm-up (and each kernel's output, kept once for the comparison), then the timed calls interleaved.
+    const values: Float32Array[] = [];
     for (const on of [false, true]) {
       useWinograd(on);
-      time(fn, 3);
+      values.push(time(c.run, true).out!);
+      for (let r = 0; r < 2; r++) time(c.run);
     }
+    const ms: Record<string, number[]> = { x: [], w: [] };
     for (let r = 0; r < runs; r++) {
       for (const on of [false, true]) {
         useWinograd(on);
-        res[on ? 'w' : 'x'].push(time(fn, 1));
+        ms[on ? 'w' : 'x'].push(time(c.run).ms);
       }
     }
     useWinograd(true);
-    const a = res.x[0].out;
-    const b = res.w[0].out;
+    const [a, b] = values;
     let maxDiff = 0;
     for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
-    out.push({ layer: c.layer, shapes: c.shapes, xnnpackMs: median(res.x.map((r) => r.ms)), winogradMs: median(res.w.map((r) => r.ms)), maxDiff });
+    out.push({ layer: c.layer, shapes: c.shapes, xnnpackMs: median(ms.x), winogradMs: median(ms.w), maxDiff });
   }
   tf.dispose(held);
   return out;

@@ -72,7 +72,7 @@ const api = {
   },
   /** The Winograd kernel's helper threads on wasm (src/engine/winogradHelpers.ts): started, ready, jobs done. */
   helpers() {
-    return tf.getBackend() === 'wasm' ? winogradHelpers(tf.backend() as unknown as Parameters<typeof winogradHelpers>[0]) : null;
+    return tf.getBackend() === 'wasm' ? winogradHelpers() : null;
   },
   async memory(spec: JobSpec) {
     if (!classifier || !input) throw new Error('load a model first');

@@ -675,29 +675,19 @@ function replaceKernel(config: KernelConfig, original: KernelConfig | undefined)
  * wasm kernels for `FusedConv2D` and `Conv2D` that run the convolutions Ravine's Winograd kernel
  * takes (5×5 at stride 2, such as the built-in CNNs' second layer, and 3×3 at stride 1, such as
  * the stacked phases of their input gradients; see src/engine/winograd.ts) through it, and every
- * other one through wasm's own kernel.
+ * other one through wasm's own kernel. A `Conv2D` has no bias, activation or PReLU weights.
  */
-function makeFusedConvKernel(original: KernelConfig): FastKernelConfig {
-  return wasmKernel(tf.FusedConv2D, original, (args) => {
-    const { x, filter, bias, preluActivationWeights } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-    const a = args.attrs as unknown as tf.FusedConv2DAttrs;
-    const out = winogradConv(args.backend as Parameters<typeof winogradConv>[0], {
-      x, filter, bias: bias ?? undefined, strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dilations: a.dilations,
-      dimRoundingMode: a.dimRoundingMode, activation: a.activation, hasPrelu: preluActivationWeights != null,
+function makeWinogradConvKernel(kernelName: typeof tf.FusedConv2D | typeof tf.Conv2D): (original: KernelConfig) => FastKernelConfig {
+  return (original) =>
+    wasmKernel(kernelName, original, (args) => {
+      const { x, filter, bias, preluActivationWeights } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+      const a = args.attrs as unknown as tf.Conv2DAttrs & Partial<tf.FusedConv2DAttrs>;
+      const out = winogradConv(args.backend as Parameters<typeof winogradConv>[0], {
+        x, filter, bias: bias ?? undefined, strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dilations: a.dilations,
+        dimRoundingMode: a.dimRoundingMode, activation: a.activation, hasPrelu: preluActivationWeights != null,
+      });
+      return out ?? original.kernelFunc(args);
     });
-    return out ?? original.kernelFunc(args);
-  });
-}
-
-function makeConvKernel(original: KernelConfig): FastKernelConfig {
-  return wasmKernel(tf.Conv2D, original, (args) => {
-    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
-    const a = args.attrs as unknown as tf.Conv2DAttrs;
-    const out = winogradConv(args.backend as Parameters<typeof winogradConv>[0], {
-      x, filter, strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dilations: a.dilations, dimRoundingMode: a.dimRoundingMode,
-    });
-    return out ?? original.kernelFunc(args);
-  });
 }
 
 /** wasm's own kernels that {@link registerFastConvGradients} wraps or replaces, and the makers. */
@@ -706,8 +696,8 @@ const WRAPPED_KERNELS: [string, (native: KernelConfig) => FastKernelConfig][] = 
   [tf.BatchMatMul, makeMatMulKernel],
   [tf.Identity, makeIdentityKernel],
   [tf.Cast, makeCastKernel],
-  [tf.FusedConv2D, makeFusedConvKernel],
-  [tf.Conv2D, makeConvKernel],
+  [tf.FusedConv2D, makeWinogradConvKernel(tf.FusedConv2D)],
+  [tf.Conv2D, makeWinogradConvKernel(tf.Conv2D)],
 ];
 
 /**

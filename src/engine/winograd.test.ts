@@ -61,10 +61,6 @@ function maxAbsDiff(a: Float32Array, b: Float32Array): { diff: number; ref: numb
   return { diff, ref };
 }
 
-function backendOf(): Parameters<typeof winogradConv>[0] {
-  return tf.backend() as unknown as Parameters<typeof winogradConv>[0];
-}
-
 beforeAll(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
@@ -78,11 +74,11 @@ afterAll(() => {
 describe('Winograd convolution on wasm', () => {
   for (const [i, c] of CASES.entries()) {
     it(`matches tfjs on cpu: ${c.name}`, async () => {
-      const before = cachedFilterTransforms(backendOf());
+      const before = cachedFilterTransforms();
       const ours = await run(c, 'wasm', 10 * i + 1);
       await tf.setBackend('wasm');
       // The kernel took it: the filter's transform was made (and is freed again further down).
-      expect(cachedFilterTransforms(backendOf())).toBe(before + 1);
+      expect(cachedFilterTransforms()).toBe(before + 1);
       const ref = await run(c, 'cpu', 10 * i + 1);
       expect(ours.length).toBe(ref.length);
       const { diff, ref: scale } = maxAbsDiff(ours, ref);
@@ -103,10 +99,10 @@ describe('Winograd convolution on wasm', () => {
     }
     expect(tf.memory().numTensors).toBe(tensors);
     // Only the last filter's transform can still be held (it is freed at the next call).
-    expect(cachedFilterTransforms(backendOf())).toBeLessThanOrEqual(1);
+    expect(cachedFilterTransforms()).toBeLessThanOrEqual(1);
     const f = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 200), c.filter);
     for (let k = 0; k < 3; k++) conv(c, x, f, undefined).dispose();
-    expect(cachedFilterTransforms(backendOf()), 'one transform for a filter used three times').toBe(1);
+    expect(cachedFilterTransforms(), 'one transform for a filter used three times').toBe(1);
     f.dispose();
     x.dispose();
     expect(tf.memory().numTensors).toBe(tensors - 1);
@@ -146,7 +142,7 @@ describe('Winograd convolution on wasm', () => {
     expect(winogradStride({ ...base, x: info([2, 14, 14, 16], 'int32') })).toBeNull();
     // And such a convolution still runs, through wasm's own kernel, with tfjs's answer.
     const c: Case = { name: 'relu6', x: [2, 9, 9, 4], filter: [5, 5, 4, 8], stride: 2, pad: 'same', bias: true, activation: 'relu' };
-    const before = cachedFilterTransforms(backendOf());
+    const before = cachedFilterTransforms();
     const relu6 = async (backend: 'wasm' | 'cpu') => {
       await tf.setBackend(backend);
       return tf.tidy(() => {
@@ -157,7 +153,7 @@ describe('Winograd convolution on wasm', () => {
     };
     const ours = await relu6('wasm');
     await tf.setBackend('wasm');
-    expect(cachedFilterTransforms(backendOf())).toBeLessThanOrEqual(before);
+    expect(cachedFilterTransforms()).toBeLessThanOrEqual(before);
     const { diff } = maxAbsDiff(ours, await relu6('cpu'));
     expect(diff).toBeLessThan(1e-5);
     await tf.setBackend('wasm');

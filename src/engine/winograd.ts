@@ -28,7 +28,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { WINOGRAD_WASM_PLAIN, WINOGRAD_WASM_SHARED } from './kernels/winogradWasm';
-import { ARGS, CLAIM, DONE, READY, SEQ, SEQ_MASK, WORDS, startHelper } from './winogradHelpers';
+import { ARGS, CLAIM, DONE, READY, SEQ, SEQ_MASK, SLOT, WORDS, startHelper } from './winogradHelpers';
 
 /** What this module uses of tfjs-backend-wasm's BackendWasm and its emscripten module. */
 interface WasmBackendLike {
@@ -56,8 +56,8 @@ interface KernelState {
   exports: KernelExports;
   memory: WebAssembly.Memory;
   scratch: { ptr: number; bytes: number };
-  /** Zeros, for a convolution without bias. */
-  zeros: { ptr: number; floats: number };
+  /** Zeros, for a convolution without bias (in the same holder shape as scratch, see {@link scratch}). */
+  zeros: { scratch: { ptr: number; bytes: number } };
   /** Transformed filters by the filter's data id, freed once tfjs no longer holds that id. */
   filters: Map<object, number>;
   /** Helper threads (shared memory only): each one's control slot and scratch memory. */
@@ -91,7 +91,7 @@ function stateFor(backend: WasmBackendLike): KernelState | false {
         exports: instance.exports as unknown as KernelExports,
         memory,
         scratch: { ptr: 0, bytes: 0 },
-        zeros: { ptr: 0, floats: 0 },
+        zeros: { scratch: { ptr: 0, bytes: 0 } },
         filters: new Map(),
         helpers: [],
       };
@@ -99,7 +99,7 @@ function stateFor(backend: WasmBackendLike): KernelState | false {
       for (let h = 1; h < threads; h++) {
         const slot = backend.wasm._malloc(WORDS * 4);
         new Int32Array(memory.buffer, slot, WORDS).fill(0);
-        if (startHelper({ memory, module, slot })) state.helpers.push({ slot, scratch: { ptr: 0, bytes: 0 }, alive: true, seq: 0 });
+        if (startHelper({ memory, module, slot, layout: SLOT })) state.helpers.push({ slot, scratch: { ptr: 0, bytes: 0 }, alive: true, seq: 0 });
         else backend.wasm._free(slot);
       }
     }
@@ -235,7 +235,7 @@ function runSplit(backend: WasmBackendLike, state: KernelState, a: ConvArgs, scr
     a.x + start * inBytes, count, a.h, a.w, a.cin, a.u, a.bias, a.cout, a.stride, a.pbh, a.pbw,
     a.out + start * outBytes, a.ho, a.wo, scratchPtr, BLOCK, a.relu,
   ];
-  const posted: { helper: KernelState['helpers'][number]; args: number[] }[] = [];
+  const posted: { helper: KernelState['helpers'][number]; start: number; count: number }[] = [];
   for (let p = 1; p < parts; p++) {
     const start = p * perPart;
     const count = Math.min(perPart, a.n - start);
@@ -248,11 +248,11 @@ function runSplit(backend: WasmBackendLike, state: KernelState, a: ConvArgs, scr
     helper.seq = (helper.seq + 1) & SEQ_MASK;
     Atomics.store(view, base + SEQ, helper.seq);
     Atomics.notify(view, base + SEQ);
-    posted.push({ helper, args });
+    posted.push({ helper, start, count });
   }
   state.exports.conv(...argsFor(0, Math.min(perPart, a.n), scratch(backend, state, scratchBytes)));
   const view = new Int32Array(state.memory.buffer);
-  for (const { helper, args } of posted) {
+  for (const { helper, start, count } of posted) {
     const base = helper.slot >> 2;
     const deadline = performance.now() + helperTimeoutMs;
     let claimed = false; // the helper has started the job: wait for it, however long
@@ -264,7 +264,7 @@ function runSplit(backend: WasmBackendLike, state: KernelState, a: ConvArgs, scr
       if (Atomics.compareExchange(view, base + CLAIM, before, helper.seq) === before) {
         // It never started (a helper that died, or never woke): no more jobs for it; its share is computed here.
         helper.alive = false;
-        state.exports.conv(...args.slice(0, 14), scratch(backend, state, scratchBytes), ...args.slice(15));
+        state.exports.conv(...argsFor(start, count, scratch(backend, state, scratchBytes)));
         break;
       }
       claimed = true;
@@ -279,12 +279,9 @@ interface ConvArgs {
 }
 
 function zeroBias(backend: WasmBackendLike, state: KernelState, floats: number): number {
-  if (state.zeros.floats < floats) {
-    if (state.zeros.ptr) backend.wasm._free(state.zeros.ptr);
-    state.zeros = { ptr: backend.wasm._malloc(floats * 4), floats };
-  }
-  new Float32Array(state.memory.buffer, state.zeros.ptr, floats).fill(0);
-  return state.zeros.ptr;
+  const ptr = scratch(backend, state.zeros, floats * 4);
+  new Float32Array(state.memory.buffer, ptr, floats).fill(0);
+  return ptr;
 }
 
 /** A convolution as tfjs's Conv2D and FusedConv2D kernels receive it. */
@@ -354,8 +351,16 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorIn
   return out;
 }
 
-/** The helper threads of this backend's kernel: started, ready, still in use, and jobs they have finished. */
-export function winogradHelpers(backend: WasmBackendLike): { started: number; ready: number; alive: number; jobs: number } {
+/** What {@link winogradHelpers} reports. */
+export interface WinogradHelperStats {
+  started: number;
+  ready: number;
+  alive: number;
+  jobs: number;
+}
+
+/** The helper threads of a wasm backend's kernel (the current backend by default): started, ready, still in use, and jobs they have finished. */
+export function winogradHelpers(backend: object = tf.backend()): WinogradHelperStats {
   const state = states.get(backend);
   if (!state) return { started: 0, ready: 0, alive: 0, jobs: 0 };
   const words = new Int32Array(state.memory.buffer);
@@ -368,8 +373,8 @@ export function winogradHelpers(backend: WasmBackendLike): { started: number; re
   return { started: state.helpers.length, ready, alive: state.helpers.filter((h) => h.alive).length, jobs };
 }
 
-/** How many filter transforms the kernel holds for this backend (for tests: they must not pile up). */
-export function cachedFilterTransforms(backend: WasmBackendLike): number {
+/** How many filter transforms the kernel holds for a backend, the current one by default (for tests: they must not pile up). */
+export function cachedFilterTransforms(backend: object = tf.backend()): number {
   const state = states.get(backend);
   return state ? state.filters.size : 0;
 }

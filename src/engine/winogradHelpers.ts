@@ -28,12 +28,16 @@ export const ARGS = 3; // the kernel's 17 arguments (see kernels/as/winograd.ts 
 export const CLAIM = 20; // the last job taken, by the helper (to run it) or back by the caller
 /** Job numbers wrap within 30 bits, so they stay positive Int32s. */
 export const SEQ_MASK = 0x3fffffff;
+/** The same layout as one object, handed to each helper (helperMain may not import these). */
+export const SLOT = { SEQ, DONE, READY, ARGS, CLAIM, SEQ_MASK, NARGS: CLAIM - ARGS };
 
 export interface HelperInit {
   memory: WebAssembly.Memory;
   module: WebAssembly.Module;
   /** Byte offset of this helper's slot in `memory`. */
   slot: number;
+  /** The slot's word offsets ({@link SLOT}). */
+  layout: typeof SLOT;
 }
 
 /**
@@ -46,21 +50,23 @@ export function helperMain(init: HelperInit): void {
   const conv = instance.exports.conv as (...args: number[]) => void;
   const words = new Int32Array(init.memory.buffer);
   const base = init.slot >> 2;
-  Atomics.store(words, base + 2, 1);
-  let seen = Atomics.load(words, base);
+  const L = init.layout;
+  Atomics.store(words, base + L.READY, 1);
+  let seen = Atomics.load(words, base + L.SEQ);
   for (;;) {
-    Atomics.wait(words, base, seen);
-    const seq = Atomics.load(words, base);
+    Atomics.wait(words, base + L.SEQ, seen);
+    const seq = Atomics.load(words, base + L.SEQ);
     if (seq === seen) continue;
     if (seq < 0) return;
     seen = seq;
-    // Claim the job (CLAIM, word 20: previous job number → this one); if the caller took it back, skip it.
-    if (Atomics.compareExchange(words, base + 20, (seq + 0x3fffffff) & 0x3fffffff, seq) !== ((seq + 0x3fffffff) & 0x3fffffff)) continue;
+    // Claim the job (CLAIM: previous job number → this one); if the caller took it back, skip it.
+    const before = (seq + L.SEQ_MASK) & L.SEQ_MASK;
+    if (Atomics.compareExchange(words, base + L.CLAIM, before, seq) !== before) continue;
     const a: number[] = [];
-    for (let k = 0; k < 17; k++) a.push(Atomics.load(words, base + 3 + k) >>> 0);
+    for (let k = 0; k < L.NARGS; k++) a.push(Atomics.load(words, base + L.ARGS + k) >>> 0);
     conv(...a);
-    Atomics.store(words, base + 1, seq);
-    Atomics.notify(words, base + 1);
+    Atomics.store(words, base + L.DONE, seq);
+    Atomics.notify(words, base + L.DONE);
   }
 }
 

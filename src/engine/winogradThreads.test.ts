@@ -22,7 +22,6 @@ beforeAll(async () => {
 
 afterAll(() => cleanup?.());
 
-const backend = () => tf.backend() as unknown as Parameters<typeof winogradHelpers>[0];
 
 function conv(n: number): Float32Array {
   return tf.tidy(() => {
@@ -37,15 +36,15 @@ describe('Winograd kernel with helper threads', () => {
   it('splits a batch with a helper and gives the values of the cpu reference', async () => {
     expect((await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount()).toBe(2);
     conv(4); // starts the helper
-    for (let t = 0; t < 100 && winogradHelpers(backend()).ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
-    expect(winogradHelpers(backend())).toMatchObject({ started: 1, ready: 1, alive: 1 });
-    const jobs = winogradHelpers(backend()).jobs;
+    for (let t = 0; t < 100 && winogradHelpers().ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
+    expect(winogradHelpers()).toMatchObject({ started: 1, ready: 1, alive: 1 });
+    const jobs = winogradHelpers().jobs;
     const n = 63; // 16 blocks of 4, the last one short: 8 for each thread (18.6M multiply-adds)
     const ours = conv(n);
-    expect(winogradHelpers(backend()).jobs, 'the helper took a share').toBe(jobs + 1);
+    expect(winogradHelpers().jobs, 'the helper took a share').toBe(jobs + 1);
     // A batch too small to be worth waking the helper for stays on the calling thread.
     conv(20);
-    expect(winogradHelpers(backend()).jobs, 'no share for 20 samples (5.9M multiply-adds)').toBe(jobs + 1);
+    expect(winogradHelpers().jobs, 'no share for 20 samples (5.9M multiply-adds)').toBe(jobs + 1);
     // The same samples one at a time (no helper then: one block) give the same values, bit for bit.
     const alone = conv(1);
     expect(Array.from(alone)).toEqual(Array.from(ours.subarray(0, alone.length)));
@@ -69,7 +68,7 @@ describe('Winograd kernel with helper threads', () => {
   });
 
   it('takes a share back from a helper that has not started it in time, with the same values', async () => {
-    const before = winogradHelpers(backend());
+    const before = winogradHelpers();
     const expected = conv(63);
     // A deadline already past: the caller tries to take the share back at once. Whoever claims
     // it first computes it; the other leaves it alone.
@@ -77,7 +76,7 @@ describe('Winograd kernel with helper threads', () => {
     try {
       const ours = conv(63);
       expect(Array.from(ours)).toEqual(Array.from(expected));
-      const after = winogradHelpers(backend());
+      const after = winogradHelpers();
       const tookBack = after.alive === before.alive - 1 && after.jobs === before.jobs + 1;
       const helperRan = after.alive === before.alive && after.jobs === before.jobs + 2;
       expect(tookBack || helperRan, JSON.stringify({ before, after })).toBe(true);
