@@ -10,7 +10,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
@@ -21,14 +20,14 @@ import { klDivergence } from '../src/engine/ops';
 import { project, randomStarts } from '../src/engine/pgd';
 import { chunkSizeFor } from '../src/engine/schedule';
 import { computeSurface, gridAxis } from '../src/engine/surface';
-import { winogradHelpers, type WinogradHelperStats } from '../src/engine/winograd';
+import { wasmThreadCount, winogradHelpers, type WinogradHelperStats } from '../src/engine/winograd';
 import { datasetToFloat } from '../src/io/dataset';
 import { loadDatasetFromDir, PUBLIC_DATA_DIR, REPO_ROOT } from '../src/io/datasetNode';
 import { loadModelFromPath } from '../src/io/modelNode';
 import { writeNpy } from '../src/io/npy';
 import { BENCH_DIR, ensureBenchDir, jobPlan, median, MODELS, SAMPLE_INDEX, saveF32, type ModelId, type Row } from './common';
 import { forwardFlopsPerSample, describeLayers, winogradFlopsPerSample, WINOGRAD_TILE } from './flops';
-import { measureWinogradLayers, type LayerTiming } from './winograd';
+import { measureKernelLayers, type LayerTiming } from './kernels';
 import { BENCH_EPS, BENCH_STEPS, forwardPassesPerUnit, kernelProfile, profileJobMemory, runJob, type BenchInput, type JobSpec, type KernelTime } from './jobs';
 import { enableNodeWasmThreads } from '../src/cli/wasmThreads';
 
@@ -53,8 +52,8 @@ export interface NodeResult {
   profile?: { job: string; kernels: KernelTime[]; wallMs: number }[];
   /** Per model: forward FLOPs per sample, nominal and with F(m×m) Winograd convolutions (bench/flops.ts). */
   flopsPerSample?: Record<string, { nominal: number; winograd: number; tile: number }>;
-  /** Ravine's Winograd kernel against wasm's own, per CNN layer (wasm only; bench/winograd.ts). */
-  winogradLayers?: LayerTiming[];
+  /** Ravine's wasm kernels against wasm's own, per CNN layer (wasm only; bench/kernels.ts). */
+  kernelLayers?: LayerTiming[];
   /** The Winograd kernel's helper threads after the run (wasm only; src/engine/winogradHelpers.ts). */
   winogradHelpers?: WinogradHelperStats;
   /** CNN surface time (median) by chunk size, wasm configurations only. */
@@ -77,7 +76,7 @@ async function main(): Promise<void> {
   await tf.setBackend(config === 'cpu' ? 'cpu' : 'wasm');
   await tf.ready();
   registerFastConvGradients();
-  const threads = config === 'cpu' ? 1 : getThreadsCount();
+  const threads = config === 'cpu' ? 1 : wasmThreadCount();
   const env = config === 'cpu' ? 'Node cpu (JavaScript)' : `Node wasm SIMD (${threads} thread${threads > 1 ? 's' : ''})`;
   const plan = jobPlan(quick ? 'quick' : config === 'cpu' ? 'cpu' : config === 'wasm2' ? 'threads' : 'full', runs);
   const nMax = Math.max(...plan.filter((p) => p.kind !== 'surface').map((p) => p.size));
@@ -129,7 +128,7 @@ async function main(): Promise<void> {
   }
   if (config !== 'cpu') {
     result.winogradHelpers = winogradHelpers();
-    result.winogradLayers = measureWinogradLayers(quick ? 3 : 15);
+    result.kernelLayers = measureKernelLayers(quick ? 3 : 15);
   }
   if (config === 'wasm1') {
     const meta = {

@@ -4,13 +4,12 @@
  * including its rule for wasm threads) and the shared jobs of bench/jobs.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { expose } from 'comlink';
 import '../../src/worker/backends';
 import { probeWebGL } from '../../src/engine/backend';
 import { createClassifier, type Classifier } from '../../src/engine/classifier';
 import { registerFastConvGradients } from '../../src/engine/convGrad';
-import { winogradHelpers } from '../../src/engine/winograd';
+import { wasmThreadCount, winogradHelpers } from '../../src/engine/winograd';
 import { datasetToFloat, fetchDataset } from '../../src/io/dataset';
 import { kernelProfile, profileJobMemory, runJob, type BenchInput, type JobOutput, type JobSpec } from '../jobs';
 
@@ -31,7 +30,7 @@ const api = {
     return {
       backend: tf.getBackend(),
       isolated: self.crossOriginIsolated,
-      threads: backend === 'wasm' ? getThreadsCount() : 0,
+      threads: backend === 'wasm' ? wasmThreadCount() : 0,
       simd: backend === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : false,
       renderer: webgl?.renderer ?? '',
       userAgent: self.navigator.userAgent,

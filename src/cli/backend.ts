@@ -6,9 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
 import { chooseBackend, type BackendName } from '../engine/backend';
+import { wasmThreadCount } from '../engine/winograd';
 import { registerFastConvGradients } from '../engine/convGrad';
 import { type OptionSpec, type ParsedArgs, quote, UsageError } from './args';
 import type { CliIo } from './io';
@@ -30,7 +30,7 @@ export const BACKEND_OPTIONS: Record<'backend' | 'threads', OptionSpec> = {
     value: '<n>|auto',
     help:
       `wasm threads, 1..${CORES} or auto (one per logical core); the results do not\n` +
-      'depend on it. Pays off on runs of several seconds (it takes ~0.3 s to start)',
+      'depend on it. Pays off on runs of several seconds (it takes about 1 s to start)',
     default: '1',
   },
 };
@@ -91,7 +91,7 @@ export async function startBackend(request: BackendRequest, io: CliIo): Promise<
     io.stderr.write(`note: the ${name} backend could not start (${why}); running on ${choice.backend}\n`);
   }
   registerFastConvGradients();
-  const threads = choice.backend === 'wasm' ? getThreadsCount() : 1;
+  const threads = choice.backend === 'wasm' ? wasmThreadCount() : 1;
   const onThreads = `${threads} thread${threads === 1 ? '' : 's'}`;
   if (choice.backend === 'wasm' && !fresh && threads !== request.threads) {
     io.stderr.write(`note: the wasm backend already runs on ${onThreads} in this process\n`);

@@ -9,12 +9,12 @@
  *      (`'var WasmBackendModuleThreadedSimd = ' + factory.toString()`), posted to it;
  *   3. the glue, as bundled in tf-backend-wasm.node.js, reads `fs`, `path`, `perf_hooks`
  *      and `os` through rollup's module-level `require$$0..4`, which do not exist in the
- *      worker's global scope;
- *   4. the XNNPACK pool is sized os.cpus().length / 2 (an SMT guess), so on 2 cores: 1.
+ *      worker's global scope.
  * Each is bridged here: Blobs made of strings remember their text, createObjectURL writes
  * the worker script to a temporary .cjs file (with a prelude defining the require$$ names),
- * the "load" message gets a file path instead of the Blob, and os.cpus() reports twice the
- * cores while the backend starts. The bridge depends on those details of tfjs-backend-wasm
+ * and the "load" message gets a file path instead of the Blob. The threads are then split as
+ * src/engine/winograd.ts `setWasmThreads` does it: Ravine's kernels use them all, XNNPACK's pool
+ * none (so tfjs's cap on that pool, os.cpus().length / 2, does not matter). The bridge depends on those details of tfjs-backend-wasm
  * 4.22 (pinned in package-lock.json): other releases are not tried
  * ({@link nodeWasmThreadsUnavailable}), and a start that fails to initialise falls back to one
  * thread (src/cli/backend.ts), so an upgrade costs speed, not results. Call
@@ -22,14 +22,12 @@
  * process alive: the CLI ends it with process.exit once its output has flushed.
  */
 import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount, version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { version_wasm } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmThreads } from '../engine/winograd';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-
-const require = createRequire(import.meta.url);
 
 /** The first bytes of tfjs's pthread worker script (wasm-out/*.worker.js). */
 const WORKER_SCRIPT_HEAD = '"use strict";var Module={};var ENVIRONMENT_IS_NODE';
@@ -65,8 +63,8 @@ let installed: { dir: string; cleanup: () => void } | null = null;
 
 /**
  * Lets the next `tf.setBackend('wasm')` in this Node process start the threaded SIMD build
- * with `threads` XNNPACK threads (the calling thread is one of them). Returns a function that
- * restores os.cpus() and removes the temporary files; it also runs when the process exits.
+ * and compute on `threads` threads (the calling thread is one of them; see setWasmThreads).
+ * Returns a function that removes the temporary files; it also runs when the process exits.
  */
 export function enableNodeWasmThreads(threads: number): () => void {
   if (installed) return installed.cleanup;
@@ -108,21 +106,12 @@ export function enableNodeWasmThreads(threads: number): () => void {
     return nativePost.call(this, message, transfer);
   };
 
-  // 4. The pool size: tfjs caps it at os.cpus().length / 2 when the module starts (the
-  // benchmark process reads os.cpus() for its report before calling this).
-  const osModule = require('os') as typeof os;
-  const nativeCpus = osModule.cpus;
-  osModule.cpus = () => {
-    const real = nativeCpus();
-    return [...real, ...real];
-  };
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
-  setThreadsCount(threads);
+  setWasmThreads(threads);
   let cleaned = false;
   const cleanup = () => {
     if (cleaned) return;
     cleaned = true;
-    osModule.cpus = nativeCpus;
     rmSync(dir, { recursive: true, force: true });
     process.off('exit', cleanup);
   };
@@ -137,5 +126,5 @@ export function enableNodeWasmThreads(threads: number): () => void {
  */
 export function disableNodeWasmThreads(): void {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-  setThreadsCount(1);
+  setWasmThreads(1);
 }

@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { winogradConv } from './winograd';
+import { directConv, ravineMatMul, winogradConv } from './winograd';
 
 /** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
 export type Conv2DPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -599,7 +599,10 @@ function makeInputKernel(original: KernelConfig | undefined): FastKernelConfig {
 function makeMatMulKernel(original: KernelConfig): FastKernelConfig {
   return wasmKernel(tf.BatchMatMul, original, (args) => {
     const attrs = args.attrs as unknown as tf.BatchMatMulAttrs;
-    if (!attrs.transposeA && !attrs.transposeB) return original.kernelFunc(args);
+    if (!attrs.transposeA && !attrs.transposeB) {
+      const { a, b } = args.inputs as { a: TensorInfo; b: TensorInfo };
+      return ravineMatMul(args.backend as Parameters<typeof ravineMatMul>[0], { a, b }) ?? original.kernelFunc(args);
+    }
     const a = asTensor(args.inputs.a as TensorInfo);
     const b = asTensor(args.inputs.b as TensorInfo);
     // Swap the last two axes, keeping any batch axes in front.
@@ -613,7 +616,10 @@ function makeMatMulKernel(original: KernelConfig): FastKernelConfig {
     const at = attrs.transposeA ? transposed(a, args.inputs.a as TensorInfo) : { tensors: [a.t], owned: false };
     const bt = attrs.transposeB ? transposed(b, args.inputs.b as TensorInfo) : { tensors: [b.t], owned: false };
     try {
-      return original.kernelFunc({ ...args, inputs: { a: at.tensors[0], b: bt.tensors[0] }, attrs: { ...args.attrs, transposeA: false, transposeB: false } });
+      return (
+        ravineMatMul(args.backend as Parameters<typeof ravineMatMul>[0], { a: at.tensors[0], b: bt.tensors[0] }) ??
+        original.kernelFunc({ ...args, inputs: { a: at.tensors[0], b: bt.tensors[0] }, attrs: { ...args.attrs, transposeA: false, transposeB: false } })
+      );
     } finally {
       // The product lives in its own buffer: the temporaries can go.
       if (at.owned) tf.dispose(at.tensors);
@@ -672,22 +678,51 @@ function replaceKernel(config: KernelConfig, original: KernelConfig | undefined)
 }
 
 /**
- * wasm kernels for `FusedConv2D` and `Conv2D` that run the convolutions Ravine's Winograd kernel
- * takes (5×5 at stride 2, such as the built-in CNNs' second layer, and 3×3 at stride 1, such as
- * the stacked phases of their input gradients; see src/engine/winograd.ts) through it, and every
- * other one through wasm's own kernel. A `Conv2D` has no bias, activation or PReLU weights.
+ * wasm kernels for `FusedConv2D` and `Conv2D` that run the convolutions Ravine's kernels take
+ * (src/engine/winograd.ts) through them: one-channel inputs (the built-in CNNs' first layer) in its
+ * direct kernel, 5×5 at stride 2 (their second layer) and 3×3 at stride 1 (the stacked phases of
+ * their input gradients) in its Winograd kernel, and every other one through wasm's own kernel.
+ * A `Conv2D` has no bias, activation or PReLU weights.
  */
-function makeWinogradConvKernel(kernelName: typeof tf.FusedConv2D | typeof tf.Conv2D): (original: KernelConfig) => FastKernelConfig {
+function makeRavineConvKernel(kernelName: typeof tf.FusedConv2D | typeof tf.Conv2D): (original: KernelConfig) => FastKernelConfig {
   return (original) =>
     wasmKernel(kernelName, original, (args) => {
       const { x, filter, bias, preluActivationWeights } = args.inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
       const a = args.attrs as unknown as tf.Conv2DAttrs & Partial<tf.FusedConv2DAttrs>;
-      const out = winogradConv(args.backend as Parameters<typeof winogradConv>[0], {
+      const backend = args.backend as Parameters<typeof winogradConv>[0];
+      const call = {
         x, filter, bias: bias ?? undefined, strides: a.strides, pad: a.pad, dataFormat: a.dataFormat, dilations: a.dilations,
         dimRoundingMode: a.dimRoundingMode, activation: a.activation, hasPrelu: preluActivationWeights != null,
-      });
-      return out ?? original.kernelFunc(args);
+      };
+      return directConv(backend, call) ?? winogradConv(backend, call) ?? original.kernelFunc(args);
     });
+}
+
+/**
+ * wasm kernel for `_FusedMatMul` (a Dense layer's forward pass) that runs the products Ravine's
+ * matrix-product kernel takes through it (src/engine/winograd.ts `ravineMatMul`: float32, one
+ * batch, no or ReLU activation, output columns a multiple of 4; a transposed weight through its
+ * cached transpose) and every other one through wasm's own kernel.
+ */
+function makeFusedMatMulKernel(original: KernelConfig): FastKernelConfig {
+  return wasmKernel(tf._FusedMatMul, original, (args) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as { a: TensorInfo; b: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+    const attrs = args.attrs as unknown as tf._FusedMatMulAttrs;
+    if (attrs.transposeA || preluActivationWeights != null) return original.kernelFunc(args);
+    const backend = args.backend as Parameters<typeof ravineMatMul>[0];
+    if (!attrs.transposeB) return ravineMatMul(backend, { a, b, bias: bias ?? undefined, activation: attrs.activation }) ?? original.kernelFunc(args);
+    const bt = asTensor(b);
+    const t = derivedFromWeight(b, 'transpose', () => [tf.transpose(bt.t, bt.t.shape.map((_, i) => (i < bt.t.rank - 2 ? i : 2 * bt.t.rank - 3 - i)))]);
+    try {
+      return (
+        ravineMatMul(backend, { a, b: t.tensors[0], bias: bias ?? undefined, activation: attrs.activation }) ??
+        original.kernelFunc({ ...args, inputs: { ...args.inputs, b: t.tensors[0] }, attrs: { ...args.attrs, transposeB: false } })
+      );
+    } finally {
+      if (t.owned) tf.dispose(t.tensors);
+      if (bt.wrapped) bt.t.dispose();
+    }
+  });
 }
 
 /** wasm's own kernels that {@link registerFastConvGradients} wraps or replaces, and the makers. */
@@ -696,8 +731,9 @@ const WRAPPED_KERNELS: [string, (native: KernelConfig) => FastKernelConfig][] = 
   [tf.BatchMatMul, makeMatMulKernel],
   [tf.Identity, makeIdentityKernel],
   [tf.Cast, makeCastKernel],
-  [tf.FusedConv2D, makeWinogradConvKernel(tf.FusedConv2D)],
-  [tf.Conv2D, makeWinogradConvKernel(tf.Conv2D)],
+  [tf.FusedConv2D, makeRavineConvKernel(tf.FusedConv2D)],
+  [tf.Conv2D, makeRavineConvKernel(tf.Conv2D)],
+  [tf._FusedMatMul, makeFusedMatMulKernel],
 ];
 
 /**
@@ -713,13 +749,17 @@ const WRAPPED_KERNELS: [string, (native: KernelConfig) => FastKernelConfig][] = 
  *   `Conv2DBackpropInput` kernel, both via forward convolutions. This covers fused convs
  *   with a linear activation, whose gradient calls those kernels directly.
  * - Replaces wasm's `BatchMatMul` kernel by one that transposes explicitly instead of taking
- *   wasm's slow transposed path (see {@link makeMatMulKernel}): the gradients of Dense layers.
+ *   wasm's slow transposed path (see {@link makeMatMulKernel}): the gradients of Dense layers;
+ *   the products themselves, and `_FusedMatMul`'s (Dense layers forward), run in Ravine's own
+ *   matrix-product kernel where it takes them (src/engine/winograd.ts).
  * - Replaces wasm's `Identity`, and `Cast` to the same type, by kernels that share the data
  *   instead of copying it (see {@link makeIdentityKernel}): what the tape saves, and ReLU gradients.
  * - Wraps wasm's `FusedConv2D` and `Conv2D` kernels so that 5×5 stride-2 and 3×3 stride-1
- *   convolutions (with channel counts it takes) run as Winograd fast convolutions in Ravine's own
- *   WebAssembly kernel (src/engine/winograd.ts), the rest as before. Not a gradient, but the same registry of Ravine's wasm kernels, so that every
- *   caller (the worker, the CLI, scripts, benchmarks) gets the same arithmetic.
+ *   convolutions (with channel counts it takes) run as Winograd fast convolutions, and those of
+ *   one-channel inputs as direct ones, in Ravine's own WebAssembly kernels
+ *   (src/engine/winograd.ts), the rest as before. Not gradients, but the same registry of
+ *   Ravine's wasm kernels, so that every caller (the worker, the CLI, scripts, benchmarks) gets
+ *   the same arithmetic.
  *
  * The `Conv2DBackpropInput` replacement needs the wasm backend's kernels to be registered
  * already (importing `@tensorflow/tfjs-backend-wasm` does that); if they are not, call this

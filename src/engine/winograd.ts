@@ -1,34 +1,42 @@
 /**
- * Winograd fast convolutions for tfjs's wasm backend: 5×5 stride-2 convolutions (the built-in
- * CNNs' second layer; their first, with one input channel, stays on XNNPACK, see below) run as
- * F(4×4, 3×3) over their four stride phases, and 3×3 stride-1 ones (what src/engine/convGrad.ts
- * turns both layers' input gradients into) as plain F(4×4, 3×3), in
- * Ravine's own WebAssembly kernel (src/engine/kernels/as/winograd.ts, AssemblyScript, built by
- * `npm run kernels`).
+ * Ravine's own kernels for tfjs's wasm backend, which together run every layer of the built-in
+ * CNNs and MLPs (forward, and the input gradients of a PGD step), in one WebAssembly module
+ * (src/engine/kernels/as/, AssemblyScript, built by `npm run kernels`):
+ * - Winograd fast convolutions: 5×5 stride-2 convolutions (the CNNs' second layer) as
+ *   F(4×4, 3×3) over their four stride phases, and 3×3 stride-1 ones (what src/engine/convGrad.ts
+ *   turns both convolutions' input gradients into) as plain F(4×4, 3×3). XNNPACK, which
+ *   tfjs-backend-wasm runs, has no fast-convolution algorithm; Winograd does 0.36× (stride 2) and
+ *   0.25× (stride 1) the multiply-adds of the direct convolution, before its transforms, and takes
+ *   about half XNNPACK's time on the second layer (bench/kernels.ts).
+ * - A direct convolution for one-channel inputs (the CNNs' first layer), where Winograd's matrix
+ *   products are too thin to pay for its transforms (it measured slower than XNNPACK there:
+ *   20.0 against 17.7 ms per metric run) and XNNPACK's kernel runs at about a third of the SIMD
+ *   ceiling: about 1.5× faster than XNNPACK.
+ * - A blocked matrix product for the dense layers and their input gradients (dy · Wᵀ, with Wᵀ
+ *   cached per weight by convGrad.ts): about 1.2× faster than XNNPACK's.
  *
- * Why: XNNPACK, which tfjs-backend-wasm runs, has no fast-convolution algorithm, and its direct
- * kernels already run near the WebAssembly SIMD ceiling of this kind of CPU (docs/benchmarks.md).
- * Winograd does 0.36× (stride 2) and 0.25× (stride 1) the multiply-adds of the direct
- * convolution (before its transforms); on the CNN's second layer it takes about half the time of
- * XNNPACK's kernel on one thread (bench/winograd.ts).
+ * How: the kernels work in place, in the memory of tfjs's wasm module (imported, so no copies):
+ * they read the input tensors and write the output tensor where tfjs keeps them. A Winograd
+ * filter's transform is computed once per filter tensor (weights keep their data id across calls)
+ * and freed once tfjs has freed the filter. In tfjs's threaded build the samples (or rows) are split
+ * between the calling thread and helper threads of Ravine's own (src/engine/winogradHelpers.ts),
+ * and XNNPACK's pool gets no thread ({@link setWasmThreads}).
  *
- * How: the kernel works in place, in the memory of tfjs's wasm module (imported, so no copies):
- * it reads the input tensor and writes the output tensor where tfjs keeps them. The filter's
- * transform is computed once per filter tensor (weights keep their data id across calls) and freed
- * once tfjs has freed the filter. In tfjs's threaded build the samples are split between the
- * calling thread and helper threads of the kernel's own (src/engine/winogradHelpers.ts).
- *
- * Only what the kernel handles takes this path: NHWC, dilation 1, a 5×5 filter at stride 2 or a
- * 3×3 one at stride 1, input and output channels multiples of 4, no activation or ReLU, float32.
- * (The kernel itself also takes a single input channel at stride 2, but on the CNNs' first layer
- * it measured slower than XNNPACK: 20.0 against 17.7 ms per metric run; with one channel its
- * matrix products are too thin to pay for the transforms.) Everything
- * else returns null and the caller runs tfjs's own kernel (src/engine/convGrad.ts wraps both).
+ * Only what a kernel handles takes its path: NHWC, dilation 1, float32, no activation or ReLU;
+ * Winograd: a 5×5 filter at stride 2 or a 3×3 one at stride 1, input and output channels
+ * multiples of 4; direct: one input channel, output channels a multiple of 4, equal strides;
+ * matrix product: one batch, output columns a multiple of 4. Everything else returns null and the
+ * caller runs tfjs's own kernel (src/engine/convGrad.ts wraps them).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
+import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { WINOGRAD_WASM_PLAIN, WINOGRAD_WASM_SHARED } from './kernels/winogradWasm';
-import { ARGS, CLAIM, DONE, READY, SEQ, SEQ_MASK, SLOT, WORDS, startHelper } from './winogradHelpers';
+import { ARGS, CLAIM, DONE, KERNELS, KIND, READY, SEQ, SEQ_MASK, SLOT, WORDS, startHelper } from './winogradHelpers';
+
+const KIND_WINOGRAD = KERNELS.indexOf('conv');
+const KIND_DIRECT = KERNELS.indexOf('direct1');
+const KIND_GEMM = KERNELS.indexOf('gemm');
 
 /** What this module uses of tfjs-backend-wasm's BackendWasm and its emscripten module. */
 interface WasmBackendLike {
@@ -49,6 +57,9 @@ interface WasmBackendLike {
 interface KernelExports {
   conv(...args: number[]): void;
   scratchBytes(ho: number, wo: number, cin: number, cout: number, stride: number, block: number): number;
+  direct1(...args: number[]): void;
+  gemm(...args: number[]): void;
+  directScratchBytes(ho: number, wo: number, kh: number, kw: number, stride: number): number;
 }
 
 /** Per wasm backend: the instantiated kernels, scratch memory and transformed filters. */
@@ -62,10 +73,34 @@ interface KernelState {
   filters: Map<object, number>;
   /** Helper threads (shared memory only): each one's control slot and scratch memory. */
   helpers: { slot: number; scratch: { ptr: number; bytes: number }; alive: boolean; seq: number }[];
+  /** Calls of each kernel (by KIND), for tests and the benchmark. */
+  calls: number[];
 }
 
 /** Samples transformed together: V and M of 4 CNN samples fit in the second-level cache. */
 const BLOCK = 4;
+
+/** Threads of Ravine's kernels in tfjs's threaded build (see setWasmThreads); null: tfjs's own count. */
+let kernelThreads: number | null = null;
+
+/**
+ * Sets how many threads the wasm backend computes on, before it starts: in tfjs's threaded build
+ * Ravine's kernels run on the calling thread and `threads − 1` helpers, and XNNPACK's pool gets
+ * none (it runs what is left, the small operations, on the calling thread). Measured on 2 cores
+ * (Node, CNN, helpers and pool interleaved runs): the metric on 100 samples took 143–153 ms this
+ * way against 173–183 ms with XNNPACK's pool on both threads, the 101² surface 200–206 against
+ * 209–211 ms. The pool's threads wake (and spin) for every operation, which on a gradient step's
+ * many small ones costs more than they gain, and they take the core from the helpers.
+ */
+export function setWasmThreads(threads: number): void {
+  kernelThreads = Math.max(1, Math.floor(threads));
+  setThreadsCount(1);
+}
+
+/** The threads the wasm backend computes on (as set by {@link setWasmThreads}, else tfjs's pool size). */
+export function wasmThreadCount(): number {
+  return kernelThreads ?? getThreadsCount();
+}
 
 /** Set to false when the kernel cannot start on a backend (then tfjs's kernels do all the work). */
 const states = new WeakMap<object, KernelState | false>();
@@ -94,8 +129,9 @@ function stateFor(backend: WasmBackendLike): KernelState | false {
         zeros: { scratch: { ptr: 0, bytes: 0 } },
         filters: new Map(),
         helpers: [],
+        calls: KERNELS.map(() => 0),
       };
-      const threads = shared ? (backend.wasm.tfjs?.getThreadsCount?.() ?? 1) : 1;
+      const threads = shared ? (kernelThreads ?? backend.wasm.tfjs?.getThreadsCount?.() ?? 1) : 1;
       for (let h = 1; h < threads; h++) {
         const slot = backend.wasm._malloc(WORDS * 4);
         new Int32Array(memory.buffer, slot, WORDS).fill(0);
@@ -208,7 +244,7 @@ export function setWinogradHelperTimeout(ms: number): void {
 }
 
 /**
- * Multiply-adds (of the transform-domain products) below which a share is not worth a helper:
+ * Multiply-adds (of the transform-domain products, for Winograd) below which a share is not worth a helper:
  * waking one and waiting for it costs about what ~8M multiply-adds take (0.2 ms). Measured on
  * 2 cores (bench/winograd.ts): the first layer's input gradient for 100 samples (3.7M) took 1.1 ms
  * split against 0.9 ms on the caller alone; the second layer's (29.5M) 2.4 against 2.6 ms.
@@ -216,41 +252,52 @@ export function setWinogradHelperTimeout(ms: number): void {
 const MIN_SHARE_MACS = 8 * 1024 * 1024;
 
 /**
- * Runs the kernel over the batch, split by samples between the calling thread and the helpers
- * that are ready (see winogradHelpers.ts). `args` are the kernel's arguments for the whole batch,
- * except the scratch pointer, which each thread gets its own of.
+ * A kernel call over a batch, as {@link runSplit} splits it: `args(start, count, scratch)` are the
+ * kernel's arguments for samples start … start + count − 1, with that thread's scratch memory.
  */
-function runSplit(backend: WasmBackendLike, state: KernelState, a: ConvArgs, scratchBytes: number): void {
+interface SplitJob {
+  /** Which kernel (its index in KERNELS: 0 Winograd, 1 direct). */
+  kind: number;
+  n: number;
+  /** Samples a thread's share is a multiple of (the kernel's block, so that no share pads a block of its own). */
+  block: number;
+  /** Multiply-adds of the whole batch (those the kernel does), to size the shares. */
+  macs: number;
+  scratchBytes: number;
+  args(start: number, count: number, scratchPtr: number): number[];
+}
+
+/**
+ * Runs a kernel over the batch, split by samples between the calling thread and the helpers
+ * that are ready (see winogradHelpers.ts).
+ */
+function runSplit(backend: WasmBackendLike, state: KernelState, job: SplitJob): void {
+  const kernel = state.exports[KERNELS[job.kind]];
+  state.calls[job.kind]++;
+  const run = (args: number[]) => kernel(...args);
   const words = new Int32Array(state.memory.buffer);
   const ready = state.helpers.filter((h) => h.alive && Atomics.load(words, (h.slot >> 2) + READY) === 1);
-  // Whole blocks per thread, at least one each, so that no thread pads a block of its own, and
-  // no share smaller than MIN_SHARE_MACS.
-  const blocks = Math.ceil(a.n / BLOCK);
-  const macs = a.n * Math.ceil(a.ho / 4) * Math.ceil(a.wo / 4) * 36 * a.stride * a.stride * a.cin * a.cout;
-  const parts = Math.max(1, Math.min(ready.length + 1, blocks, Math.floor(macs / MIN_SHARE_MACS)));
-  const perPart = Math.ceil(blocks / parts) * BLOCK;
-  const inBytes = a.h * a.w * a.cin * 4;
-  const outBytes = a.ho * a.wo * a.cout * 4;
-  const argsFor = (start: number, count: number, scratchPtr: number): number[] => [
-    a.x + start * inBytes, count, a.h, a.w, a.cin, a.u, a.bias, a.cout, a.stride, a.pbh, a.pbw,
-    a.out + start * outBytes, a.ho, a.wo, scratchPtr, BLOCK, a.relu,
-  ];
+  // Whole blocks per thread, at least one each, and no share smaller than MIN_SHARE_MACS.
+  const blocks = Math.ceil(job.n / job.block);
+  const parts = Math.max(1, Math.min(ready.length + 1, blocks, Math.floor(job.macs / MIN_SHARE_MACS)));
+  const perPart = Math.ceil(blocks / parts) * job.block;
   const posted: { helper: KernelState['helpers'][number]; start: number; count: number }[] = [];
   for (let p = 1; p < parts; p++) {
     const start = p * perPart;
-    const count = Math.min(perPart, a.n - start);
+    const count = Math.min(perPart, job.n - start);
     if (count <= 0) break;
     const helper = ready[p - 1];
-    const args = argsFor(start, count, scratch(backend, helper, scratchBytes));
+    const args = job.args(start, count, scratch(backend, helper, job.scratchBytes));
     const base = helper.slot >> 2;
     const view = new Int32Array(state.memory.buffer); // scratch() may have grown the memory
     for (let k = 0; k < args.length; k++) view[base + ARGS + k] = args[k] | 0;
+    view[base + KIND] = job.kind;
     helper.seq = (helper.seq + 1) & SEQ_MASK;
     Atomics.store(view, base + SEQ, helper.seq);
     Atomics.notify(view, base + SEQ);
     posted.push({ helper, start, count });
   }
-  state.exports.conv(...argsFor(0, Math.min(perPart, a.n), scratch(backend, state, scratchBytes)));
+  run(job.args(0, Math.min(perPart, job.n), scratch(backend, state, job.scratchBytes)));
   const view = new Int32Array(state.memory.buffer);
   for (const { helper, start, count } of posted) {
     const base = helper.slot >> 2;
@@ -264,18 +311,12 @@ function runSplit(backend: WasmBackendLike, state: KernelState, a: ConvArgs, scr
       if (Atomics.compareExchange(view, base + CLAIM, before, helper.seq) === before) {
         // It never started (a helper that died, or never woke): no more jobs for it; its share is computed here.
         helper.alive = false;
-        state.exports.conv(...argsFor(start, count, scratch(backend, state, scratchBytes)));
+        run(job.args(start, count, scratch(backend, state, job.scratchBytes)));
         break;
       }
       claimed = true;
     }
   }
-}
-
-/** The kernel's arguments for a whole batch (byte offsets into the module's memory). */
-interface ConvArgs {
-  x: number; n: number; h: number; w: number; cin: number; u: number; bias: number; cout: number; stride: number;
-  pbh: number; pbw: number; out: number; ho: number; wo: number; relu: number;
 }
 
 function zeroBias(backend: WasmBackendLike, state: KernelState, floats: number): number {
@@ -343,11 +384,130 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorIn
   const biasPtr = bias ? offsetOf(backend, bias) : zeroBias(backend, state, cout);
   const scratchBytes = state.exports.scratchBytes(info.outHeight, info.outWidth, cin, cout, stride, BLOCK);
   const out = backend.makeOutput(info.outShape, 'float32');
+  const a = {
+    x: offsetOf(backend, x), h: info.inHeight, w: info.inWidth, out: offsetOf(backend, out), ho: info.outHeight, wo: info.outWidth,
+  };
+  const inBytes = a.h * a.w * cin * 4;
+  const outBytes = a.ho * a.wo * cout * 4;
+  const n = info.batchSize;
   runSplit(backend, state, {
-    x: offsetOf(backend, x), n: info.batchSize, h: info.inHeight, w: info.inWidth, cin,
-    u: uPtr, bias: biasPtr, cout, stride, pbh: info.padInfo.top, pbw: info.padInfo.left,
-    out: offsetOf(backend, out), ho: info.outHeight, wo: info.outWidth, relu: call.activation === 'relu' ? 1 : 0,
-  }, scratchBytes);
+    kind: KIND_WINOGRAD,
+    n,
+    block: BLOCK,
+    macs: n * Math.ceil(a.ho / 4) * Math.ceil(a.wo / 4) * 36 * stride * stride * cin * cout,
+    scratchBytes,
+    args: (start, count, scratchPtr) => [
+      a.x + start * inBytes, count, a.h, a.w, cin, uPtr, biasPtr, cout, stride, info.padInfo.top, info.padInfo.left,
+      a.out + start * outBytes, a.ho, a.wo, scratchPtr, BLOCK, call.activation === 'relu' ? 1 : 0,
+    ],
+  });
+  return out;
+}
+
+/** Whether {@link directConv} takes this convolution: one input channel (see kernels/as/direct.ts). */
+export function directTakes(call: ConvCall): boolean {
+  const pair = (v: number | [number, number] | undefined) => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v);
+  const [sh, sw] = pair(call.strides);
+  const [dh, dw] = pair(call.dilations);
+  const { x, filter, bias } = call;
+  return (
+    filter.shape.length === 4 && x.shape.length === 4 &&
+    (call.dataFormat === undefined || call.dataFormat === 'NHWC') &&
+    sh === sw && sh >= 1 && dh === 1 && dw === 1 &&
+    x.shape[3] === 1 && filter.shape[2] === 1 && filter.shape[3] % 4 === 0 &&
+    x.dtype === 'float32' && filter.dtype === 'float32' &&
+    (bias === undefined || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === filter.shape[3])) &&
+    (call.activation === undefined || call.activation === 'linear' || call.activation === 'relu') &&
+    !call.hasPrelu
+  );
+}
+
+/**
+ * A convolution of a one-channel input through Ravine's direct kernel, as a new tensor of the
+ * wasm backend; null if the kernel does not take it or cannot run here.
+ */
+export function directConv(backend: WasmBackendLike, call: ConvCall): TensorInfo | null {
+  if (!directTakes(call)) return null;
+  const state = stateFor(backend);
+  if (!state) return null;
+  const { x, filter, bias } = call;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    call.strides,
+    1,
+    call.pad,
+    call.dimRoundingMode,
+  );
+  const { outHeight: ho, outWidth: wo, inHeight: h, inWidth: w, outChannels: cout, filterHeight: kh, filterWidth: kw, strideHeight: stride, batchSize: n } = info;
+  if (ho <= 0 || wo <= 0 || n === 0 || info.padInfo.top < 0 || info.padInfo.left < 0) return null;
+  const biasPtr = bias ? offsetOf(backend, bias) : zeroBias(backend, state, cout);
+  const out = backend.makeOutput(info.outShape, 'float32');
+  const xPtr = offsetOf(backend, x);
+  const wPtr = offsetOf(backend, filter);
+  const outPtr = offsetOf(backend, out);
+  runSplit(backend, state, {
+    kind: KIND_DIRECT,
+    n,
+    block: 1,
+    macs: n * ho * wo * cout * kh * kw,
+    scratchBytes: state.exports.directScratchBytes(ho, wo, kh, kw, stride),
+    args: (start, count, scratchPtr) => [
+      xPtr + start * h * w * 4, count, h, w, wPtr, kh, kw, biasPtr, cout, stride, info.padInfo.top, info.padInfo.left,
+      outPtr + start * ho * wo * cout * 4, ho, wo, scratchPtr, call.activation === 'relu' ? 1 : 0,
+    ],
+  });
+  return out;
+}
+
+/** A matrix product as {@link ravineMatMul} takes it: c = act(a · b + bias), 2-D, row-major. */
+export interface MatMulCall {
+  a: TensorInfo;
+  b: TensorInfo;
+  bias?: TensorInfo;
+  activation?: string;
+}
+
+/** Whether {@link ravineMatMul} takes this product: float32 [m, k] · [k, n] (or a batch of one), n a multiple of 4. */
+export function matMulTakes(call: MatMulCall): boolean {
+  const { a, b, bias } = call;
+  const two = (t: TensorInfo) => t.shape.length === 2 || (t.shape.length === 3 && t.shape[0] === 1);
+  if (!two(a) || !two(b) || a.dtype !== 'float32' || b.dtype !== 'float32') return false;
+  const k = a.shape[a.shape.length - 1];
+  const n = b.shape[b.shape.length - 1];
+  return (
+    b.shape[b.shape.length - 2] === k && k > 0 && n % 4 === 0 && n > 0 &&
+    (bias === undefined || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === n)) &&
+    (call.activation === undefined || call.activation === 'linear' || call.activation === 'relu')
+  );
+}
+
+/**
+ * The product through Ravine's matrix-product kernel (rows split between the calling thread and
+ * the helpers), as a new tensor of a's rank; null if the kernel does not take it or cannot run here.
+ */
+export function ravineMatMul(backend: WasmBackendLike, call: MatMulCall): TensorInfo | null {
+  if (!matMulTakes(call)) return null;
+  const state = stateFor(backend);
+  if (!state) return null;
+  const { a, b, bias } = call;
+  const m = a.shape[a.shape.length - 2];
+  const k = a.shape[a.shape.length - 1];
+  const n = b.shape[b.shape.length - 1];
+  const out = backend.makeOutput(a.shape.length === 3 ? [1, m, n] : [m, n], 'float32');
+  if (m === 0) return out;
+  const aPtr = offsetOf(backend, a);
+  const bPtr = offsetOf(backend, b);
+  const cPtr = offsetOf(backend, out);
+  const biasPtr = bias ? offsetOf(backend, bias) : zeroBias(backend, state, n);
+  runSplit(backend, state, {
+    kind: KIND_GEMM,
+    n: m,
+    block: 4,
+    macs: m * k * n,
+    scratchBytes: 0,
+    args: (start, count) => [aPtr + start * k * 4, count, k, bPtr, n, biasPtr, cPtr + start * n * 4, call.activation === 'relu' ? 1 : 0],
+  });
   return out;
 }
 
@@ -371,6 +531,12 @@ export function winogradHelpers(backend: object = tf.backend()): WinogradHelperS
     jobs += Atomics.load(words, (h.slot >> 2) + DONE);
   }
   return { started: state.helpers.length, ready, alive: state.helpers.filter((h) => h.alive).length, jobs };
+}
+
+/** How many times each of Ravine's wasm kernels has run on a backend (the current one by default), by kernel name. */
+export function ravineKernelCalls(backend: object = tf.backend()): Record<(typeof KERNELS)[number], number> {
+  const state = states.get(backend);
+  return Object.fromEntries(KERNELS.map((name, i) => [name, state ? state.calls[i] : 0])) as Record<(typeof KERNELS)[number], number>;
 }
 
 /** How many filter transforms the kernel holds for a backend, the current one by default (for tests: they must not pile up). */

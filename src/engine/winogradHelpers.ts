@@ -24,12 +24,15 @@ export const WORDS = 32;
 export const SEQ = 0; // bumped by the caller to post a job; -1 tells the helper to stop
 export const DONE = 1; // set to the job's SEQ by the helper when it has finished
 export const READY = 2; // 1 once the helper has instantiated the kernel
-export const ARGS = 3; // the kernel's 17 arguments (see kernels/as/winograd.ts `conv`)
+export const ARGS = 3; // the kernel's 17 arguments (see kernels/as/winograd.ts `conv`, kernels/as/direct.ts `direct1`)
 export const CLAIM = 20; // the last job taken, by the helper (to run it) or back by the caller
+export const KIND = 21; // which of the module's kernels the job runs (KERNELS)
+/** The module's kernels, by their KIND number; each takes at most NARGS (17) arguments. */
+export const KERNELS = ['conv', 'direct1', 'gemm'] as const;
 /** Job numbers wrap within 30 bits, so they stay positive Int32s. */
 export const SEQ_MASK = 0x3fffffff;
 /** The same layout as one object, handed to each helper (helperMain may not import these). */
-export const SLOT = { SEQ, DONE, READY, ARGS, CLAIM, SEQ_MASK, NARGS: CLAIM - ARGS };
+export const SLOT = { SEQ, DONE, READY, ARGS, CLAIM, KIND, SEQ_MASK, NARGS: CLAIM - ARGS, KERNELS };
 
 export interface HelperInit {
   memory: WebAssembly.Memory;
@@ -47,7 +50,7 @@ export interface HelperInit {
  */
 export function helperMain(init: HelperInit): void {
   const instance = new WebAssembly.Instance(init.module, { env: { memory: init.memory } });
-  const conv = instance.exports.conv as (...args: number[]) => void;
+  const kernels = init.layout.KERNELS.map((name) => instance.exports[name] as (...args: number[]) => void);
   const words = new Int32Array(init.memory.buffer);
   const base = init.slot >> 2;
   const L = init.layout;
@@ -64,7 +67,7 @@ export function helperMain(init: HelperInit): void {
     if (Atomics.compareExchange(words, base + L.CLAIM, before, seq) !== before) continue;
     const a: number[] = [];
     for (let k = 0; k < L.NARGS; k++) a.push(Atomics.load(words, base + L.ARGS + k) >>> 0);
-    conv(...a);
+    kernels[Atomics.load(words, base + L.KIND)](...a);
     Atomics.store(words, base + L.DONE, seq);
     Atomics.notify(words, base + L.DONE);
   }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableNodeWasmThreads } from '../cli/wasmThreads';
 import { registerFastConvGradients } from './convGrad';
 import { fixedValues } from './testSupport';
-import { setWinogradHelperTimeout, winogradHelpers } from './winograd';
+import { ravineKernelCalls, setWinogradHelperTimeout, wasmThreadCount, winogradHelpers } from './winograd';
 
 let cleanup: (() => void) | undefined;
 
@@ -34,7 +34,8 @@ function conv(n: number): Float32Array {
 
 describe('Winograd kernel with helper threads', () => {
   it('splits a batch with a helper and gives the values of the cpu reference', async () => {
-    expect((await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount()).toBe(2);
+    expect(wasmThreadCount(), 'two threads for Ravine\'s kernels').toBe(2);
+    expect((await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount(), 'and none beside the caller in XNNPACK\'s pool').toBe(1);
     conv(4); // starts the helper
     for (let t = 0; t < 100 && winogradHelpers().ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
     expect(winogradHelpers()).toMatchObject({ started: 1, ready: 1, alive: 1 });
@@ -67,6 +68,38 @@ describe('Winograd kernel with helper threads', () => {
     expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
   });
 
+  it('splits the direct convolution and the matrix product too, with the values of one thread', async () => {
+    for (let t = 0; t < 100 && winogradHelpers().ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
+    const first = (n: number) =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(fixedValues(n * 28 * 28, 4), [n, 28, 28, 1]);
+        const f = tf.tensor4d(fixedValues(5 * 5 * 16, 5), [5, 5, 1, 16]);
+        return tf.fused.conv2d({ x, filter: f, strides: 2, pad: 'same', activation: 'relu' }).dataSync() as Float32Array;
+      });
+    const dense = (m: number) =>
+      tf.tidy(() => {
+        const a = tf.tensor2d(fixedValues(m * 1568, 6), [m, 1568]);
+        const w = tf.tensor2d(fixedValues(1568 * 128, 7), [1568, 128]);
+        return tf.fused.matMul({ a, b: w, bias: tf.tensor1d(fixedValues(128, 8)), activation: 'relu' }).dataSync() as Float32Array;
+      });
+    for (const [name, fn, n, per] of [['direct1', first, 256, 14 * 14 * 16], ['gemm', dense, 200, 128]] as const) {
+      const jobs = winogradHelpers().jobs;
+      const calls = ravineKernelCalls()[name];
+      const ours = fn(n); // 20.1M and 40.1M multiply-adds: two shares of at least MIN_SHARE_MACS (8M)
+      expect(ravineKernelCalls()[name] - calls, `${name} ran`).toBe(1);
+      expect(winogradHelpers().jobs, `the helper took a share of ${name}`).toBe(jobs + 1);
+      // The last sample (or row) alone, on the calling thread: the same values, bit for bit.
+      const all = fn === first ? fixedValues(n * 28 * 28, 4) : fixedValues(n * 1568, 6);
+      const size = all.length / n;
+      const last = tf.tidy(() =>
+        fn === first
+          ? tf.fused.conv2d({ x: tf.tensor4d(all.subarray((n - 1) * size), [1, 28, 28, 1]), filter: tf.tensor4d(fixedValues(5 * 5 * 16, 5), [5, 5, 1, 16]), strides: 2, pad: 'same', activation: 'relu' }).dataSync()
+          : tf.fused.matMul({ a: tf.tensor2d(all.subarray((n - 1) * size), [1, 1568]), b: tf.tensor2d(fixedValues(1568 * 128, 7), [1568, 128]), bias: tf.tensor1d(fixedValues(128, 8)), activation: 'relu' }).dataSync(),
+      );
+      expect(Array.from(last), `${name}: the helper's last sample`).toEqual(Array.from(ours.subarray((n - 1) * per)));
+    }
+  });
+
   it('takes a share back from a helper that has not started it in time, with the same values', async () => {
     const before = winogradHelpers();
     const expected = conv(63);
@@ -84,4 +117,5 @@ describe('Winograd kernel with helper threads', () => {
       setWinogradHelperTimeout(10_000);
     }
   });
+
 });

@@ -5,7 +5,8 @@
 import '@tensorflow/tfjs-backend-webgl';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { setWasmThreads } from '../engine/winograd';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -52,27 +53,23 @@ function blobWorkersAllowed(): boolean {
 }
 
 /**
- * tfjs-backend-wasm 4.22 sizes its XNNPACK thread pool as navigator.hardwareConcurrency / 2
- * ("many x86-64 processors have 2 threads per core"), read once when the module starts, and
- * caps any setThreadsCount() at that. On a machine without SMT that halves the pool: on 2
- * cores it is one thread, i.e. no threading at all. We want one pool thread per logical core
- * (the pool's caller, this worker, is one of them), so the worker reports twice its logical
- * count to the wasm module. Nothing else in the engine worker reads hardwareConcurrency.
+ * One wasm thread per logical core (this worker is one of them), for Ravine's kernels; XNNPACK's
+ * pool gets none (src/engine/winograd.ts `setWasmThreads` says why), so tfjs's cap on that pool
+ * (navigator.hardwareConcurrency / 2, an SMT guess that halves it on machines without SMT) does
+ * not matter.
  */
 function useEveryLogicalCore(scope: typeof globalThis = globalThis): void {
-  const nav = scope.navigator as { hardwareConcurrency?: number } | undefined;
-  const logical = nav?.hardwareConcurrency;
-  if (!nav || typeof logical !== 'number' || logical < 2) return;
-  Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * logical, configurable: true });
+  const logical = (scope.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency;
+  if (typeof logical !== 'number' || logical < 2) return;
   poolThreads = logical;
-  setThreadsCount(logical);
+  setWasmThreads(logical);
 }
 
-/** Threads the wasm pool will start with (1: no pool). */
+/** Threads wasm will compute on (1: no helpers). */
 let poolThreads = 1;
 
 /**
- * Leaves one core out of the wasm pool, for a software WebGL renderer: when WebGL is SwiftShader
+ * Leaves one core out of wasm's threads, for a software WebGL renderer: when WebGL is SwiftShader
  * or llvmpipe the engine computes on wasm, and the page's 3D view is drawn on the CPU as well.
  * With a pool thread on every core the two starved each other on 2 cores: the first preview
  * after the lab had been idle appeared 0.20-0.24 s after the click, against 0.18-0.19 s with a
@@ -80,7 +77,7 @@ let poolThreads = 1;
  * takes effect before the wasm backend starts (tfjs reads the count then). Returns the pool size.
  */
 export function leaveCoreForRenderer(): number {
-  if (poolThreads > 1) setThreadsCount(--poolThreads);
+  if (poolThreads > 1) setWasmThreads(--poolThreads);
   return poolThreads;
 }
 

@@ -5,7 +5,6 @@
  * arrays; tensors never leave it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { adversarialAccuracy, type AttackResult, type AttackSettings } from '../engine/attacks';
 import { chooseBackend, probeWebGL, type BackendChoice, type BackendPreference, type WebGLProbe } from '../engine/backend';
 import { createClassifier, isKnownLayerClass, type Classifier, type LogitsSource } from '../engine/classifier';
@@ -15,6 +14,7 @@ import { computeMetric, type MetricResult, type MetricSettings, type MetricSumma
 import type { JobOptions, Progress } from '../engine/schedule';
 import { yieldToEventLoop } from '../engine/schedule';
 import { computeSurface, type SurfaceResult, type SurfaceSpec } from '../engine/surface';
+import { wasmThreadCount } from '../engine/winograd';
 import { parseModelFiles, ModelFileError, type ModelFormat } from '../io/modelFiles';
 
 export type Slot = 'A' | 'B';
@@ -149,7 +149,7 @@ export class EngineHost {
     this.onProbe(probe);
     const choice = await chooseBackend(preference, probe);
     registerFastConvGradients();
-    return choice.backend === 'wasm' ? { choice, wasmThreads: getThreadsCount() } : { choice };
+    return choice.backend === 'wasm' ? { choice, wasmThreads: wasmThreadCount() } : { choice };
   }
 
   /**

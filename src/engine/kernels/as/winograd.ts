@@ -25,6 +25,10 @@
 // four output channels on the other: phases·Cin and Cout must be multiples of 4 (at stride 2
 // that allows any Cin).
 
+// The module's other kernels: direct convolutions of one-channel inputs, and matrix products.
+export { direct1, directScratchBytes } from './direct';
+export { gemm } from './gemm';
+
 // Bᵀ of F(4, 3) on six vectors read at p + i·ps, written at q + i·qs.
 @inline function inputTransform(p: usize, ps: usize, q: usize, qs: usize): void {
   const d0 = v128.load(p), d1 = v128.load(p + ps), d2 = v128.load(p + 2 * ps);

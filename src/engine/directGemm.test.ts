@@ -1,0 +1,170 @@
+/**
+ * Ravine's other wasm kernels (winograd.ts, kernels/as/direct.ts and gemm.ts): the direct
+ * convolution of one-channel inputs (the CNNs' first layer) and the matrix product (the dense
+ * layers and their input gradients), through tfjs's own ops on the wasm backend, against tfjs on
+ * the cpu backend, the reference. Each case also checks that Ravine's kernel, not wasm's own,
+ * computed it (ravineKernelCalls).
+ *
+ * Tolerance: max |ours − reference| ≤ 1e-5 · max(1, max |reference|): both are direct sums in
+ * float32, in different orders.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerFastConvGradients, unregisterFastConvGradients } from './convGrad';
+import { fixedValues } from './testSupport';
+import { directTakes, matMulTakes, ravineKernelCalls, type ConvCall } from './winograd';
+
+type Shape4 = [number, number, number, number];
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): { diff: number; ref: number } {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let ref = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    ref = Math.max(ref, Math.abs(b[i]));
+  }
+  return { diff, ref };
+}
+
+/** Runs `fn` on wasm and on cpu; returns both outputs and the calls of each Ravine kernel on wasm meanwhile. */
+async function onBoth(fn: () => tf.Tensor): Promise<{ ours: Float32Array; ref: Float32Array; calls: Record<string, number> }> {
+  await tf.setBackend('wasm');
+  const before = ravineKernelCalls();
+  const ours = tf.tidy(() => fn().dataSync() as Float32Array);
+  const after = ravineKernelCalls();
+  const calls = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k as keyof typeof before]]));
+  await tf.setBackend('cpu');
+  const ref = tf.tidy(() => fn().dataSync() as Float32Array);
+  await tf.setBackend('wasm');
+  return { ours, ref, calls };
+}
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  registerFastConvGradients();
+});
+
+afterAll(() => {
+  unregisterFastConvGradients();
+});
+
+interface ConvCase {
+  name: string;
+  x: Shape4;
+  filter: Shape4;
+  stride: number;
+  pad: 'same' | 'valid' | number;
+  bias: boolean;
+  activation: 'linear' | 'relu';
+}
+
+const CONV_CASES: ConvCase[] = [
+  { name: "the CNNs' first layer (5×5/2, 1 → 16, 'same', ReLU)", x: [5, 28, 28, 1], filter: [5, 5, 1, 16], stride: 2, pad: 'same', bias: true, activation: 'relu' },
+  { name: "3×3/1 'valid', 12 outputs (a 4-channel tail), no bias", x: [3, 9, 11, 1], filter: [3, 3, 1, 12], stride: 1, pad: 'valid', bias: false, activation: 'linear' },
+  { name: "4×4/3 'same', 20 outputs, a row of 2 (a short pixel group)", x: [2, 17, 5, 1], filter: [4, 4, 1, 20], stride: 3, pad: 'same', bias: true, activation: 'relu' },
+  { name: '5×5/2, numeric padding 2, 8 outputs', x: [1, 10, 13, 1], filter: [5, 5, 1, 8], stride: 2, pad: 2, bias: true, activation: 'linear' },
+  { name: '1×1/1, 4 outputs', x: [2, 3, 7, 1], filter: [1, 1, 1, 4], stride: 1, pad: 'valid', bias: false, activation: 'linear' },
+];
+
+describe('direct convolution of one-channel inputs on wasm', () => {
+  for (const c of CONV_CASES) {
+    it(`matches tfjs on cpu: ${c.name}`, async () => {
+      const { ours, ref, calls } = await onBoth(() => {
+        const x = tf.tensor4d(fixedValues(c.x.reduce((a, b) => a * b), 1), c.x);
+        const f = tf.tensor4d(fixedValues(c.filter.reduce((a, b) => a * b), 2), c.filter);
+        const b = c.bias ? tf.tensor1d(fixedValues(c.filter[3], 3)) : undefined;
+        return tf.fused.conv2d({ x, filter: f, strides: c.stride, pad: c.pad, bias: b, activation: c.activation });
+      });
+      expect(calls.direct1, "Ravine's direct kernel ran").toBe(1);
+      const { diff, ref: scale } = maxAbsDiff(ours, ref);
+      expect(diff, `max |diff| with max |ref| = ${scale}`).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
+    });
+  }
+
+  it('leaves what it does not take to tfjs: several input channels, 6 outputs, dilation, relu6, NCHW', () => {
+    const info = (shape: number[], dtype: 'float32' | 'int32' = 'float32') => ({ dataId: {}, shape, dtype });
+    const base: ConvCall = { x: info([2, 28, 28, 1]), filter: info([5, 5, 1, 16]), strides: 2, pad: 'same' };
+    expect(directTakes(base)).toBe(true);
+    expect(directTakes({ ...base, x: info([2, 28, 28, 3]), filter: info([5, 5, 3, 16]) })).toBe(false);
+    expect(directTakes({ ...base, filter: info([5, 5, 1, 6]) })).toBe(false);
+    expect(directTakes({ ...base, strides: [2, 1] })).toBe(false);
+    expect(directTakes({ ...base, dilations: 2 })).toBe(false);
+    expect(directTakes({ ...base, activation: 'relu6' })).toBe(false);
+    expect(directTakes({ ...base, dataFormat: 'NCHW' })).toBe(false);
+    expect(directTakes({ ...base, x: info([2, 28, 28, 1], 'int32') })).toBe(false);
+  });
+
+  it('gives each sample of a batch the same values as that sample alone, and leaves no tensor behind', () => {
+    const before = tf.memory().numTensors;
+    const f = tf.tensor4d(fixedValues(5 * 5 * 16, 2), [5, 5, 1, 16]);
+    const xs = fixedValues(7 * 28 * 28, 1);
+    const batched = tf.tidy(() => tf.conv2d(tf.tensor4d(xs, [7, 28, 28, 1]), f, 2, 'same').dataSync());
+    const per = 14 * 14 * 16;
+    for (const s of [0, 6]) {
+      const alone = tf.tidy(() => tf.conv2d(tf.tensor4d(xs.subarray(s * 784, (s + 1) * 784), [1, 28, 28, 1]), f, 2, 'same').dataSync());
+      expect(Array.from(alone)).toEqual(Array.from(batched.subarray(s * per, (s + 1) * per)));
+    }
+    f.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+interface MatMulCase {
+  name: string;
+  m: number;
+  k: number;
+  n: number;
+  transposeB: boolean;
+  bias: boolean;
+  activation: 'linear' | 'relu';
+}
+
+const MATMUL_CASES: MatMulCase[] = [
+  { name: "the dense layer of a surface chunk's size (1024 × 1568 · 1568 × 128, ReLU)", m: 1024, k: 1568, n: 128, transposeB: false, bias: true, activation: 'relu' },
+  { name: "the dense layer's input gradient (100 × 128 · (1568 × 128)ᵀ)", m: 100, k: 128, n: 1568, transposeB: true, bias: false, activation: 'linear' },
+  { name: 'rows not a multiple of 4, 12 columns (a 4-column tail), k across slices', m: 7, k: 600, n: 12, transposeB: false, bias: true, activation: 'linear' },
+  { name: 'transposed weight with bias and ReLU, 9 rows, 20 columns', m: 9, k: 300, n: 20, transposeB: true, bias: true, activation: 'relu' },
+  { name: 'one row, 4 columns', m: 1, k: 3, n: 4, transposeB: false, bias: false, activation: 'linear' },
+];
+
+describe('matrix product on wasm', () => {
+  for (const c of MATMUL_CASES) {
+    it(`matches tfjs on cpu: ${c.name}`, async () => {
+      const { ours, ref, calls } = await onBoth(() => {
+        const a = tf.tensor2d(fixedValues(c.m * c.k, 4), [c.m, c.k]);
+        const b = tf.tensor2d(fixedValues(c.k * c.n, 5), c.transposeB ? [c.n, c.k] : [c.k, c.n]);
+        const bias = c.bias ? tf.tensor1d(fixedValues(c.n, 6)) : undefined;
+        return bias || c.activation !== 'linear'
+          ? tf.fused.matMul({ a, b, transposeB: c.transposeB, bias, activation: c.activation })
+          : tf.matMul(a, b, false, c.transposeB);
+      });
+      expect(calls.gemm, "Ravine's matrix-product kernel ran").toBe(1);
+      const { diff, ref: scale } = maxAbsDiff(ours, ref);
+      expect(diff, `max |diff| with max |ref| = ${scale}`).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
+    });
+  }
+
+  it('leaves what it does not take to tfjs (10 columns, int32, batches of several), with tfjs\'s answer', async () => {
+    const info = (shape: number[], dtype: 'float32' | 'int32' = 'float32') => ({ dataId: {}, shape, dtype });
+    expect(matMulTakes({ a: info([4, 8]), b: info([8, 12]) })).toBe(true);
+    expect(matMulTakes({ a: info([1, 4, 8]), b: info([1, 8, 12]) })).toBe(true);
+    expect(matMulTakes({ a: info([4, 8]), b: info([8, 10]) })).toBe(false);
+    expect(matMulTakes({ a: info([2, 4, 8]), b: info([2, 8, 12]) })).toBe(false);
+    expect(matMulTakes({ a: info([4, 8], 'int32'), b: info([8, 12], 'int32') })).toBe(false);
+    expect(matMulTakes({ a: info([4, 8]), b: info([8, 12]), activation: 'elu' })).toBe(false);
+    const { ours, ref, calls } = await onBoth(() => tf.matMul(tf.tensor2d(fixedValues(6 * 5, 1), [6, 5]), tf.tensor2d(fixedValues(5 * 10, 2), [5, 10])));
+    expect(calls.gemm).toBe(0);
+    expect(maxAbsDiff(ours, ref).diff).toBeLessThan(1e-5);
+  });
+
+  it('caches a transposed weight once and leaves no tensor behind', () => {
+    const w = tf.tensor2d(fixedValues(40 * 16, 2), [40, 16]);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) tf.tidy(() => tf.matMul(tf.tensor2d(fixedValues(8 * 16, 3 + i), [8, 16]), w, false, true).dataSync());
+    expect(tf.memory().numTensors).toBe(before);
+    w.dispose();
+  });
+});

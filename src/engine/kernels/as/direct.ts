@@ -1,0 +1,110 @@
+// AssemblyScript (compiled by `npm run kernels` with winograd.ts, which re-exports this file):
+// not part of the TypeScript build.
+//
+// Direct convolution of a one-channel input (the CNNs' first layer: an image), NHWC, any
+// kernel size and stride. Winograd does not pay here: with one input channel its matrix
+// products are too thin for the transforms (src/engine/winograd.ts), and XNNPACK's kernels
+// for this shape run at about a third of the WebAssembly SIMD ceiling. This kernel keeps a
+// 4-pixel × 8-channel tile of outputs in eight vector accumulators: for each filter tap it
+// loads the tap's 8 weights (two vectors) and splats 4 input values, 16 multiply-adds per 6
+// loads, with no bounds checks inside (the sample is first copied into a zero-padded plane).
+
+/** Bytes of scratch memory that {@link direct1} needs: one zero-padded input plane. */
+export function directScratchBytes(ho: i32, wo: i32, kh: i32, kw: i32, stride: i32): i32 {
+  const wo4 = (wo + 3) & ~3;
+  return 4 * (((ho - 1) * stride + kh) * ((wo4 - 1) * stride + kw) + 4);
+}
+
+/**
+ * y = act(conv(x, wt) + bias) for a one-channel input.
+ *   x      [n, h, w, 1]            float32 input
+ *   wt     [kh, kw, 1, cout]       filter, as tfjs stores it
+ *   bias   [cout]                  (zeros for none)
+ *   out    [n, ho, wo, cout]       output; cout a multiple of 4
+ *   pbh, pbw                       padding before (top, left); after is implied
+ *   scratch                        directScratchBytes(ho, wo, kh, kw, stride) bytes
+ *   relu                           1: max(·, 0) after the bias
+ * The output row is computed in groups of 4 pixels, the last group reading zeros past the row
+ * (the plane is wide enough) and storing only the pixels that exist.
+ */
+export function direct1(x: usize, n: i32, h: i32, w: i32, wt: usize, kh: i32, kw: i32, bias: usize, cout: i32, stride: i32,
+                        pbh: i32, pbw: i32, out: usize, ho: i32, wo: i32, scratch: usize, relu: i32): void {
+  const wo4 = (wo + 3) & ~3;
+  const hp = (ho - 1) * stride + kh, wp = (wo4 - 1) * stride + kw;
+  const rowb = <usize>wp * 4, sb = <usize>stride * 4, tapb = <usize>cout * 4;
+  // The part of each input row that lands inside the plane.
+  const cols = min(w, wp - pbw);
+  const zero = f32x4.splat(0);
+  for (let s = 0; s < n; s++) {
+    const xs = x + <usize>s * <usize>(h * w) * 4;
+    memory.fill(scratch, 0, <usize>(hp * wp) * 4);
+    if (cols > 0) {
+      for (let row = 0; row < h; row++) {
+        const rr = row + pbh;
+        if (rr >= hp) break;
+        memory.copy(scratch + <usize>rr * rowb + <usize>pbw * 4, xs + <usize>(row * w) * 4, <usize>cols * 4);
+      }
+    }
+    const os = out + <usize>s * <usize>(ho * wo * cout) * 4;
+    for (let oy = 0; oy < ho; oy++) {
+      const prow = scratch + <usize>(oy * stride) * rowb;
+      for (let ox = 0; ox < wo; ox += 4) {
+        const pp = prow + <usize>ox * sb;
+        const np = min(4, wo - ox);
+        const op = os + <usize>((oy * wo + ox) * cout) * 4;
+        let c0 = 0;
+        for (; c0 + 8 <= cout; c0 += 8) {
+          const b0 = v128.load(bias + <usize>c0 * 4), b1 = v128.load(bias + <usize>c0 * 4, 16);
+          let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+          let wq = wt + <usize>c0 * 4;
+          for (let ky = 0; ky < kh; ky++) {
+            let q = pp + <usize>ky * rowb;
+            for (let kx = 0; kx < kw; kx++) {
+              const w0 = v128.load(wq), w1 = v128.load(wq, 16);
+              const s0 = v128.load32_splat(q), s1 = v128.load32_splat(q + sb);
+              const s2 = v128.load32_splat(q + 2 * sb), s3 = v128.load32_splat(q + 3 * sb);
+              a00 = f32x4.add(a00, f32x4.mul(s0, w0)); a01 = f32x4.add(a01, f32x4.mul(s0, w1));
+              a10 = f32x4.add(a10, f32x4.mul(s1, w0)); a11 = f32x4.add(a11, f32x4.mul(s1, w1));
+              a20 = f32x4.add(a20, f32x4.mul(s2, w0)); a21 = f32x4.add(a21, f32x4.mul(s2, w1));
+              a30 = f32x4.add(a30, f32x4.mul(s3, w0)); a31 = f32x4.add(a31, f32x4.mul(s3, w1));
+              wq += tapb;
+              q += 4;
+            }
+          }
+          if (relu) {
+            a00 = f32x4.max(a00, zero); a01 = f32x4.max(a01, zero); a10 = f32x4.max(a10, zero); a11 = f32x4.max(a11, zero);
+            a20 = f32x4.max(a20, zero); a21 = f32x4.max(a21, zero); a30 = f32x4.max(a30, zero); a31 = f32x4.max(a31, zero);
+          }
+          const o = op + <usize>c0 * 4;
+          v128.store(o, a00); v128.store(o, a01, 16);
+          if (np > 1) { v128.store(o + tapb, a10); v128.store(o + tapb, a11, 16); }
+          if (np > 2) { v128.store(o + 2 * tapb, a20); v128.store(o + 2 * tapb, a21, 16); }
+          if (np > 3) { v128.store(o + 3 * tapb, a30); v128.store(o + 3 * tapb, a31, 16); }
+        }
+        if (c0 < cout) { // the last 4 channels when cout is not a multiple of 8
+          const b0 = v128.load(bias + <usize>c0 * 4);
+          let a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+          let wq = wt + <usize>c0 * 4;
+          for (let ky = 0; ky < kh; ky++) {
+            let q = pp + <usize>ky * rowb;
+            for (let kx = 0; kx < kw; kx++) {
+              const w0 = v128.load(wq);
+              a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(q), w0));
+              a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(q + sb), w0));
+              a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(q + 2 * sb), w0));
+              a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(q + 3 * sb), w0));
+              wq += tapb;
+              q += 4;
+            }
+          }
+          if (relu) { a0 = f32x4.max(a0, zero); a1 = f32x4.max(a1, zero); a2 = f32x4.max(a2, zero); a3 = f32x4.max(a3, zero); }
+          const o = op + <usize>c0 * 4;
+          v128.store(o, a0);
+          if (np > 1) v128.store(o + tapb, a1);
+          if (np > 2) v128.store(o + 2 * tapb, a2);
+          if (np > 3) v128.store(o + 3 * tapb, a3);
+        }
+      }
+    }
+  }
+}

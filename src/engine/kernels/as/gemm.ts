@@ -1,0 +1,98 @@
+// AssemblyScript (compiled by `npm run kernels` with winograd.ts, which re-exports this file):
+// not part of the TypeScript build.
+//
+// Matrix product with bias and activation, C = act(A · B + bias), all row-major float32: the
+// dense layers' forward passes and (with B the cached transpose of a weight) their input
+// gradients. tfjs-backend-wasm runs these through XNNPACK, whose thread pool costs more than it
+// gains on the many small operations of a gradient step (src/engine/winograd.ts); this kernel
+// lets the dense layers share Ravine's own helper threads instead.
+//
+// The loop nest: rows in panels of MB, the sum over k in slices of KB, then 8 columns of B
+// (a KB × 8 slice, 8 KiB, held in the first-level cache while every row of the panel uses it),
+// then 4 rows: a 4 × 8 tile of C in eight vector accumulators, fed by two loads of B and four
+// splats of A per k (16 multiply-adds per 6 loads).
+
+const KB: i32 = 256;
+const MB: i32 = 64;
+
+/** One 4-row × 8-column tile: acc = (first ? bias : C) + A[4 rows][k0..k1) · B[k0..k1)[8 cols]. */
+@inline function tile4x8(a: usize, as: usize, b: usize, bs: usize, c: usize, cs: usize, k0: i32, k1: i32, init: usize, initStride: usize,
+                         last: bool, relu: i32): void {
+  let a00 = v128.load(init), a01 = v128.load(init, 16);
+  let a10 = v128.load(init + initStride), a11 = v128.load(init + initStride, 16);
+  let a20 = v128.load(init + 2 * initStride), a21 = v128.load(init + 2 * initStride, 16);
+  let a30 = v128.load(init + 3 * initStride), a31 = v128.load(init + 3 * initStride, 16);
+  let ap = a + <usize>k0 * 4;
+  let bp = b + <usize>k0 * bs;
+  for (let k = k0; k < k1; k++) {
+    const u0 = v128.load(bp), u1 = v128.load(bp, 16);
+    const v0 = v128.load32_splat(ap), v1 = v128.load32_splat(ap + as);
+    const v2 = v128.load32_splat(ap + 2 * as), v3 = v128.load32_splat(ap + 3 * as);
+    a00 = f32x4.add(a00, f32x4.mul(v0, u0)); a01 = f32x4.add(a01, f32x4.mul(v0, u1));
+    a10 = f32x4.add(a10, f32x4.mul(v1, u0)); a11 = f32x4.add(a11, f32x4.mul(v1, u1));
+    a20 = f32x4.add(a20, f32x4.mul(v2, u0)); a21 = f32x4.add(a21, f32x4.mul(v2, u1));
+    a30 = f32x4.add(a30, f32x4.mul(v3, u0)); a31 = f32x4.add(a31, f32x4.mul(v3, u1));
+    ap += 4;
+    bp += bs;
+  }
+  if (last && relu) {
+    const z = f32x4.splat(0);
+    a00 = f32x4.max(a00, z); a01 = f32x4.max(a01, z); a10 = f32x4.max(a10, z); a11 = f32x4.max(a11, z);
+    a20 = f32x4.max(a20, z); a21 = f32x4.max(a21, z); a30 = f32x4.max(a30, z); a31 = f32x4.max(a31, z);
+  }
+  v128.store(c, a00); v128.store(c, a01, 16);
+  v128.store(c + cs, a10); v128.store(c + cs, a11, 16);
+  v128.store(c + 2 * cs, a20); v128.store(c + 2 * cs, a21, 16);
+  v128.store(c + 3 * cs, a30); v128.store(c + 3 * cs, a31, 16);
+}
+
+/** One row × 4 columns (the edges: rows past the last multiple of 4, the last 4 columns when n is not a multiple of 8). */
+@inline function tile1x4(a: usize, b: usize, bs: usize, c: usize, k0: i32, k1: i32, init: usize, last: bool, relu: i32): void {
+  let acc = v128.load(init);
+  let ap = a + <usize>k0 * 4;
+  let bp = b + <usize>k0 * bs;
+  for (let k = k0; k < k1; k++) {
+    acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(ap), v128.load(bp)));
+    ap += 4;
+    bp += bs;
+  }
+  if (last && relu) acc = f32x4.max(acc, f32x4.splat(0));
+  v128.store(c, acc);
+}
+
+/**
+ * c = act(a · b + bias).
+ *   a     [m, k]      float32, row-major
+ *   b     [k, n]      float32, row-major; n a multiple of 4
+ *   bias  [n]         (zeros for none)
+ *   c     [m, n]      output
+ *   relu              1: max(·, 0) after the bias
+ */
+export function gemm(a: usize, m: i32, k: i32, b: usize, n: i32, bias: usize, c: usize, relu: i32): void {
+  const as = <usize>k * 4, bs = <usize>n * 4, cs = <usize>n * 4;
+  const m4 = m & ~3, n8 = n & ~7;
+  for (let i0 = 0; i0 < m; i0 += MB) {
+    const i1 = min(m, i0 + MB), i14 = min(m4, i1);
+    for (let k0 = 0; k0 < k; k0 += KB) {
+      const k1 = min(k, k0 + KB);
+      const first = k0 == 0, last = k1 == k;
+      for (let j = 0; j < n; j += 8) {
+        const wide = j < n8;
+        const bj = b + <usize>j * 4;
+        let i = i0;
+        if (wide) {
+          for (; i < i14; i += 4) {
+            const cij = c + <usize>i * cs + <usize>j * 4;
+            tile4x8(a + <usize>i * as, as, bj, bs, cij, cs, k0, k1, first ? bias + <usize>j * 4 : cij, first ? 0 : cs, last, relu);
+          }
+        }
+        for (; i < i1; i++) {
+          const ai = a + <usize>i * as;
+          const cij = c + <usize>i * cs + <usize>j * 4;
+          tile1x4(ai, bj, bs, cij, k0, k1, first ? bias + <usize>j * 4 : cij, last, relu);
+          if (wide) tile1x4(ai, bj + 16, bs, cij + 16, k0, k1, first ? bias + <usize>j * 4 + 16 : cij + 16, last, relu);
+        }
+      }
+    }
+  }
+}
