@@ -13,7 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFastConvGradients, unregisterFastConvGradients } from './convGrad';
 import { fixedValues } from './testSupport';
-import { directTakes, matMulTakes, ravineKernelCalls, type ConvCall } from './winograd';
+import { directTakes, matMulTakes, ravineKernelCalls, setWasmThreads, wasmThreadCount, type ConvCall } from './winograd';
 
 type Shape4 = [number, number, number, number];
 
@@ -166,5 +166,14 @@ describe('matrix product on wasm', () => {
     for (let i = 0; i < 3; i++) tf.tidy(() => tf.matMul(tf.tensor2d(fixedValues(8 * 16, 3 + i), [8, 16]), w, false, true).dataSync());
     expect(tf.memory().numTensors).toBe(before);
     w.dispose();
+  });
+});
+
+describe('wasmThreadCount', () => {
+  it('reports one thread on the single-threaded build, whatever was asked for', () => {
+    // This file's backend started without threads (Node, no bridge): asking for two now is
+    // what a page without cross-origin isolation does; the build decides.
+    setWasmThreads(2);
+    expect(wasmThreadCount()).toBe(1);
   });
 });

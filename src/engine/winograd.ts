@@ -97,8 +97,15 @@ export function setWasmThreads(threads: number): void {
   setThreadsCount(1);
 }
 
-/** The threads the wasm backend computes on (as set by {@link setWasmThreads}, else tfjs's pool size). */
+/**
+ * The threads the started wasm backend computes on: 1 in tfjs's single-threaded builds (whatever
+ * was asked for: a page without cross-origin isolation, a forced flag), else as set by
+ * {@link setWasmThreads}, or tfjs's pool size if it was not.
+ */
 export function wasmThreadCount(): number {
+  const backend = tf.findBackend('wasm') as unknown as WasmBackendLike | null;
+  const memory = backend?.wasm.wasmMemory ?? backend?.wasm.asm?.memory;
+  if (!memory || typeof SharedArrayBuffer === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) return 1;
   return kernelThreads ?? getThreadsCount();
 }
 
