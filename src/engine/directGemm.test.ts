@@ -12,21 +12,10 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFastConvGradients, unregisterFastConvGradients } from './convGrad';
-import { fixedValues } from './testSupport';
+import { fixedValues, maxAbsDiff } from './testSupport';
 import { directTakes, matMulTakes, ravineKernelCalls, setWasmThreads, wasmThreadCount, type ConvCall } from './winograd';
 
 type Shape4 = [number, number, number, number];
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): { diff: number; ref: number } {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let ref = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    ref = Math.max(ref, Math.abs(b[i]));
-  }
-  return { diff, ref };
-}
 
 /** Runs `fn` on wasm and on cpu; returns both outputs and the calls of each Ravine kernel on wasm meanwhile. */
 async function onBoth(fn: () => tf.Tensor): Promise<{ ours: Float32Array; ref: Float32Array; calls: Record<string, number> }> {

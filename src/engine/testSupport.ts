@@ -93,3 +93,15 @@ export function scaleLastLayer(model: tf.LayersModel, k: number): void {
 export function fixedInputs(n: number, size: number, seed: number, lo = 0, hi = 1): Float32Array {
   return fixedValues(n * size, seed, 0.5).map((v) => lo + (v + 0.5) * (hi - lo));
 }
+
+/** max |a − b| over the elements, and max |b| (the reference's scale, for a relative tolerance). */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): { diff: number; ref: number } {
+  if (a.length !== b.length) throw new Error(`maxAbsDiff: ${a.length} against ${b.length} values`);
+  let diff = 0;
+  let ref = 0;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    ref = Math.max(ref, Math.abs(b[i]));
+  }
+  return { diff, ref };
+}

@@ -11,7 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFastConvGradients, unregisterFastConvGradients } from './convGrad';
 import { cachedFilterTransforms, transformFilter, winogradConv, winogradStride, type ConvCall } from './winograd';
-import { fixedValues } from './testSupport';
+import { fixedValues, maxAbsDiff } from './testSupport';
 
 type Shape4 = [number, number, number, number];
 type Pad = ConvCall['pad'];
@@ -49,16 +49,6 @@ async function run(c: Case, backend: 'wasm' | 'cpu', seed: number): Promise<Floa
     const b = c.bias ? tf.tensor1d(fixedValues(c.filter[3], seed + 2)) : undefined;
     return conv(c, x, f, b).dataSync() as Float32Array;
   });
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): { diff: number; ref: number } {
-  let diff = 0;
-  let ref = 0;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    ref = Math.max(ref, Math.abs(b[i]));
-  }
-  return { diff, ref };
 }
 
 beforeAll(async () => {

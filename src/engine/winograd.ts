@@ -346,9 +346,25 @@ export interface ConvCall {
   hasPrelu?: boolean;
 }
 
+/** A stride or dilation attribute as a pair (height, width). */
+function pair(v: number | [number, number] | undefined): [number, number] {
+  return v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v;
+}
+
+/** tfjs's shapes and padding of a convolution (dilation 1, which both kernels require). */
+function convInfo(call: ConvCall): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    call.x.shape as [number, number, number, number],
+    call.filter.shape as [number, number, number, number],
+    call.strides,
+    1,
+    call.pad,
+    call.dimRoundingMode,
+  );
+}
+
 /** The stride at which {@link winogradConv} takes this convolution, or null (see the module comment). */
 export function winogradStride(call: ConvCall): 1 | 2 | null {
-  const pair = (v: number | [number, number] | undefined) => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v);
   const [sh, sw] = pair(call.strides);
   const [dh, dw] = pair(call.dilations);
   const { x, filter, bias } = call;
@@ -376,14 +392,7 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorIn
   const state = stateFor(backend);
   if (!state) return null;
   const { x, filter, bias } = call;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    call.strides,
-    1,
-    call.pad,
-    call.dimRoundingMode,
-  );
+  const info = convInfo(call);
   if (info.outHeight <= 0 || info.outWidth <= 0 || info.batchSize === 0) return null;
   const cin = info.inChannels;
   const cout = info.outChannels;
@@ -413,7 +422,6 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorIn
 
 /** Whether {@link directConv} takes this convolution: one input channel (see kernels/as/direct.ts). */
 export function directTakes(call: ConvCall): boolean {
-  const pair = (v: number | [number, number] | undefined) => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v);
   const [sh, sw] = pair(call.strides);
   const [dh, dw] = pair(call.dilations);
   const { x, filter, bias } = call;
@@ -438,14 +446,7 @@ export function directConv(backend: WasmBackendLike, call: ConvCall): TensorInfo
   const state = stateFor(backend);
   if (!state) return null;
   const { x, filter, bias } = call;
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
-    call.strides,
-    1,
-    call.pad,
-    call.dimRoundingMode,
-  );
+  const info = convInfo(call);
   const { outHeight: ho, outWidth: wo, inHeight: h, inWidth: w, outChannels: cout, filterHeight: kh, filterWidth: kw, strideHeight: stride, batchSize: n } = info;
   if (ho <= 0 || wo <= 0 || n === 0 || info.padInfo.top < 0 || info.padInfo.left < 0) return null;
   const biasPtr = bias ? offsetOf(backend, bias) : zeroBias(backend, state, cout);
