@@ -14,8 +14,8 @@
  * the worker script to a temporary .cjs file (with a prelude defining the require$$ names),
  * and the "load" message gets a file path instead of the Blob. The threads are then split as
  * src/engine/winograd.ts `setWasmThreads` does it: Ravine's kernels use them all, XNNPACK's pool
- * none (so tfjs's cap on that pool, os.cpus().length / 2, does not matter). The bridge depends on those details of tfjs-backend-wasm
- * 4.22 (pinned in package-lock.json): other releases are not tried
+ * none (so tfjs's cap on that pool, os.cpus().length / 2, does not matter). The bridge depends
+ * on those details of tfjs-backend-wasm 4.22 (pinned in package-lock.json): other releases are not tried
  * ({@link nodeWasmThreadsUnavailable}), and a start that fails to initialise falls back to one
  * thread (src/cli/backend.ts), so an upgrade costs speed, not results. Call
  * {@link enableNodeWasmThreads} before `tf.setBackend('wasm')`. The pthread workers keep the

@@ -586,6 +586,13 @@ function makeInputKernel(original: KernelConfig | undefined): FastKernelConfig {
   });
 }
 
+/** `t` with its last two axes swapped, any batch axes kept in front. */
+function swapLast(t: tf.Tensor): tf.Tensor {
+  const perm = t.shape.map((_, i) => i);
+  [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1], perm[t.rank - 2]];
+  return tf.transpose(t, perm);
+}
+
 /**
  * wasm kernel for `BatchMatMul` that never takes tfjs-wasm's slow path. tfjs-backend-wasm
  * 4.22 multiplies through XNNPACK only when neither operand is transposed; with
@@ -593,8 +600,10 @@ function makeInputKernel(original: KernelConfig | undefined): FastKernelConfig {
  * [100, 128] x [1568, 128]^T takes 24 ms against 1.9 ms for an explicit transpose and the
  * fast kernel). That is exactly the input gradient of every Dense layer (dx = dy · W^T),
  * which made the dense layers, not the convolutions, the largest cost of a PGD step.
- * Transposing explicitly costs one copy of the operand (the Transpose kernel is fast);
- * the product is then the same fast XNNPACK call as the forward pass.
+ * Transposing explicitly costs one copy of the operand (the Transpose kernel is fast; a
+ * weight's transpose is cached); the product, transposed or not, then runs in Ravine's
+ * matrix-product kernel as the forward pass does (src/engine/winograd.ts), or in XNNPACK's
+ * where that kernel does not take it.
  */
 function makeMatMulKernel(original: KernelConfig): FastKernelConfig {
   return wasmKernel(tf.BatchMatMul, original, (args) => {
@@ -605,12 +614,6 @@ function makeMatMulKernel(original: KernelConfig): FastKernelConfig {
     }
     const a = asTensor(args.inputs.a as TensorInfo);
     const b = asTensor(args.inputs.b as TensorInfo);
-    // Swap the last two axes, keeping any batch axes in front.
-    const swapLast = (t: tf.Tensor): tf.Tensor => {
-      const perm = t.shape.map((_, i) => i);
-      [perm[t.rank - 2], perm[t.rank - 1]] = [perm[t.rank - 1], perm[t.rank - 2]];
-      return tf.transpose(t, perm);
-    };
     // A weight's transpose (a Dense layer's input gradient: dy · W^T) is kept in a weight-cache scope.
     const transposed = (x: { t: tf.Tensor }, info: TensorInfo) => derivedFromWeight(info, 'transpose', () => [swapLast(x.t)]);
     const at = attrs.transposeA ? transposed(a, args.inputs.a as TensorInfo) : { tensors: [a.t], owned: false };
@@ -712,7 +715,7 @@ function makeFusedMatMulKernel(original: KernelConfig): FastKernelConfig {
     const backend = args.backend as Parameters<typeof ravineMatMul>[0];
     if (!attrs.transposeB) return ravineMatMul(backend, { a, b, bias: bias ?? undefined, activation: attrs.activation }) ?? original.kernelFunc(args);
     const bt = asTensor(b);
-    const t = derivedFromWeight(b, 'transpose', () => [tf.transpose(bt.t, bt.t.shape.map((_, i) => (i < bt.t.rank - 2 ? i : 2 * bt.t.rank - 3 - i)))]);
+    const t = derivedFromWeight(b, 'transpose', () => [swapLast(bt.t)]);
     try {
       return (
         ravineMatMul(backend, { a, b: t.tensors[0], bias: bias ?? undefined, activation: attrs.activation }) ??

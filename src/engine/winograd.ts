@@ -251,10 +251,12 @@ export function setWinogradHelperTimeout(ms: number): void {
 }
 
 /**
- * Multiply-adds (of the transform-domain products, for Winograd) below which a share is not worth a helper:
- * waking one and waiting for it costs about what ~8M multiply-adds take (0.2 ms). Measured on
- * 2 cores (bench/winograd.ts): the first layer's input gradient for 100 samples (3.7M) took 1.1 ms
- * split against 0.9 ms on the caller alone; the second layer's (29.5M) 2.4 against 2.6 ms.
+ * Multiply-adds (for Winograd, those of its transform-domain products) below which a share is not
+ * worth a helper: waking one and waiting for it costs about what ~8M multiply-adds take (0.2 ms).
+ * Measured on 2 cores (bench/kernels.ts, with XNNPACK's pool then still on both threads): the first
+ * layer's input gradient for 100 samples (3.7M) took 1.1 ms split against 0.9 ms on the caller
+ * alone; the second layer's (29.5M) 2.4 against 2.6 ms. With the pool off (setWasmThreads), a 3M
+ * threshold measured the same as 8M on the CNN metric (133.7–139.2 against 134.9–142.0 ms).
  */
 const MIN_SHARE_MACS = 8 * 1024 * 1024;
 
@@ -263,7 +265,7 @@ const MIN_SHARE_MACS = 8 * 1024 * 1024;
  * kernel's arguments for samples start … start + count − 1, with that thread's scratch memory.
  */
 interface SplitJob {
-  /** Which kernel (its index in KERNELS: 0 Winograd, 1 direct). */
+  /** Which kernel (its index in KERNELS: 0 Winograd, 1 direct, 2 matrix product). */
   kind: number;
   n: number;
   /** Samples a thread's share is a multiple of (the kernel's block, so that no share pads a block of its own). */
