@@ -18,7 +18,8 @@ setWasmPaths({
 });
 
 /**
- * Whether the wasm backend may run XNNPACK on several threads here. It needs
+ * Whether the wasm backend may compute on several threads here (tfjs's threaded build, with
+ * Ravine's helper threads: src/engine/winograd.ts `setWasmThreads`). It needs
  * SharedArrayBuffer, which browsers give only to cross-origin isolated pages (the dev server
  * and `vite preview` send COOP/COEP, see vite.config.ts; a host that does not gets the
  * single-threaded SIMD build), and it must run in a worker: Emscripten's pthreads block with
@@ -71,7 +72,7 @@ let poolThreads = 1;
 /**
  * Leaves one core out of wasm's threads, for a software WebGL renderer: when WebGL is SwiftShader
  * or llvmpipe the engine computes on wasm, and the page's 3D view is drawn on the CPU as well.
- * With a pool thread on every core the two starved each other on 2 cores: the first preview
+ * With a wasm thread on every core (then XNNPACK's pool) the two starved each other on 2 cores: the first preview
  * after the lab had been idle appeared 0.20-0.24 s after the click, against 0.18-0.19 s with a
  * core left to the renderer (the lab's click benchmark, three interleaved runs of each). Only
  * takes effect before the wasm backend starts (tfjs reads the count then). Returns the pool size.
