@@ -104,9 +104,13 @@ export function setWasmThreads(threads: number): void {
  */
 export function wasmThreadCount(): number {
   const backend = tf.findBackend('wasm') as unknown as WasmBackendLike | null;
-  const memory = backend?.wasm.wasmMemory ?? backend?.wasm.asm?.memory;
-  if (!memory || typeof SharedArrayBuffer === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) return 1;
-  return kernelThreads ?? getThreadsCount();
+  return backend && moduleMemory(backend)?.shared ? (kernelThreads ?? getThreadsCount()) : 1;
+}
+
+/** The wasm module's memory, and whether it is shared (tfjs's threaded build); null where it cannot be reached. */
+function moduleMemory(backend: WasmBackendLike): { memory: WebAssembly.Memory; shared: boolean } | null {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  return memory ? { memory, shared: typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer } : null;
 }
 
 /** Set to false when the kernel cannot start on a backend (then tfjs's kernels do all the work). */
@@ -124,9 +128,9 @@ function stateFor(backend: WasmBackendLike): KernelState | false {
   if (state !== undefined) return state;
   state = false;
   try {
-    const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
-    if (memory) {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const reached = moduleMemory(backend);
+    if (reached) {
+      const { memory, shared } = reached;
       const module = new WebAssembly.Module(decode(shared ? WINOGRAD_WASM_SHARED : WINOGRAD_WASM_PLAIN));
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       state = {
@@ -365,23 +369,36 @@ function convInfo(call: ConvCall): tf.backend_util.Conv2DInfo {
   );
 }
 
-/** The stride at which {@link winogradConv} takes this convolution, or null (see the module comment). */
-export function winogradStride(call: ConvCall): 1 | 2 | null {
-  const [sh, sw] = pair(call.strides);
+/** Whether a kernel's bias and activation are ones all of Ravine's kernels apply: a float32 [n] bias or none, no activation or ReLU. */
+function epilogueTaken(bias: TensorInfo | undefined, n: number, activation: string | undefined): boolean {
+  return (
+    (bias === undefined || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === n)) &&
+    (activation === undefined || activation === 'linear' || activation === 'relu')
+  );
+}
+
+/** What both convolution kernels require: 4-D float32 NHWC tensors, dilation 1, channels that match, and an epilogue they apply. */
+function convTaken(call: ConvCall): boolean {
   const [dh, dw] = pair(call.dilations);
-  const { x, filter, bias } = call;
-  if (filter.shape.length !== 4 || x.shape.length !== 4) return null;
-  const stride = sh === 2 && sw === 2 && filter.shape[0] === 5 && filter.shape[1] === 5 ? 2 : sh === 1 && sw === 1 && filter.shape[0] === 3 && filter.shape[1] === 3 ? 1 : null;
-  const ok =
-    stride !== null &&
+  const { x, filter } = call;
+  return (
+    filter.shape.length === 4 && x.shape.length === 4 &&
     (call.dataFormat === undefined || call.dataFormat === 'NHWC') &&
     dh === 1 && dw === 1 &&
-    x.shape[3] === filter.shape[2] && filter.shape[2] % 4 === 0 && filter.shape[3] % 4 === 0 &&
+    x.shape[3] === filter.shape[2] &&
     x.dtype === 'float32' && filter.dtype === 'float32' &&
-    (bias === undefined || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === filter.shape[3])) &&
-    (call.activation === undefined || call.activation === 'linear' || call.activation === 'relu') &&
-    !call.hasPrelu;
-  return ok ? stride : null;
+    epilogueTaken(call.bias, filter.shape[3], call.activation) &&
+    !call.hasPrelu
+  );
+}
+
+/** The stride at which {@link winogradConv} takes this convolution, or null (see the module comment). */
+export function winogradStride(call: ConvCall): 1 | 2 | null {
+  if (!convTaken(call)) return null;
+  const [sh, sw] = pair(call.strides);
+  const { filter } = call;
+  const stride = sh === 2 && sw === 2 && filter.shape[0] === 5 && filter.shape[1] === 5 ? 2 : sh === 1 && sw === 1 && filter.shape[0] === 3 && filter.shape[1] === 3 ? 1 : null;
+  return stride !== null && filter.shape[2] % 4 === 0 && filter.shape[3] % 4 === 0 ? stride : null;
 }
 
 /**
@@ -402,21 +419,18 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorIn
   const biasPtr = bias ? offsetOf(backend, bias) : zeroBias(backend, state, cout);
   const scratchBytes = state.exports.scratchBytes(info.outHeight, info.outWidth, cin, cout, stride, BLOCK);
   const out = backend.makeOutput(info.outShape, 'float32');
-  const a = {
-    x: offsetOf(backend, x), h: info.inHeight, w: info.inWidth, out: offsetOf(backend, out), ho: info.outHeight, wo: info.outWidth,
-  };
-  const inBytes = a.h * a.w * cin * 4;
-  const outBytes = a.ho * a.wo * cout * 4;
-  const n = info.batchSize;
+  const { inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, batchSize: n } = info;
+  const xPtr = offsetOf(backend, x);
+  const outPtr = offsetOf(backend, out);
   runSplit(backend, state, {
     kind: KIND_WINOGRAD,
     n,
     block: BLOCK,
-    macs: n * Math.ceil(a.ho / 4) * Math.ceil(a.wo / 4) * 36 * stride * stride * cin * cout,
+    macs: n * Math.ceil(ho / 4) * Math.ceil(wo / 4) * 36 * stride * stride * cin * cout,
     scratchBytes,
     args: (start, count, scratchPtr) => [
-      a.x + start * inBytes, count, a.h, a.w, cin, uPtr, biasPtr, cout, stride, info.padInfo.top, info.padInfo.left,
-      a.out + start * outBytes, a.ho, a.wo, scratchPtr, BLOCK, call.activation === 'relu' ? 1 : 0,
+      xPtr + start * h * w * cin * 4, count, h, w, cin, uPtr, biasPtr, cout, stride, info.padInfo.top, info.padInfo.left,
+      outPtr + start * ho * wo * cout * 4, ho, wo, scratchPtr, BLOCK, call.activation === 'relu' ? 1 : 0,
     ],
   });
   return out;
@@ -425,18 +439,7 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorIn
 /** Whether {@link directConv} takes this convolution: one input channel (see kernels/as/direct.ts). */
 export function directTakes(call: ConvCall): boolean {
   const [sh, sw] = pair(call.strides);
-  const [dh, dw] = pair(call.dilations);
-  const { x, filter, bias } = call;
-  return (
-    filter.shape.length === 4 && x.shape.length === 4 &&
-    (call.dataFormat === undefined || call.dataFormat === 'NHWC') &&
-    sh === sw && sh >= 1 && dh === 1 && dw === 1 &&
-    x.shape[3] === 1 && filter.shape[2] === 1 && filter.shape[3] % 4 === 0 &&
-    x.dtype === 'float32' && filter.dtype === 'float32' &&
-    (bias === undefined || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === filter.shape[3])) &&
-    (call.activation === undefined || call.activation === 'linear' || call.activation === 'relu') &&
-    !call.hasPrelu
-  );
+  return convTaken(call) && sh === sw && sh >= 1 && call.filter.shape[2] === 1 && call.filter.shape[3] % 4 === 0;
 }
 
 /**
@@ -485,11 +488,7 @@ export function matMulTakes(call: MatMulCall): boolean {
   if (!two(a) || !two(b) || a.dtype !== 'float32' || b.dtype !== 'float32') return false;
   const k = a.shape[a.shape.length - 1];
   const n = b.shape[b.shape.length - 1];
-  return (
-    b.shape[b.shape.length - 2] === k && k > 0 && n % 4 === 0 && n > 0 &&
-    (bias === undefined || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === n)) &&
-    (call.activation === undefined || call.activation === 'linear' || call.activation === 'relu')
-  );
+  return b.shape[b.shape.length - 2] === k && k > 0 && n % 4 === 0 && n > 0 && epilogueTaken(bias, n, call.activation);
 }
 
 /**
