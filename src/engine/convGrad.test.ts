@@ -167,20 +167,27 @@ describe('forward-convolution gradient helpers on wasm', () => {
   it('skip the zero taps of a strided filter with one conv per phase when there are >= 8 input channels, unless Winograd takes the stacked 3x3 conv', async () => {
     // The CNN's second layer: 5x5, stride 2, 'same' on 14x14x16. Its phases hold 2x2, 2x3, 3x2
     // and 3x3 of the 25 taps; one conv over all phases would run 4 x 3x3 = 36, which Ravine's
-    // Winograd kernel (registered with the gradients) does in a quarter of the multiply-adds.
-    const convFilters = async (cin: number) => {
+    // Winograd kernel (registered with the gradients) does in a quarter of the multiply-adds,
+    // writing the phases to their rows itself (no transpose after it).
+    const kernels = async (cin: number) => {
       const dy = tf.tensor4d(uniform(2 * 7 * 7 * 32, 3), [2, 7, 7, 32]);
       const filter = tf.tensor4d(uniform(5 * 5 * cin * 32, 2), [5, 5, cin, 32]);
       try {
         const info = await tf.profile(() => {
           tf.dispose(conv2dInputGradViaForward(dy, filter, [2, 14, 14, cin], 2, 'same'));
         });
-        return info.kernels.filter((k) => k.name === 'Conv2D').map((k) => k.inputShapes[1]?.slice(0, 2).join('x'));
+        return info.kernels.map((k) => `${k.name} ${(/Conv2D$/.test(k.name) ? k.inputShapes[1]?.slice(0, 2) : k.inputShapes[0])?.join('x')}`);
       } finally {
         tf.dispose([dy, filter]);
       }
     };
-    expect(await convFilters(16), 'with the Winograd kernel').toEqual(['3x3']);
+    const convFilters = async (cin: number) =>
+      (await kernels(cin)).filter((k) => k.startsWith('Conv2D ')).map((k) => k.slice('Conv2D '.length));
+    const withKernel = await kernels(16);
+    expect(withKernel.filter((k) => /Conv2D /.test(k)), 'with the Winograd kernel').toEqual(['RavinePhaseConv2D 3x3']);
+    // The depth-to-space would be a transpose of [N·Qh, Qw, sh, sw·Cin] = [14, 7, 2, 32] (the phase
+    // filter's derivation from the weight runs transposes of its own, of the filter's size).
+    expect(withKernel, 'depth-to-space in the kernel').not.toContain('Transpose 14x7x2x32');
     unregisterFastConvGradients();
     try {
       expect((await convFilters(16)).sort(), 'with wasm\'s own Conv2D').toEqual(['2x2', '2x3', '3x2', '3x3']);
@@ -204,6 +211,85 @@ describe('forward-convolution gradient helpers on wasm', () => {
     } finally {
       tf.dispose([x, filter, dy]);
     }
+  });
+});
+
+describe('input gradients through a ReLU (the mask applied as Ravine\'s kernel reads dy)', () => {
+  // The CNNs' layers: the second (phases write rows of 2 × 16 channels) and the first (one input
+  // channel: rows of 2 values, half a vector each); odd sizes (5×5/2 'valid' on 13×11: a crop
+  // after the kernel); and padding so wide that dy's edge rows only meet it, where dy is cut
+  // first and the mask is applied before, by tfjs ops.
+  const cases: { name: string; x: Shape4; filter: Shape4; pad: Conv2DPad; inKernel: boolean }[] = [
+    { name: 'second layer, 5×5/2 16 → 32', x: [5, 14, 14, 16], filter: [5, 5, 16, 32], pad: 'same', inKernel: true },
+    { name: 'first layer, 5×5/2 1 → 16', x: [3, 28, 28, 1], filter: [5, 5, 1, 16], pad: 'same', inKernel: true },
+    { name: "odd size, 'valid'", x: [2, 13, 11, 4], filter: [5, 5, 4, 8], pad: 'valid', inKernel: true },
+    { name: 'explicit padding of 6', x: [2, 9, 9, 4], filter: [5, 5, 4, 8], pad: [[0, 0], [6, 6], [6, 6], [0, 0]], inKernel: false },
+  ];
+  for (const [i, c] of cases.entries()) {
+    it(`gives the gradient of dy ⊙ step(y): ${c.name}`, async () => {
+      await tf.setBackend('wasm');
+      const yShape = tf.backend_util.computeConv2DInfo(c.x, c.filter, 2, 1, c.pad).outShape as Shape4;
+      const dyValues = uniform(sizeOf(yShape), 40 + i);
+      const yValues = uniform(sizeOf(yShape), 50 + i); // half of it ≤ 0: masked
+      const wValues = uniform(sizeOf(c.filter), 60 + i);
+      const before = tf.memory().numTensors;
+      const [fused, unfused] = tf.tidy(() => {
+        const dy = tf.tensor4d(dyValues, yShape);
+        const y = tf.tensor4d(yValues, yShape);
+        const w = tf.tensor4d(wValues, c.filter);
+        return [
+          conv2dInputGradViaForward(dy, w, c.x, 2, c.pad, undefined, y),
+          conv2dInputGradViaForward(tf.mul(dy, tf.step(y)) as tf.Tensor4D, w, c.x, 2, c.pad),
+        ];
+      });
+      const [a, b] = [await take(fused), await take(unfused)];
+      expect(tf.memory().numTensors, 'no tensor left').toBe(before);
+      let diff = 0;
+      for (let k = 0; k < b.length; k++) diff = Math.max(diff, Math.abs(a[k] - b[k]));
+      expect(a.length).toBe(sizeOf(c.x));
+      expect(diff, 'the same values as masking first').toBe(0);
+      const ran = await kernelsRun(() => {
+        const dy = tf.tensor4d(dyValues, yShape);
+        const y = tf.tensor4d(yValues, yShape);
+        const w = tf.tensor4d(wValues, c.filter);
+        return [dy, y, w, conv2dInputGradViaForward(dy, w, c.x, 2, c.pad, undefined, y)];
+      });
+      expect(ran.has('Step'), 'a Step kernel of its own').toBe(!c.inKernel);
+      expect(ran.has('RavinePhaseConv2D'), 'the phase convolution in Ravine\'s kernel').toBe(true);
+      await tf.setBackend('cpu');
+      const ref = tf.tidy(() => {
+        const dy = tf.tensor4d(dyValues, yShape);
+        const masked = tf.mul(dy, tf.step(tf.tensor4d(yValues, yShape))) as tf.Tensor4D;
+        return tf.conv2dTranspose(masked, tf.tensor4d(wValues, c.filter), c.x, 2, c.pad as 'same').dataSync() as Float32Array;
+      });
+      await tf.setBackend('wasm');
+      expectClose(a, ref, 'against cpu');
+    });
+  }
+
+  it('computes the phase convolution with tfjs ops where Ravine\'s kernel declines it (rows of 6 channels)', async () => {
+    await tf.setBackend('wasm');
+    const run = (rowSplit: number) =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(uniform(2 * 7 * 7 * 8, 70), [2, 7, 7, 8]);
+        const mask = tf.tensor4d(uniform(2 * 7 * 7 * 8, 71), [2, 7, 7, 8]);
+        const filter = tf.tensor4d(uniform(3 * 3 * 8 * 12, 72), [3, 3, 8, 12]);
+        const pad = [[0, 0], [1, 1], [1, 1], [0, 0]];
+        const z = tf.engine().runKernel('RavinePhaseConv2D', { x, filter, mask }, { pad, rowSplit } as unknown as tf.NamedAttrMap) as tf.Tensor;
+        const plain = tf.conv2d(tf.mul(x, tf.step(mask)) as tf.Tensor4D, filter, 1, pad as unknown as 'same');
+        const split = tf.reshape(tf.transpose(tf.reshape(plain, [14, 7, rowSplit, 12 / rowSplit]), [0, 2, 1, 3]), [2, 7 * rowSplit, 7, 12 / rowSplit]);
+        return [z, split].map((t) => ({ shape: t.shape, values: t.dataSync() as Float32Array }));
+      });
+    const before = tf.memory().numTensors;
+    for (const rowSplit of [1, 2, 3]) {
+      // 12 / 2 = 6 channels a row: not what the kernel writes (2 or a multiple of 4), so tfjs ops run it.
+      const [z, ref] = run(rowSplit);
+      expect(z.shape, `rowSplit ${rowSplit}`).toEqual(ref.shape);
+      let diff = 0;
+      for (let k = 0; k < ref.values.length; k++) diff = Math.max(diff, Math.abs(z.values[k] - ref.values[k]));
+      expect(diff, `rowSplit ${rowSplit}`).toBeLessThanOrEqual(1e-5);
+    }
+    expect(tf.memory().numTensors, 'no tensor left').toBe(before);
   });
 });
 

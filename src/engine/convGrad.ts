@@ -324,6 +324,8 @@ function splitPlan(ph: PhasePlan, pw: PhasePlan): { h: PhaseTaps; w: PhaseTaps }
  * @param strides Forward strides, `s` or `[sh, sw]`.
  * @param pad Forward padding, as given to `tf.conv2d`.
  * @param dimRoundingMode Forward rounding mode (only meaningful with a numeric `pad`).
+ * @param mask The layer's ReLU output, dy's shape: the gradient is that of dy ⊙ step(mask)
+ *   (with Ravine's Winograd kernel applied as the kernel reads dy, not as a pass of its own).
  * @returns dL/dx, `[N, H, W, Cin]`, float32; the caller owns it. Intermediates are disposed.
  */
 export function conv2dInputGradViaForward(
@@ -333,6 +335,7 @@ export function conv2dInputGradViaForward(
   strides: number | [number, number],
   pad: Conv2DPad,
   dimRoundingMode?: 'floor' | 'round' | 'ceil',
+  mask?: tf.Tensor4D,
 ): tf.Tensor4D {
   return tf.tidy(() => {
     const [n, h, w, cin] = xShape;
@@ -345,16 +348,19 @@ export function conv2dInputGradViaForward(
     // Every dy row only meets padding (absurd explicit padding): x got no gradient.
     if (ph.dyKeep <= 0 || pw.dyKeep <= 0) return tf.zeros(xShape);
 
-    let dyUsed: tf.Tensor4D = dy;
-    if (ph.dyKeep !== gh.out || pw.dyKeep !== gw.out) {
-      dyUsed = tf.slice(dy, [0, ph.dyStart, pw.dyStart, 0], [n, ph.dyKeep, pw.dyKeep, cout]);
-    }
+    const sliced = ph.dyKeep !== gh.out || pw.dyKeep !== gw.out;
     const fullH = ph.q * ph.s;
     const fullW = pw.q * pw.s;
     // A stacked 3×3 phase filter is a stride-1 3×3 convolution, which Ravine's Winograd kernel runs
     // in a quarter of the multiply-adds (src/engine/winograd.ts): faster than skipping the zero
     // taps with one convolution per phase, so no split then.
     const winograd = ph.m === 3 && pw.m === 3 && cout % 4 === 0 && (ph.s * pw.s * cin) % 4 === 0 && winogradRegistered();
+    // The kernel applies the mask as it reads dy (unless dy is cut first) and writes the height
+    // phases as rows itself when it can (see winogradExtrasTaken).
+    const kernelMask = winograd && mask !== undefined && !sliced;
+    const rowSplit = winograd && ph.s > 1 && (pw.s * cin === 2 || (pw.s * cin) % 4 === 0) ? ph.s : 1;
+    let dyUsed: tf.Tensor4D = mask !== undefined && !kernelMask ? tf.mul(dy, tf.step(mask)) : dy;
+    if (sliced) dyUsed = tf.slice(dyUsed, [0, ph.dyStart, pw.dyStart, 0], [n, ph.dyKeep, pw.dyKeep, cout]);
     const split = cin >= SPLIT_MIN_CHANNELS && !winograd ? splitPlan(ph, pw) : null;
     // The phase filter, or with a split one sub-filter per phase (their taps only).
     const filters = derivedFromWeight(filter, `phases ${JSON.stringify([ph, pw])} ${split ? 'split' : 'one'}`, () => {
@@ -382,11 +388,18 @@ export function conv2dInputGradViaForward(
     } else {
       const convPad: ExplicitPad = [[0, 0], [ph.padBefore, ph.padAfter], [pw.padBefore, pw.padAfter], [0, 0]];
       // [N, Qh, Qw, sh*sw*Cin]: channel (rh, rw, ci) holds the pixel at phase (rh, rw).
-      const z = tf.conv2d(dyUsed, filters[0], 1, convPad);
       // Depth-to-space, [N, Qh, Qw, (sh, sw, Cin)] -> [N, Qh*sh, Qw*sw, Cin]: only the height
-      // phase needs moving (one rank-4 transpose); the width phase sits next to Cin already,
-      // so it lands in place with the reshape. (tf.depthToSpace is ~80x slower on wasm.)
-      full = ph.s > 1 ? tf.transpose(tf.reshape(z, [n * ph.q, pw.q, ph.s, pw.s * cin]), [0, 2, 1, 3]) : z;
+      // phase needs moving; the width phase sits next to Cin already, so it lands in place with
+      // the reshape. Ravine's Winograd kernel writes the height phases as rows (rowSplit);
+      // otherwise it is one rank-4 transpose. (tf.depthToSpace is ~80x slower on wasm.)
+      if (winograd) {
+        const inputs = { x: dyUsed, filter: filters[0], ...(kernelMask ? { mask } : {}) } as unknown as tf.NamedTensorMap;
+        const z = tf.engine().runKernel(PHASE_CONV, inputs, { pad: convPad, rowSplit } as unknown as NamedAttrMap) as tf.Tensor;
+        full = ph.s > 1 && rowSplit === 1 ? tf.transpose(tf.reshape(z, [n * ph.q, pw.q, ph.s, pw.s * cin]), [0, 2, 1, 3]) : z;
+      } else {
+        const z = tf.conv2d(dyUsed, filters[0], 1, convPad);
+        full = ph.s > 1 ? tf.transpose(tf.reshape(z, [n * ph.q, pw.q, ph.s, pw.s * cin]), [0, 2, 1, 3]) : z;
+      }
     }
 
     // Crop to x when the phases do not tile it exactly (odd sizes, some even filters).
@@ -406,7 +419,8 @@ export function conv2dInputGradViaForward(
  * custom gradients (src/engine/layerChain.ts): on wasm, `tf.conv2dTranspose` would run our
  * `Conv2DBackpropInput` kernel around the same forward convolutions, and kernel profiles would
  * then count those twice (once inside it).
- * Tensors as for {@link conv2dInputGradViaForward}.
+ * Tensors as for {@link conv2dInputGradViaForward}; with `mask` (the layer's ReLU output) the
+ * gradient of dy ⊙ step(mask).
  */
 export function conv2dInputGrad(
   dy: tf.Tensor4D,
@@ -414,11 +428,12 @@ export function conv2dInputGrad(
   xShape: [number, number, number, number],
   strides: number | [number, number],
   pad: 'same' | 'valid',
+  mask?: tf.Tensor4D,
 ): tf.Tensor4D {
   if (tf.getBackend() === FAST_BACKEND && isFastGrad(tf.getGradient(tf.Conv2D))) {
-    return conv2dInputGradViaForward(dy, filter, xShape, strides, pad);
+    return conv2dInputGradViaForward(dy, filter, xShape, strides, pad, undefined, mask);
   }
-  return tf.conv2dTranspose(dy, filter, xShape, strides, pad);
+  return tf.tidy(() => tf.conv2dTranspose(mask ? (tf.mul(dy, tf.step(mask)) as tf.Tensor4D) : dy, filter, xShape, strides, pad));
 }
 
 /**
@@ -487,7 +502,7 @@ function fastPathApplies(dataFormat: unknown, dilations: unknown): boolean {
 
 /** Whether the wasm backend is active with Ravine's Conv2D kernel (Winograd for what it takes) registered. */
 function winogradRegistered(): boolean {
-  return tf.getBackend() === FAST_BACKEND && isFastKernel(tf.getKernel(tf.Conv2D, FAST_BACKEND));
+  return tf.getBackend() === FAST_BACKEND && isFastKernel(tf.getKernel(tf.Conv2D, FAST_BACKEND)) && isFastKernel(tf.getKernel(PHASE_CONV, FAST_BACKEND));
 }
 
 function isFastGrad(config: GradConfig | undefined): config is FastGradConfig {
@@ -681,6 +696,38 @@ function replaceKernel(config: KernelConfig, original: KernelConfig | undefined)
 }
 
 /**
+ * The stacked phase convolution of {@link conv2dInputGradViaForward} on wasm: a stride-1
+ * convolution `x` ⊛ `filter` with explicit padding `pad`, where `x` counts as 0 wherever the
+ * optional input `mask` (x's shape) is ≤ 0, written with its channels split into `rowSplit`
+ * row groups ([N, Ho·r, Wo, Cout / r]; see winogradExtrasTaken in src/engine/winograd.ts).
+ * Ravine's Winograd kernel does all of it in one pass; where it declines (its memory out of
+ * reach, say), the same result comes from tfjs ops.
+ */
+const PHASE_CONV = 'RavinePhaseConv2D';
+
+function makePhaseConvKernel(): FastKernelConfig {
+  return wasmKernel(PHASE_CONV, undefined, (args) => {
+    const { x, filter, mask } = args.inputs as { x: TensorInfo; filter: TensorInfo; mask?: TensorInfo };
+    const { pad, rowSplit } = args.attrs as unknown as { pad: ExplicitPad; rowSplit: number };
+    const backend = args.backend as Parameters<typeof winogradConv>[0];
+    const out = winogradConv(backend, { x, filter, strides: 1, pad }, { mask, rowSplit });
+    if (out) return out;
+    const wrapped = [x, filter, ...(mask ? [mask] : [])].map(asTensor);
+    try {
+      const [xt, ft, mt] = wrapped.map((w) => w.t) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D | undefined];
+      return tf.tidy(() => {
+        const z = tf.conv2d(mt ? (tf.mul(xt, tf.step(mt)) as tf.Tensor4D) : xt, ft, 1, pad);
+        if (rowSplit === 1) return z;
+        const [n, ho, wo, cout] = z.shape;
+        return tf.reshape(tf.transpose(tf.reshape(z, [n * ho, wo, rowSplit, cout / rowSplit]), [0, 2, 1, 3]), [n, ho * rowSplit, wo, cout / rowSplit]);
+      });
+    } finally {
+      for (const w of wrapped) if (w.wrapped) w.t.dispose();
+    }
+  });
+}
+
+/**
  * wasm kernels for `FusedConv2D` and `Conv2D` that run the convolutions Ravine's kernels take
  * (src/engine/winograd.ts) through them: one-channel inputs (the built-in CNNs' first layer) in its
  * direct kernel, 5×5 at stride 2 (their second layer) and 3×3 at stride 1 (the stacked phases of
@@ -783,6 +830,7 @@ export function registerFastConvGradients(): void {
     const native = tf.getKernel(name, FAST_BACKEND);
     if (native !== undefined && !isFastKernel(native)) replaceKernel(make(native), native);
   }
+  if (!isFastKernel(tf.getKernel(PHASE_CONV, FAST_BACKEND))) tf.registerKernel(makePhaseConvKernel());
 }
 
 /**
@@ -794,7 +842,7 @@ export function registerFastConvGradients(): void {
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, ...WRAPPED_KERNELS.map(([n]) => n)]) {
+  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, ...WRAPPED_KERNELS.map(([n]) => n)]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);

@@ -65,15 +65,17 @@ function fusedActivation(layer: tf.layers.Layer, linear: boolean): FusedActivati
 }
 
 /**
- * `forward` under a custom gradient that returns the input gradient only: the upstream gradient,
- * masked by the saved output where the activation is a ReLU, through `backward`. `forward` gets
- * the weights it read, and `backward` the same ones, so both see one version of them.
+ * `forward` under a custom gradient that returns the input gradient only: `backward` gets the
+ * upstream gradient and, where the activation is a ReLU, the saved output as the mask to apply
+ * to it (dy ⊙ step(y); a convolution's input gradient on wasm applies it inside Ravine's kernel,
+ * src/engine/convGrad.ts). `forward` gets the weights it read, and `backward` the same ones, so
+ * both see one version of them.
  */
 function inputGradientOp<W>(
   readWeights: () => W,
   activation: FusedActivation,
   forward: (x: tf.Tensor, w: W) => tf.Tensor,
-  backward: (dz: tf.Tensor, x: tf.Tensor, w: W) => tf.Tensor,
+  backward: (dy: tf.Tensor, mask: tf.Tensor | undefined, x: tf.Tensor, w: W) => tf.Tensor,
 ): Step {
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
@@ -82,7 +84,7 @@ function inputGradientOp<W>(
     save(activation === 'relu' ? [y] : []);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(activation === 'relu' ? tf.mul(dy, tf.step(saved[0])) : dy, x, w),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(dy, activation === 'relu' ? saved[0] : undefined, x, w),
     };
   }) as unknown as Step;
   return op;
@@ -112,7 +114,8 @@ function conv2dStep(layer: tf.layers.Layer, activation: FusedActivation): Step |
         dilations: [1, 1],
         activation,
       } as unknown as tf.NamedAttrMap) as tf.Tensor,
-    (dz, x, { kernel }) => conv2dInputGrad(dz as tf.Tensor4D, kernel as tf.Tensor4D, x.shape as [number, number, number, number], strides, pad),
+    (dy, mask, x, { kernel }) =>
+      conv2dInputGrad(dy as tf.Tensor4D, kernel as tf.Tensor4D, x.shape as [number, number, number, number], strides, pad, mask as tf.Tensor4D | undefined),
   );
 }
 
@@ -130,7 +133,7 @@ function denseStep(layer: tf.layers.Layer, activation: FusedActivation): Step | 
       const attrs = { transposeA: false, transposeB: false, activation } as unknown as tf.NamedAttrMap;
       return tf.reshape(tf.engine().runKernel(tf._FusedMatMul, inputs, attrs) as tf.Tensor, [n, units]);
     },
-    (dz, _x, { kernel }) => tf.matMul(dz, kernel, false, true),
+    (dy, mask, _x, { kernel }) => tf.matMul(mask ? tf.mul(dy, tf.step(mask)) : dy, kernel, false, true),
   );
 }
 

@@ -402,12 +402,36 @@ export function winogradStride(call: ConvCall): 1 | 2 | null {
 }
 
 /**
+ * What the Winograd kernel can do to a convolution's input and output on the way (for the input
+ * gradients of src/engine/convGrad.ts):
+ *   mask      a tensor of x's shape: where it is ≤ 0, x counts as 0 (the ReLU's gradient of the
+ *             layer, so that dy ⊙ step(y) is not a pass of its own);
+ *   rowSplit  r: the output channels are r groups, group j written to row oy·r + j, so the
+ *             output is [n, ho·r, wo, cout / r] (the depth-to-space of a stacked phase
+ *             convolution, which would otherwise be a transpose). cout / r must be 2 or a
+ *             multiple of 4.
+ */
+export interface WinogradExtras {
+  mask?: TensorInfo;
+  rowSplit?: number;
+}
+
+/** Whether the Winograd kernel can apply these extras to a convolution of input x and cout output channels. */
+export function winogradExtrasTaken(x: TensorInfo, cout: number, extras: WinogradExtras): boolean {
+  const { mask, rowSplit = 1 } = extras;
+  if (mask && (mask.dtype !== 'float32' || mask.shape.length !== x.shape.length || mask.shape.some((d, i) => d !== x.shape[i]))) return false;
+  const group = cout / rowSplit;
+  return Number.isInteger(rowSplit) && rowSplit >= 1 && Number.isInteger(group) && (rowSplit === 1 || group === 2 || group % 4 === 0);
+}
+
+/**
  * The convolution through Ravine's Winograd kernel, as a new tensor of the wasm backend; null if
  * the kernel does not take it or cannot run here (the caller then runs tfjs's own kernel).
  */
-export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorInfo | null {
+export function winogradConv(backend: WasmBackendLike, call: ConvCall, extras: WinogradExtras = {}): TensorInfo | null {
   const stride = winogradStride(call);
   if (stride === null) return null;
+  if (!winogradExtrasTaken(call.x, call.filter.shape[3], extras)) return null;
   const state = stateFor(backend);
   if (!state) return null;
   const { x, filter, bias } = call;
@@ -415,13 +439,15 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorIn
   if (info.outHeight <= 0 || info.outWidth <= 0 || info.batchSize === 0) return null;
   const cin = info.inChannels;
   const cout = info.outChannels;
+  const rowSplit = extras.rowSplit ?? 1;
   const uPtr = filterTransform(backend, state, filter, stride);
   const biasPtr = bias ? offsetOf(backend, bias) : zeroBias(backend, state, cout);
   const scratchBytes = state.exports.scratchBytes(info.outHeight, info.outWidth, cin, cout, stride, BLOCK);
-  const out = backend.makeOutput(info.outShape, 'float32');
   const { inHeight: h, inWidth: w, outHeight: ho, outWidth: wo, batchSize: n } = info;
+  const out = backend.makeOutput(rowSplit === 1 ? info.outShape : [n, ho * rowSplit, wo, cout / rowSplit], 'float32');
   const xPtr = offsetOf(backend, x);
   const outPtr = offsetOf(backend, out);
+  const maskPtr = extras.mask ? offsetOf(backend, extras.mask) : 0;
   runSplit(backend, state, {
     kind: KIND_WINOGRAD,
     n,
@@ -431,6 +457,7 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall): TensorIn
     args: (start, count, scratchPtr) => [
       xPtr + start * h * w * cin * 4, count, h, w, cin, uPtr, biasPtr, cout, stride, info.padInfo.top, info.padInfo.left,
       outPtr + start * ho * wo * cout * 4, ho, wo, scratchPtr, BLOCK, call.activation === 'relu' ? 1 : 0,
+      maskPtr && maskPtr + start * h * w * cin * 4, rowSplit,
     ],
   });
   return out;

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableNodeWasmThreads } from '../cli/wasmThreads';
-import { registerFastConvGradients } from './convGrad';
+import { conv2dInputGradViaForward, registerFastConvGradients } from './convGrad';
 import { fixedValues } from './testSupport';
 import { ravineKernelCalls, setWinogradHelperTimeout, wasmThreadCount, winogradHelpers } from './winograd';
 
@@ -98,6 +98,29 @@ describe('Winograd kernel with helper threads', () => {
       );
       expect(Array.from(last), `${name}: the helper's last sample`).toEqual(Array.from(ours.subarray((n - 1) * per)));
     }
+  });
+
+  it('splits an input gradient whose ReLU mask and depth-to-space the kernel applies, with the values of one thread', async () => {
+    for (let t = 0; t < 100 && winogradHelpers().ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
+    const n = 63; // the second layer's input gradient: 18.6M multiply-adds, a share for the helper
+    const dyAll = fixedValues(n * 7 * 7 * 32, 9);
+    const yAll = fixedValues(n * 7 * 7 * 32, 10);
+    const grad = (first: number, count: number, masked: 'kernel' | 'ops') =>
+      tf.tidy(() => {
+        const dy = tf.tensor4d(dyAll.subarray(first * 7 * 7 * 32, (first + count) * 7 * 7 * 32), [count, 7, 7, 32]);
+        const y = tf.tensor4d(yAll.subarray(first * 7 * 7 * 32, (first + count) * 7 * 7 * 32), [count, 7, 7, 32]);
+        const w = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 11), [5, 5, 16, 32]);
+        const dx = masked === 'kernel'
+          ? conv2dInputGradViaForward(dy, w, [count, 14, 14, 16], 2, 'same', undefined, y)
+          : conv2dInputGradViaForward(tf.mul(dy, tf.step(y)) as tf.Tensor4D, w, [count, 14, 14, 16], 2, 'same');
+        return dx.dataSync() as Float32Array;
+      });
+    const jobs = winogradHelpers().jobs;
+    const ours = grad(0, n, 'kernel');
+    expect(winogradHelpers().jobs, 'the helper took a share').toBe(jobs + 1);
+    expect(Array.from(ours), 'as with the mask applied first').toEqual(Array.from(grad(0, n, 'ops')));
+    const per = 14 * 14 * 16;
+    expect(Array.from(grad(n - 1, 1, 'kernel')), "the helper's last sample, alone on the caller").toEqual(Array.from(ours.subarray((n - 1) * per)));
   });
 
   it('takes a share back from a helper that has not started it in time, with the same values', async () => {

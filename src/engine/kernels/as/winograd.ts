@@ -78,13 +78,20 @@ export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32,
  *   scratch                                    scratchBytes(ho, wo, cin, cout, stride, block) bytes
  *   block                                      samples transformed together
  *   relu                                       1: max(·, 0) after the bias
+ *   mask  [n, h, w, cin] or 0                  where mask ≤ 0 the input counts as 0: the ReLU
+ *                                              of the layer whose gradient x is, applied on the way in
+ *   rowSplit                                   1: out is [n, ho, wo, cout]. r > 1: the channels are
+ *                                              r groups of g = cout / r (g = 2 or a multiple of 4),
+ *                                              group j written to row oy·r + j: out is [n, ho·r, wo, g]
+ *                                              (the depth-to-space of a stacked phase convolution)
  * Scratch layout (bytes): V [36][tb·phases·cin + 16 floats], M [36][tb·cout + 16 floats], the
  * interleaved phase planes of one sample, and two 6×6 vector tiles. The 16 spare floats per ξ keep the
  * 36 planes from sharing cache sets (a power-of-two stride between them made the input
  * transform 5× slower).
  */
 export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias: usize, cout: i32, stride: i32,
-                     pbh: i32, pbw: i32, out: usize, ho: i32, wo: i32, scratch: usize, block: i32, relu: i32): void {
+                     pbh: i32, pbw: i32, out: usize, ho: i32, wo: i32, scratch: usize, block: i32, relu: i32,
+                     mask: usize, rowSplit: i32): void {
   const th = (ho + 3) >> 2, tw = (wo + 3) >> 2, tps = th * tw;
   const phases = stride * stride, shift = stride - 1;
   const k4 = phases * cin;
@@ -105,7 +112,8 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
       // The sample's phase planes, zero-padded and interleaved per pixel, so that four
       // consecutive values of k = phase·cin + ci share a vector even when cin is 1:
       // P[u][v][phase·cin + ci] = xpad[2u + rh][2v + rw][ci] at stride 2, xpad[u][v][ci] at 1.
-      const xs = x + <usize>(s0 + sl) * <usize>(h * w * cin) * 4;
+      const sampleOffset = <usize>(s0 + sl) * <usize>(h * w * cin) * 4;
+      const xs = x + sampleOffset, ms = mask + sampleOffset;
       memory.fill(pbuf, 0, <usize>uh * prow);
       for (let row = 0; row < h; row++) {
         const rr = row + pbh, ru = rr >> shift;
@@ -115,8 +123,19 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
           if (cv >= uw) break;
           const phase = shift ? ((rr & 1) << 1) | (cc & 1) : 0;
           const dst = pbuf + <usize>ru * prow + <usize>(cv * k4 + phase * cin) * 4;
-          const src = xs + <usize>((row * w + col) * cin) * 4;
-          if ((cin & 3) == 0) {
+          const at = <usize>((row * w + col) * cin) * 4;
+          const src = xs + at;
+          if (mask) {
+            const msrc = ms + at;
+            if ((cin & 3) == 0) {
+              const zero = f32x4.splat(0);
+              for (let c = 0; c < cin; c += 4) {
+                v128.store(dst + <usize>c * 4, v128.and(v128.load(src + <usize>c * 4), f32x4.gt(v128.load(msrc + <usize>c * 4), zero)));
+              }
+            } else {
+              for (let c = 0; c < cin; c++) store<f32>(dst + <usize>c * 4, load<f32>(msrc + <usize>c * 4) > 0 ? load<f32>(src + <usize>c * 4) : 0);
+            }
+          } else if ((cin & 3) == 0) {
             for (let c = 0; c < cin; c += 4) v128.store(dst + <usize>c * 4, v128.load(src + <usize>c * 4));
           } else {
             for (let c = 0; c < cin; c++) store<f32>(dst + <usize>c * 4, load<f32>(src + <usize>c * 4));
@@ -189,6 +208,8 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
     // ---- output transform, bias, activation, store (tiles past the edge are cut) ----
     const zero = f32x4.splat(0);
     const t2 = t1;
+    const group = cout / rowSplit; // output channels per row of a split output
+    const rowFloats = wo * group; // floats per output row
     for (let sl = 0; sl < ns; sl++) {
       const os = out + <usize>(s0 + sl) * <usize>(ho * wo * cout) * 4;
       for (let ty = 0; ty < th; ty++) {
@@ -196,6 +217,8 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
           const t = sl * tps + ty * tw + tx;
           for (let c = 0; c < cout; c += 4) {
             const bv = v128.load(bias + <usize>c * 4);
+            // Where channel c's vector goes: row group j = c / group, at channel c mod group.
+            const j = c / group, cc = c - j * group;
             const mp = mbuf + <usize>(t * cout + c) * 4, xs = <usize>mps * 4;
             for (let j = 0; j < 6; j++) outputTransform(mp + <usize>j * xs, 6 * xs, tmp + <usize>j * 16, 96);
             for (let a = 0; a < 4; a++) outputTransform(tmp + <usize>a * 96, 16, t2 + <usize>a * 64, 16);
@@ -207,7 +230,13 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
                 if (ox >= wo) break;
                 let v = f32x4.add(v128.load(t2 + <usize>(a * 4 + b) * 16), bv);
                 if (relu) v = f32x4.max(v, zero);
-                v128.store(os + <usize>((oy * wo + ox) * cout + c) * 4, v);
+                const o = os + <usize>((oy * rowSplit + j) * rowFloats + ox * group + cc) * 4;
+                if (group != 2) {
+                  v128.store(o, v);
+                } else { // two channels per row: the vector's halves go to rows j and j + 1
+                  v128.store64_lane(o, v, 0);
+                  v128.store64_lane(o + <usize>rowFloats * 4, v, 1);
+                }
               }
             }
           }
