@@ -6,6 +6,9 @@
  * of a PGD step: the stacked 3×3 convolutions that convGrad.ts makes of both convolutions'
  * (whose stacking wasm's own kernel does not get: there the per-phase convolutions it would run
  * are timed) and the dense layer's (dy · Wᵀ, with Wᵀ cached as the engine caches it).
+ * The weights are variables and the calls run in one withWeightCache scope, as a PGD run makes
+ * them: what convGrad.ts derives from a weight (the stacked phase filters) and the Winograd
+ * kernel's transform of it are computed once, not per call.
  * Same process, the two interleaved call by call after a warm-up, medians of the calls' times
  * (wasm computes synchronously, so a call's time is its kernels' time); max |diff| of the
  * outputs. Part of `npm run bench` (Node runs); alone: `npx tsx bench/kernels.ts [threads]`.
@@ -16,7 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
-import { conv2dInputGradViaForward, registerFastConvGradients } from '../src/engine/convGrad';
+import { conv2dInputGradViaForward, registerFastConvGradients, withWeightCache } from '../src/engine/convGrad';
 import { fixedValues } from '../src/engine/testSupport';
 import { enableNodeWasmThreads } from '../src/cli/wasmThreads';
 import { median } from './common';
@@ -64,7 +67,11 @@ function time(fn: () => tf.Tensor, keep = false): { ms: number; out?: Float32Arr
 }
 
 /** Times each layer with both kernels; call after registerFastConvGradients, on wasm. */
-export function measureKernelLayers(runs = 15): LayerTiming[] {
+export function measureKernelLayers(runs = 15): Promise<LayerTiming[]> {
+  return withWeightCache(async () => measureLayers(runs));
+}
+
+function measureLayers(runs: number): LayerTiming[] {
   const cases: { layer: string; kernel: LayerTiming['kernel']; shapes: string; run: () => tf.Tensor }[] = [];
   const held: tf.Tensor[] = [];
   const t = (shape: number[], seed: number) => {
@@ -72,8 +79,14 @@ export function measureKernelLayers(runs = 15): LayerTiming[] {
     held.push(v);
     return v;
   };
-  const w2 = t([5, 5, 16, 32], 2) as tf.Tensor4D;
-  const w1 = t([5, 5, 1, 16], 3) as tf.Tensor4D;
+  // The convolutions' weights as a model holds them: variables, whose derived filters are cached.
+  const weight = (shape: number[], seed: number) => {
+    const v = tf.variable(t(shape, seed), false);
+    held.push(v);
+    return v;
+  };
+  const w2 = weight([5, 5, 16, 32], 2) as tf.Variable<tf.Rank.R4>;
+  const w1 = weight([5, 5, 1, 16], 3) as tf.Variable<tf.Rank.R4>;
   const b2 = t([32], 4) as tf.Tensor1D;
   const b1 = t([16], 9) as tf.Tensor1D;
   const wd = t([1568, 128], 10) as tf.Tensor2D;
@@ -156,9 +169,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   await tf.ready();
   registerFastConvGradients();
   // Helper threads start on the first call and report ready a moment later.
-  measureKernelLayers(2);
+  await measureKernelLayers(2);
   await new Promise((r) => setTimeout(r, 300));
-  for (const r of measureKernelLayers()) {
+  for (const r of await measureKernelLayers()) {
     console.log(`${r.layer.padEnd(46)} ${r.kernel.padEnd(15)} ${r.shapes.padEnd(32)} XNNPACK ${r.xnnpackMs.toFixed(2).padStart(7)} ms  Ravine ${r.ravineMs.toFixed(2).padStart(7)} ms  ×${(r.xnnpackMs / r.ravineMs).toFixed(2)}  max |diff| ${r.maxDiff.toExponential(1)}`);
   }
   process.exit(0);

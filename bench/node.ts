@@ -128,7 +128,7 @@ async function main(): Promise<void> {
   }
   if (config !== 'cpu') {
     result.winogradHelpers = winogradHelpers();
-    result.kernelLayers = measureKernelLayers(quick ? 3 : 15);
+    result.kernelLayers = await measureKernelLayers(quick ? 3 : 15);
   }
   if (config === 'wasm1') {
     const meta = {

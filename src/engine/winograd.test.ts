@@ -161,11 +161,16 @@ describe('transformFilter', () => {
     // G's first row is (1/4, 0, 0): U[0][k][co] = g[0][0] / 16 for every phase k.
     const w = new Float32Array(25).map((_, i) => i + 1); // cin = cout = 1: w[kh][kw] = 5 kh + kw + 1
     const u = transformFilter(w, 2, 1, 1);
-    expect(u.length).toBe(36 * 4);
+    expect(u.length, 'four tile types: 36 + 30 + 30 + 25 points').toBe(121 * 4);
     // Phase (rh, rw) starts at tap (rh, rw): values 1, 2, 6, 7.
     expect(Array.from(u.subarray(0, 4))).toEqual([1 / 16, 2 / 16, 6 / 16, 7 / 16]);
     // ξ = (5, 5): G's last row is (0, 0, 1), so U = g[2][2]; phase (0, 0) has tap (4, 4) = 25 there,
     // the others fall past the 5th tap: 0.
     expect(Array.from(u.subarray(35 * 4, 36 * 4))).toEqual([25, 0, 0, 0]);
+    // The 3 × 3-output edge tiles' block (5 × 5 points) comes last, after 36 + 30 + 30 points:
+    // F(3, 3)'s G starts (1/2, 0, 0) and ends (0, 0, 1).
+    const last = u.subarray(96 * 4);
+    expect(Array.from(last.subarray(0, 4))).toEqual([1 / 4, 2 / 4, 6 / 4, 7 / 4]);
+    expect(Array.from(last.subarray(24 * 4, 25 * 4))).toEqual([25, 0, 0, 0]);
   });
 });

@@ -40,12 +40,12 @@ describe('Winograd kernel with helper threads', () => {
     for (let t = 0; t < 100 && winogradHelpers().ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
     expect(winogradHelpers()).toMatchObject({ started: 1, ready: 1, alive: 1 });
     const jobs = winogradHelpers().jobs;
-    const n = 63; // 16 blocks of 4, the last one short: 8 for each thread (18.6M multiply-adds)
+    const n = 79; // 20 blocks of 4, the last one short: 10 for each thread (19.6M multiply-adds)
     const ours = conv(n);
     expect(winogradHelpers().jobs, 'the helper took a share').toBe(jobs + 1);
     // A batch too small to be worth waking the helper for stays on the calling thread.
     conv(20);
-    expect(winogradHelpers().jobs, 'no share for 20 samples (5.9M multiply-adds)').toBe(jobs + 1);
+    expect(winogradHelpers().jobs, 'no share for 20 samples (5.0M multiply-adds)').toBe(jobs + 1);
     // The same samples one at a time (no helper then: one block) give the same values, bit for bit.
     const alone = conv(1);
     expect(Array.from(alone)).toEqual(Array.from(ours.subarray(0, alone.length)));
@@ -102,7 +102,7 @@ describe('Winograd kernel with helper threads', () => {
 
   it('splits an input gradient whose ReLU mask and depth-to-space the kernel applies, with the values of one thread', async () => {
     for (let t = 0; t < 100 && winogradHelpers().ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
-    const n = 63; // the second layer's input gradient: 18.6M multiply-adds, a share for the helper
+    const n = 79; // the second layer's input gradient: 19.6M multiply-adds, a share for the helper
     const dyAll = fixedValues(n * 7 * 7 * 32, 9);
     const yAll = fixedValues(n * 7 * 7 * 32, 10);
     const grad = (first: number, count: number, masked: 'kernel' | 'ops') =>
@@ -125,12 +125,12 @@ describe('Winograd kernel with helper threads', () => {
 
   it('takes a share back from a helper that has not started it in time, with the same values', async () => {
     const before = winogradHelpers();
-    const expected = conv(63);
+    const expected = conv(79);
     // A deadline already past: the caller tries to take the share back at once. Whoever claims
     // it first computes it; the other leaves it alone.
     setWinogradHelperTimeout(0);
     try {
-      const ours = conv(63);
+      const ours = conv(79);
       expect(Array.from(ours)).toEqual(Array.from(expected));
       const after = winogradHelpers();
       const tookBack = after.alive === before.alive - 1 && after.jobs === before.jobs + 1;

@@ -2,8 +2,8 @@
 // TypeScript build. Types such as usize, v128 and f32x4 are AssemblyScript's.
 //
 // 3×3 stride-1 and 5×5 stride-2 convolutions in NHWC layout as Winograd F(4×4, 3×3) fast
-// convolutions, for tfjs's wasm backend (src/engine/winograd.ts registers them and prepares
-// their inputs).
+// convolutions, with F(3, 3) tiles at the bottom and right edges, for tfjs's wasm backend
+// (src/engine/winograd.ts registers them and prepares their inputs).
 //
 // A stride-2 convolution's stride is folded away first: writing a padded input row as t = 2u + r, the output
 //   y[o] = Σ_k xpad[2o + k] w[k]  =  Σ_{r=0,1} Σ_{m=0..2} P_r[o + m] g_r[m],
@@ -19,6 +19,13 @@
 // That product holds all the multiply-adds: 36 × 4·Cin × Cout per tile of 16 outputs,
 // against 25 × Cin × Cout × 16 for the direct convolution (0.36×, before the transforms);
 // 36 × Cin × Cout against 9 × Cin × Cout × 16 at stride 1 (0.25×).
+//
+// Edge tiles: where a side's length is not a multiple of 4, its last tile is F(3, 3) (5 points,
+// 3 outputs; points 0, 1, −1, 2, ∞) rather than F(4, 3) (6 points) with outputs cut away. The
+// CNNs' 7 × 7 outputs then take tiles of 4 × 4, 4 × 3, 3 × 4 and 3 × 3, whose transform domains
+// hold 36, 30, 30 and 25 points: 121 products per sample and channel pair against 144 for four
+// 4 × 4 tiles. Tiles of one shape (a "type", a × b transform points) share their products; U
+// holds the filter's transform for each type, in the order 6×6, 6×5, 5×6, 5×5.
 //
 // Memory is the tfjs wasm module's own (imported): every pointer below is a byte offset into
 // it, allocated by tfjs. Vectors hold four values of k = phase·Cin + ci on the input side and
@@ -57,20 +64,67 @@ export { gemm } from './gemm';
   v128.store(q + 3 * qs, f32x4.add(f32x4.add(s12, f32x4.mul(f32x4.splat(8.0), s34)), m5)); // m1 - m2 + 8(m3 - m4) + m5
 }
 
+// Bᵀ of F(3, 3) (points 0, 1, −1, 2, ∞) on five vectors read at p + i·ps, written at q + i·qs.
+@inline function inputTransform5(p: usize, ps: usize, q: usize, qs: usize): void {
+  const d0 = v128.load(p), d1 = v128.load(p + ps), d2 = v128.load(p + 2 * ps);
+  const d3 = v128.load(p + 3 * ps), d4 = v128.load(p + 4 * ps);
+  const two = f32x4.splat(2.0), three = f32x4.splat(3.0);
+  const e = f32x4.sub(d3, d1);
+  v128.store(q, f32x4.add(f32x4.mul(two, f32x4.sub(d0, d2)), e)); // 2d0 - d1 - 2d2 + d3
+  v128.store(q + qs, f32x4.sub(f32x4.sub(d3, d2), f32x4.mul(two, d1))); // -2d1 - d2 + d3
+  v128.store(q + 2 * qs, f32x4.add(f32x4.sub(f32x4.mul(two, d1), f32x4.mul(three, d2)), d3)); // 2d1 - 3d2 + d3
+  v128.store(q + 3 * qs, e); // -d1 + d3
+  v128.store(q + 4 * qs, f32x4.add(f32x4.sub(f32x4.mul(two, f32x4.sub(d1, d3)), d2), d4)); // 2d1 - d2 - 2d3 + d4
+}
+
+// Aᵀ of F(3, 3): five vectors at p + i·ps to three at q + i·qs.
+@inline function outputTransform5(p: usize, ps: usize, q: usize, qs: usize): void {
+  const m0 = v128.load(p), m1 = v128.load(p + ps), m2 = v128.load(p + 2 * ps);
+  const m3 = v128.load(p + 3 * ps), m4 = v128.load(p + 4 * ps);
+  const a12 = f32x4.add(m1, m2);
+  v128.store(q, f32x4.add(f32x4.add(m0, a12), m3)); // m0 + m1 + m2 + m3
+  v128.store(q + qs, f32x4.add(f32x4.sub(m1, m2), f32x4.mul(f32x4.splat(2.0), m3))); // m1 - m2 + 2m3
+  v128.store(q + 2 * qs, f32x4.add(f32x4.add(a12, f32x4.mul(f32x4.splat(4.0), m3)), m4)); // m1 + m2 + 4m3 + m4
+}
+
+// Tiles of each type per sample for an output of ho × wo: type τ has 6 (τ & 2 == 0) or 5 points
+// down and 6 (τ & 1 == 0) or 5 across; a side of length L has L >> 2 tiles of 4 and one of 3 if
+// L is not a multiple of 4.
+@inline function tilesOfType(tau: i32, ho: i32, wo: i32): i32 {
+  const rows = tau & 2 ? ((ho & 3) != 0 ? 1 : 0) : ho >> 2;
+  const cols = tau & 1 ? ((wo & 3) != 0 ? 1 : 0) : wo >> 2;
+  return rows * cols;
+}
+
+@inline function pointsOfType(tau: i32): i32 {
+  return (tau & 2 ? 5 : 6) * (tau & 1 ? 5 : 6);
+}
+
+// Floats of the V (width k4) or M (width cout) planes of all types for `ns` samples: per type,
+// points × (tiles rounded up to the 4-row micro-kernel × width + 16 spare floats).
+function planeFloats(ns: i32, ho: i32, wo: i32, width: i32): i32 {
+  let total = 0;
+  for (let tau = 0; tau < 4; tau++) {
+    const c = tilesOfType(tau, ho, wo);
+    if (c) total += pointsOfType(tau) * ((((ns * c + 3) >> 2) << 2) * width + 16);
+  }
+  return total;
+}
+
 /** Bytes of scratch memory that {@link conv} needs for these sizes (see its layout). */
 export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32, block: i32): i32 {
   const th = (ho + 3) >> 2, tw = (wo + 3) >> 2;
-  const tb = ((block * th * tw + 3) >> 2) << 2;
-  const phases = stride * stride;
-  const planes = (4 * th + 2) * (4 * tw + 2) * phases * cin;
-  return 4 * (36 * (tb * phases * cin + 16) + 36 * (tb * cout + 16) + planes + 2 * 36 * 4);
+  const k4 = stride * stride * cin;
+  const planes = (4 * th + 2) * (4 * tw + 2) * k4;
+  return 4 * (planeFloats(block, ho, wo, k4) + planeFloats(block, ho, wo, cout) + planes + 2 * 36 * 4);
 }
 
 /**
  * y = act(conv(x, w) + bias) for a 3×3 kernel at stride 1 or a 5×5 one at stride 2, given as
  * its transform u.
  *   x     [n, h, w, cin]                       float32 input
- *   u     [36][phases·cin][cout]               transformed kernel, row k = phase·cin + ci
+ *   u     per type τ: [points][phases·cin][cout] transformed kernel, row k = phase·cin + ci
+ *                                              (121 · phases·cin · cout floats in all)
  *   stride                                     1 (one phase) or 2 (four)
  *   bias  [cout]                               (zeros for none)
  *   out   [n, ho, wo, cout]                    output
@@ -84,30 +138,44 @@ export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32,
  *                                              r groups of g = cout / r (g = 2 or a multiple of 4),
  *                                              group j written to row oy·r + j: out is [n, ho·r, wo, g]
  *                                              (the depth-to-space of a stacked phase convolution)
- * Scratch layout (bytes): V [36][tb·phases·cin + 16 floats], M [36][tb·cout + 16 floats], the
- * interleaved phase planes of one sample, and two 6×6 vector tiles. The 16 spare floats per ξ keep the
- * 36 planes from sharing cache sets (a power-of-two stride between them made the input
- * transform 5× slower).
+ * Scratch layout (bytes): V, per type with tiles, [points][tb·phases·cin + 16 floats] (tb: the
+ * block's tiles of that type rounded up to 4); M likewise with cout; the interleaved phase planes
+ * of one sample; two 6×6 vector tiles. The 16 spare floats per ξ keep the planes from sharing
+ * cache sets (a power-of-two stride between them made the input transform 5× slower).
  */
 export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias: usize, cout: i32, stride: i32,
                      pbh: i32, pbw: i32, out: usize, ho: i32, wo: i32, scratch: usize, block: i32, relu: i32,
                      mask: usize, rowSplit: i32): void {
-  const th = (ho + 3) >> 2, tw = (wo + 3) >> 2, tps = th * tw;
+  const th = (ho + 3) >> 2, tw = (wo + 3) >> 2;
+  const n4h = ho >> 2, n4w = wo >> 2; // tiles of 4 down and across; a last one of 3 beyond them
   const phases = stride * stride, shift = stride - 1;
   const k4 = phases * cin;
-  const tbMax = ((block * tps + 3) >> 2) << 2;
   const vbuf = scratch;
-  const mbuf = vbuf + <usize>(36 * (tbMax * k4 + 16)) * 4;
-  const pbuf = mbuf + <usize>(36 * (tbMax * cout + 16)) * 4;
+  const mbuf = vbuf + <usize>planeFloats(block, ho, wo, k4) * 4;
+  const pbuf = mbuf + <usize>planeFloats(block, ho, wo, cout) * 4;
   const uh = 4 * th + 2, uw = 4 * tw + 2;
   const prow = <usize>(uw * k4) * 4; // bytes per row of the planes
   const tmp = pbuf + <usize>uh * prow;
   const t1 = tmp + 576;
+  const zero = f32x4.splat(0);
+  const group = cout / rowSplit; // output channels per row of a split output
+  const rowFloats = wo * group; // floats per output row
   for (let s0 = 0; s0 < n; s0 += block) {
     const ns = min(block, n - s0);
-    const tb = ((ns * tps + 3) >> 2) << 2; // tiles in this block, rounded up to the 4-row micro-kernel
-    const vps = tb * k4 + 16, mps = tb * cout + 16; // floats per transform position ξ
-    // ---- input transform: V[ξ][t][phase·cin + ci] ----
+    // Each type's planes for this block: V at vOff (vps floats per ξ), M at mOff (mps), U at uOff.
+    let vOff0: usize = vbuf, vOff1: usize = 0, vOff2: usize = 0, vOff3: usize = 0;
+    let mOff0: usize = mbuf, mOff1: usize = 0, mOff2: usize = 0, mOff3: usize = 0;
+    {
+      let v = vbuf, m = mbuf;
+      for (let tau = 0; tau < 4; tau++) {
+        const tb = ((ns * tilesOfType(tau, ho, wo) + 3) >> 2) << 2;
+        if (tau == 1) { vOff1 = v; mOff1 = m; } else if (tau == 2) { vOff2 = v; mOff2 = m; } else if (tau == 3) { vOff3 = v; mOff3 = m; }
+        if (tb == 0) continue; // no tiles of this type, and no planes (as planeFloats counts them)
+        v += <usize>(pointsOfType(tau) * (tb * k4 + 16)) * 4;
+        m += <usize>(pointsOfType(tau) * (tb * cout + 16)) * 4;
+      }
+    }
+    // ---- input transform: V_τ[ξ][t][phase·cin + ci] ----
     for (let sl = 0; sl < ns; sl++) {
       // The sample's phase planes, zero-padded and interleaved per pixel, so that four
       // consecutive values of k = phase·cin + ci share a vector even when cin is 1:
@@ -128,7 +196,6 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
           if (mask) {
             const msrc = ms + at;
             if ((cin & 3) == 0) {
-              const zero = f32x4.splat(0);
               for (let c = 0; c < cin; c += 4) {
                 v128.store(dst + <usize>c * 4, v128.and(v128.load(src + <usize>c * 4), f32x4.gt(v128.load(msrc + <usize>c * 4), zero)));
               }
@@ -143,92 +210,127 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
         }
       }
       for (let ty = 0; ty < th; ty++) {
+        const a = ty < n4h ? 6 : 5; // transform points down
         for (let tx = 0; tx < tw; tx++) {
-          const t = sl * tps + ty * tw + tx;
+          const b = tx < n4w ? 6 : 5; // and across
+          // The tile's type, its row in that type's planes, and where they are.
+          let t: i32, vb: usize, vps: i32;
+          if (a == 6 && b == 6) { t = sl * n4h * n4w + ty * n4w + tx; vb = vOff0; vps = ((ns * n4h * n4w + 3) >> 2 << 2) * k4 + 16; }
+          else if (a == 6) { t = sl * n4h + ty; vb = vOff1; vps = ((ns * n4h + 3) >> 2 << 2) * k4 + 16; }
+          else if (b == 6) { t = sl * n4w + tx; vb = vOff2; vps = ((ns * n4w + 3) >> 2 << 2) * k4 + 16; }
+          else { t = sl; vb = vOff3; vps = ((ns + 3) >> 2 << 2) * k4 + 16; }
           const base = pbuf + <usize>(4 * ty) * prow + <usize>(4 * tx * k4) * 4;
           for (let k = 0; k < k4; k += 4) {
-            // Columns (Bᵀ d), then rows (· B), straight into V's 36 planes.
-            for (let b = 0; b < 6; b++) inputTransform(base + <usize>(b * k4 + k) * 4, prow, t1 + <usize>b * 16, 96);
-            const dst = vbuf + <usize>(t * k4 + k) * 4;
-            for (let i = 0; i < 6; i++) inputTransform(t1 + <usize>i * 96, 16, dst + <usize>(i * 6 * vps) * 4, <usize>vps * 4);
+            // Columns (Bᵀ d), then rows (· B), straight into V's planes: ξ = i·b + j.
+            for (let j = 0; j < b; j++) {
+              if (a == 6) inputTransform(base + <usize>(j * k4 + k) * 4, prow, t1 + <usize>j * 16, 96);
+              else inputTransform5(base + <usize>(j * k4 + k) * 4, prow, t1 + <usize>j * 16, 96);
+            }
+            const dst = vb + <usize>(t * k4 + k) * 4;
+            for (let i = 0; i < a; i++) {
+              if (b == 6) inputTransform(t1 + <usize>i * 96, 16, dst + <usize>(i * 6 * vps) * 4, <usize>vps * 4);
+              else inputTransform5(t1 + <usize>i * 96, 16, dst + <usize>(i * 5 * vps) * 4, <usize>vps * 4);
+            }
           }
         }
       }
     }
-    for (let t = ns * tps; t < tb; t++) {
-      for (let xi = 0; xi < 36; xi++) memory.fill(vbuf + <usize>(xi * vps + t * k4) * 4, 0, <usize>k4 * 4);
-    }
-    // ---- M[ξ] = V[ξ] · U[ξ]: 4 tiles × 8 output channels per step, in 8 accumulators ----
+    // ---- per type, M[ξ] = V[ξ] · U[ξ]: 4 tiles × 8 output channels per step, in 8 accumulators ----
     const rs = <usize>k4 * 4, us = <usize>cout * 4;
-    for (let xi = 0; xi < 36; xi++) {
-      const vb = vbuf + <usize>(xi * vps) * 4;
-      const ub = u + <usize>(xi * k4 * cout) * 4;
-      const mb = mbuf + <usize>(xi * mps) * 4;
-      for (let t0 = 0; t0 < tb; t0 += 4) {
-        const r0 = vb + <usize>(t0 * k4) * 4;
-        for (let c0 = 0; c0 + 8 <= cout; c0 += 8) {
-          let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-          let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-          let up = ub + <usize>c0 * 4;
-          for (let k = 0; k < k4; k++) {
-            const u0 = v128.load(up), u1 = v128.load(up, 16);
-            const kp = r0 + <usize>k * 4;
-            const v0 = v128.load32_splat(kp), v1 = v128.load32_splat(kp + rs);
-            const v2 = v128.load32_splat(kp + 2 * rs), v3 = v128.load32_splat(kp + 3 * rs);
-            a00 = f32x4.add(a00, f32x4.mul(v0, u0)); a01 = f32x4.add(a01, f32x4.mul(v0, u1));
-            a10 = f32x4.add(a10, f32x4.mul(v1, u0)); a11 = f32x4.add(a11, f32x4.mul(v1, u1));
-            a20 = f32x4.add(a20, f32x4.mul(v2, u0)); a21 = f32x4.add(a21, f32x4.mul(v2, u1));
-            a30 = f32x4.add(a30, f32x4.mul(v3, u0)); a31 = f32x4.add(a31, f32x4.mul(v3, u1));
-            up += us;
+    let ub0 = u;
+    for (let tau = 0; tau < 4; tau++) {
+      const points = pointsOfType(tau);
+      const c = tilesOfType(tau, ho, wo);
+      const vOff = tau == 0 ? vOff0 : tau == 1 ? vOff1 : tau == 2 ? vOff2 : vOff3;
+      const mOff = tau == 0 ? mOff0 : tau == 1 ? mOff1 : tau == 2 ? mOff2 : mOff3;
+      const typeU = ub0;
+      ub0 += <usize>(points * k4 * cout) * 4;
+      if (c == 0) continue;
+      const tb = ((ns * c + 3) >> 2) << 2;
+      const vps = tb * k4 + 16, mps = tb * cout + 16;
+      for (let t = ns * c; t < tb; t++) { // rows past the last tile: zeros
+        for (let xi = 0; xi < points; xi++) memory.fill(vOff + <usize>(xi * vps + t * k4) * 4, 0, <usize>k4 * 4);
+      }
+      for (let xi = 0; xi < points; xi++) {
+        const vb = vOff + <usize>(xi * vps) * 4;
+        const ub = typeU + <usize>(xi * k4 * cout) * 4;
+        const mb = mOff + <usize>(xi * mps) * 4;
+        for (let t0 = 0; t0 < tb; t0 += 4) {
+          const r0 = vb + <usize>(t0 * k4) * 4;
+          for (let c0 = 0; c0 + 8 <= cout; c0 += 8) {
+            let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+            let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+            let up = ub + <usize>c0 * 4;
+            for (let k = 0; k < k4; k++) {
+              const u0 = v128.load(up), u1 = v128.load(up, 16);
+              const kp = r0 + <usize>k * 4;
+              const v0 = v128.load32_splat(kp), v1 = v128.load32_splat(kp + rs);
+              const v2 = v128.load32_splat(kp + 2 * rs), v3 = v128.load32_splat(kp + 3 * rs);
+              a00 = f32x4.add(a00, f32x4.mul(v0, u0)); a01 = f32x4.add(a01, f32x4.mul(v0, u1));
+              a10 = f32x4.add(a10, f32x4.mul(v1, u0)); a11 = f32x4.add(a11, f32x4.mul(v1, u1));
+              a20 = f32x4.add(a20, f32x4.mul(v2, u0)); a21 = f32x4.add(a21, f32x4.mul(v2, u1));
+              a30 = f32x4.add(a30, f32x4.mul(v3, u0)); a31 = f32x4.add(a31, f32x4.mul(v3, u1));
+              up += us;
+            }
+            const mp = mb + <usize>(t0 * cout + c0) * 4;
+            v128.store(mp, a00); v128.store(mp, a01, 16);
+            v128.store(mp + us, a10); v128.store(mp + us, a11, 16);
+            v128.store(mp + 2 * us, a20); v128.store(mp + 2 * us, a21, 16);
+            v128.store(mp + 3 * us, a30); v128.store(mp + 3 * us, a31, 16);
           }
-          const mp = mb + <usize>(t0 * cout + c0) * 4;
-          v128.store(mp, a00); v128.store(mp, a01, 16);
-          v128.store(mp + us, a10); v128.store(mp + us, a11, 16);
-          v128.store(mp + 2 * us, a20); v128.store(mp + 2 * us, a21, 16);
-          v128.store(mp + 3 * us, a30); v128.store(mp + 3 * us, a31, 16);
-        }
-        if (cout & 4) { // the last 4 output channels when cout is not a multiple of 8
-          const c0 = cout - 4;
-          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-          let up = ub + <usize>c0 * 4;
-          for (let k = 0; k < k4; k++) {
-            const u0 = v128.load(up);
-            const kp = r0 + <usize>k * 4;
-            a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(kp), u0));
-            a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(kp + rs), u0));
-            a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(kp + 2 * rs), u0));
-            a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(kp + 3 * rs), u0));
-            up += us;
+          if (cout & 4) { // the last 4 output channels when cout is not a multiple of 8
+            const c0 = cout - 4;
+            let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+            let up = ub + <usize>c0 * 4;
+            for (let k = 0; k < k4; k++) {
+              const u0 = v128.load(up);
+              const kp = r0 + <usize>k * 4;
+              a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(kp), u0));
+              a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(kp + rs), u0));
+              a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(kp + 2 * rs), u0));
+              a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(kp + 3 * rs), u0));
+              up += us;
+            }
+            const mp = mb + <usize>(t0 * cout + c0) * 4;
+            v128.store(mp, a0); v128.store(mp + us, a1); v128.store(mp + 2 * us, a2); v128.store(mp + 3 * us, a3);
           }
-          const mp = mb + <usize>(t0 * cout + c0) * 4;
-          v128.store(mp, a0); v128.store(mp + us, a1); v128.store(mp + 2 * us, a2); v128.store(mp + 3 * us, a3);
         }
       }
     }
-    // ---- output transform, bias, activation, store (tiles past the edge are cut) ----
-    const zero = f32x4.splat(0);
+    // ---- output transform, bias, activation, store (outputs past the edge are cut) ----
     const t2 = t1;
-    const group = cout / rowSplit; // output channels per row of a split output
-    const rowFloats = wo * group; // floats per output row
     for (let sl = 0; sl < ns; sl++) {
       const os = out + <usize>(s0 + sl) * <usize>(ho * wo * cout) * 4;
       for (let ty = 0; ty < th; ty++) {
+        const a = ty < n4h ? 6 : 5;
         for (let tx = 0; tx < tw; tx++) {
-          const t = sl * tps + ty * tw + tx;
+          const b = tx < n4w ? 6 : 5;
+          let t: i32, mb: usize, mps: i32;
+          if (a == 6 && b == 6) { t = sl * n4h * n4w + ty * n4w + tx; mb = mOff0; mps = ((ns * n4h * n4w + 3) >> 2 << 2) * cout + 16; }
+          else if (a == 6) { t = sl * n4h + ty; mb = mOff1; mps = ((ns * n4h + 3) >> 2 << 2) * cout + 16; }
+          else if (b == 6) { t = sl * n4w + tx; mb = mOff2; mps = ((ns * n4w + 3) >> 2 << 2) * cout + 16; }
+          else { t = sl; mb = mOff3; mps = ((ns + 3) >> 2 << 2) * cout + 16; }
           for (let c = 0; c < cout; c += 4) {
             const bv = v128.load(bias + <usize>c * 4);
             // Where channel c's vector goes: row group j = c / group, at channel c mod group.
             const j = c / group, cc = c - j * group;
-            const mp = mbuf + <usize>(t * cout + c) * 4, xs = <usize>mps * 4;
-            for (let j = 0; j < 6; j++) outputTransform(mp + <usize>j * xs, 6 * xs, tmp + <usize>j * 16, 96);
-            for (let a = 0; a < 4; a++) outputTransform(tmp + <usize>a * 96, 16, t2 + <usize>a * 64, 16);
-            for (let a = 0; a < 4; a++) {
-              const oy = 4 * ty + a;
+            const mp = mb + <usize>(t * cout + c) * 4, xs = <usize>mps * 4;
+            // Columns (Aᵀ m, a − 2 outputs), then rows (· A, b − 2 outputs).
+            for (let q = 0; q < b; q++) {
+              if (a == 6) outputTransform(mp + <usize>q * xs, <usize>b * xs, tmp + <usize>q * 16, 96);
+              else outputTransform5(mp + <usize>q * xs, <usize>b * xs, tmp + <usize>q * 16, 96);
+            }
+            for (let r = 0; r < a - 2; r++) {
+              if (b == 6) outputTransform(tmp + <usize>r * 96, 16, t2 + <usize>r * 64, 16);
+              else outputTransform5(tmp + <usize>r * 96, 16, t2 + <usize>r * 64, 16);
+            }
+            for (let r = 0; r < a - 2; r++) {
+              const oy = 4 * ty + r;
               if (oy >= ho) break;
-              for (let b = 0; b < 4; b++) {
-                const ox = 4 * tx + b;
+              for (let q = 0; q < b - 2; q++) {
+                const ox = 4 * tx + q;
                 if (ox >= wo) break;
-                let v = f32x4.add(v128.load(t2 + <usize>(a * 4 + b) * 16), bv);
+                let v = f32x4.add(v128.load(t2 + <usize>(r * 4 + q) * 16), bv);
                 if (relu) v = f32x4.max(v, zero);
                 const o = os + <usize>((oy * rowSplit + j) * rowFloats + ox * group + cc) * 4;
                 if (group != 2) {
