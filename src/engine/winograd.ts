@@ -308,13 +308,16 @@ export function setWinogradHelperTimeout(ms: number): void {
 
 /**
  * Multiply-adds (for Winograd, those of its transform-domain products) below which a share is not
- * worth a helper: waking one and waiting for it costs about what ~8M multiply-adds take (0.2 ms).
- * Measured on 2 cores (bench/kernels.ts, with XNNPACK's pool then still on both threads): the first
- * layer's input gradient for 100 samples (3.7M) took 1.1 ms split against 0.9 ms on the caller
- * alone; the second layer's (29.5M) 2.4 against 2.6 ms. With the pool off (setWasmThreads), a 3M
- * threshold measured the same as 8M on the CNN metric (133.7–139.2 against 134.9–142.0 ms).
+ * worth a helper. A helper starts its share about 50 µs after it is posted, about what 1M
+ * multiply-adds take. History, on 2 cores: with XNNPACK's pool still on both threads, 8M (the
+ * first layer's input gradient for 100 samples, 3.7M, took 1.1 ms split against 0.9 ms alone);
+ * with the pool off (setWasmThreads), 3M measured the same as 8M on the CNN metric, as neither
+ * split the first layer's convolution (7.8M) or its input gradient (3.4M in products, but
+ * mostly transforms: 0.7 ms). At 1M both split, and the CNN metric on 2 threads (Node, medians
+ * of 9, five alternating rounds) took 115–123 against 129–139 ms at 8M; the MLP's was the same
+ * (58–65 against 57–64 ms), the surface's layers split either way.
  */
-const MIN_SHARE_MACS = 8 * 1024 * 1024;
+const MIN_SHARE_MACS = 1024 * 1024;
 
 /**
  * A kernel call over a batch, as {@link runSplit} splits it: `args(start, count, scratch)` are the
