@@ -25,7 +25,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { directConv, ravineMatMul, winogradConv } from './winograd';
+import { linfStepOps } from './ops';
+import { directConv, ravineLinfStep, ravineMatMul, winogradConv } from './winograd';
 
 /** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
 export type Conv2DPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -728,6 +729,29 @@ function makePhaseConvKernel(): FastKernelConfig {
 }
 
 /**
+ * One L∞ PGD step on wasm (see linfStepOps in src/engine/ops.ts): inputs x, xAdv, g of one shape,
+ * attributes alpha, eps, lo, hi. Ravine's kernel computes it in one pass, with the same values
+ * as the ops; where it declines, the ops run.
+ */
+export const LINF_STEP = 'RavineLinfStep';
+
+function makeLinfStepKernel(): FastKernelConfig {
+  return wasmKernel(LINF_STEP, undefined, (args) => {
+    const { x, xAdv, g } = args.inputs as { x: TensorInfo; xAdv: TensorInfo; g: TensorInfo };
+    const { alpha, eps, lo, hi } = args.attrs as unknown as { alpha: number; eps: number; lo: number; hi: number };
+    const out = ravineLinfStep(args.backend as Parameters<typeof ravineLinfStep>[0], { x, xAdv, g, alpha, eps, lo, hi });
+    if (out) return out;
+    const wrapped = [x, xAdv, g].map(asTensor);
+    try {
+      const [xt, at, gt] = wrapped.map((w) => w.t);
+      return linfStepOps(xt, at, gt, alpha, eps, lo, hi);
+    } finally {
+      for (const w of wrapped) if (w.wrapped) w.t.dispose();
+    }
+  });
+}
+
+/**
  * wasm kernels for `FusedConv2D` and `Conv2D` that run the convolutions Ravine's kernels take
  * (src/engine/winograd.ts) through them: one-channel inputs (the built-in CNNs' first layer) in its
  * direct kernel, 5×5 at stride 2 (their second layer) and 3×3 at stride 1 (the stacked phases of
@@ -831,6 +855,7 @@ export function registerFastConvGradients(): void {
     if (native !== undefined && !isFastKernel(native)) replaceKernel(make(native), native);
   }
   if (!isFastKernel(tf.getKernel(PHASE_CONV, FAST_BACKEND))) tf.registerKernel(makePhaseConvKernel());
+  if (!isFastKernel(tf.getKernel(LINF_STEP, FAST_BACKEND))) tf.registerKernel(makeLinfStepKernel());
 }
 
 /**
@@ -842,7 +867,7 @@ export function registerFastConvGradients(): void {
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, ...WRAPPED_KERNELS.map(([n]) => n)]) {
+  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, ...WRAPPED_KERNELS.map(([n]) => n)]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);

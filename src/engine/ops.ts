@@ -115,6 +115,19 @@ export function exactSign(t: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.sub(tf.step(t, 0), tf.step(tf.neg(t), 0)));
 }
 
+/**
+ * One L∞ PGD step as tfjs ops: the ascent along the gradient's exact sign and the projection
+ * back onto the ε-ball around x and onto [lo, hi],
+ *   clip(x + clip(xAdv + α · sign(g) − x, −ε, ε), lo, hi).
+ * On wasm Ravine's kernel computes the same in one pass (src/engine/pgd.ts `linfStep`).
+ */
+export function linfStepOps(x: tf.Tensor, xAdv: tf.Tensor, g: tf.Tensor, alpha: number, eps: number, lo: number, hi: number): tf.Tensor {
+  return tf.tidy(() => {
+    const delta = tf.clipByValue(tf.sub(tf.add(xAdv, tf.mul(alpha, exactSign(g))), x), -eps, eps);
+    return tf.clipByValue(tf.add(x, delta), lo, hi);
+  });
+}
+
 /** Broadcasts a per-sample vector `v` [N] against a batch of shape [N, ...rest]. */
 export function perSample(v: tf.Tensor1D, rank: number): tf.Tensor {
   return tf.reshape(v, [v.shape[0], ...new Array<number>(rank - 1).fill(1)]);

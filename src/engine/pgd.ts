@@ -3,9 +3,9 @@
  * shared core of the robustness metric (ascent on KL) and of the PGD attack (ascent on CE).
  */
 import * as tf from '@tensorflow/tfjs';
-import { withWeightCache } from './convGrad';
+import { LINF_STEP, withWeightCache } from './convGrad';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
-import { exactSign, l2PerSample, perSample } from './ops';
+import { l2PerSample, linfStepOps, perSample } from './ops';
 import { createRng, gaussian, uniform } from './rng';
 import { betweenChunks, type JobOptions } from './schedule';
 
@@ -86,14 +86,23 @@ export function project(x: tf.Tensor, xAdv: tf.Tensor, norm: Norm, eps: number, 
   });
 }
 
-/** One ascent step from xAdv along gradient g (L∞: sign; L2: unit direction). */
-function ascend(xAdv: tf.Tensor, g: tf.Tensor, norm: Norm, alpha: number): tf.Tensor {
+/** One L2 ascent step from xAdv along gradient g: a step of length α along g's direction (L∞: {@link linfStep}). */
+function ascendL2(xAdv: tf.Tensor, g: tf.Tensor, alpha: number): tf.Tensor {
   return tf.tidy(() => {
-    if (norm === 'linf') return tf.add(xAdv, tf.mul(alpha, exactSign(g)));
     const n = l2PerSample(g);
     const unit = tf.div(g, perSample(tf.maximum(n, 1e-12) as tf.Tensor1D, g.shape.length));
     return tf.add(xAdv, tf.mul(alpha, unit));
   });
+}
+
+/**
+ * The next L∞ iterate, clip(x + clip(xAdv + α · sign(g) − x, −ε, ε), lo, hi): on wasm in one pass
+ * of Ravine's kernel (registered by registerFastConvGradients), elsewhere as tfjs ops; the same
+ * values either way. Tensors owned by the caller.
+ */
+export function linfStep(x: tf.Tensor, xAdv: tf.Tensor, g: tf.Tensor, alpha: number, eps: number, lo: number, hi: number): tf.Tensor {
+  if (tf.getKernel(LINF_STEP, tf.getBackend()) === undefined) return linfStepOps(x, xAdv, g, alpha, eps, lo, hi);
+  return tf.engine().runKernel(LINF_STEP, { x, xAdv, g }, { alpha, eps, lo, hi }) as tf.Tensor;
 }
 
 /**
@@ -123,7 +132,8 @@ export async function runPgd(
         const next = tf.tidy(() => {
           const { value, grad } = valueAndGrad(xAdv);
           visit(xAdv, value as tf.Tensor1D);
-          return project(x, ascend(xAdv, grad, settings.norm, settings.stepSize), settings.norm, settings.eps, range[0], range[1]);
+          if (settings.norm === 'linf') return linfStep(x, xAdv, grad, settings.stepSize, settings.eps, range[0], range[1]);
+          return project(x, ascendL2(xAdv, grad, settings.stepSize), 'l2', settings.eps, range[0], range[1]);
         });
         xAdv.dispose();
         xAdv = next;

@@ -60,6 +60,7 @@ interface KernelExports {
   direct1(...args: number[]): void;
   gemm(...args: number[]): void;
   directScratchBytes(ho: number, wo: number, kh: number, kw: number, stride: number): number;
+  linfStep(x: number, xAdv: number, g: number, out: number, n: number, alpha: number, eps: number, lo: number, hi: number): void;
 }
 
 /** Per wasm backend: the instantiated kernels, scratch memory and transformed filters. */
@@ -599,6 +600,36 @@ export function ravineMatMul(backend: WasmBackendLike, call: MatMulCall): Tensor
     scratchBytes: 0,
     args: (start, count) => [aPtr + start * k * 4, count, k, bPtr, n, biasPtr, cPtr + start * n * 4, call.activation === 'relu' ? 1 : 0],
   });
+  return out;
+}
+
+/** An L∞ PGD step as {@link ravineLinfStep} takes it: clip(x + clip(xAdv + α · sign(g) − x, −ε, ε), lo, hi). */
+export interface LinfStepCall {
+  x: TensorInfo;
+  xAdv: TensorInfo;
+  g: TensorInfo;
+  alpha: number;
+  eps: number;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * The step through Ravine's kernel (kernels/as/pgd.ts), in one pass and on the calling thread
+ * (a batch of 100 MNIST samples is 0.02 ms of work), as a new tensor; null if the three are
+ * not float32 tensors of one shape or the kernel cannot run here (the caller then runs tfjs ops).
+ */
+export function ravineLinfStep(backend: WasmBackendLike, call: LinfStepCall): TensorInfo | null {
+  const { x, xAdv, g } = call;
+  const sameShape = (t: TensorInfo) => t.dtype === 'float32' && t.shape.length === x.shape.length && t.shape.every((d, i) => d === x.shape[i]);
+  if (![x, xAdv, g].every(sameShape)) return null;
+  const state = stateFor(backend);
+  if (!state) return null;
+  const out = backend.makeOutput(x.shape, 'float32');
+  const n = x.shape.reduce((a, b) => a * b, 1);
+  if (n > 0) {
+    state.exports.linfStep(offsetOf(backend, x), offsetOf(backend, xAdv), offsetOf(backend, g), offsetOf(backend, out), n, call.alpha, call.eps, call.lo, call.hi);
+  }
   return out;
 }
 

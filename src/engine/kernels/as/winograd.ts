@@ -32,9 +32,10 @@
 // four output channels on the other: phases·Cin and Cout must be multiples of 4 (at stride 2
 // that allows any Cin).
 
-// The module's other kernels: direct convolutions of one-channel inputs, and matrix products.
+// The module's other kernels: direct convolutions of one-channel inputs, matrix products, and an L∞ PGD step.
 export { direct1, directScratchBytes } from './direct';
 export { gemm } from './gemm';
+export { linfStep } from './pgd';
 
 // Bᵀ of F(4, 3) on six vectors read at p + i·ps, written at q + i·qs.
 @inline function inputTransform(p: usize, ps: usize, q: usize, qs: usize): void {

@@ -1,0 +1,89 @@
+/**
+ * The L∞ PGD step (src/engine/pgd.ts `linfStep`): on wasm one pass of Ravine's kernel
+ * (kernels/as/pgd.ts), elsewhere tfjs ops (ops.ts `linfStepOps`), with the same values.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LINF_STEP, registerFastConvGradients, unregisterFastConvGradients } from './convGrad';
+import { linfStepOps } from './ops';
+import { linfStep } from './pgd';
+import { fixedValues } from './testSupport';
+import { ravineLinfStep } from './winograd';
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  registerFastConvGradients();
+});
+
+afterAll(() => {
+  unregisterFastConvGradients();
+});
+
+/** A batch of 105 values (not a multiple of 4): x in [0, 1], xAdv around it, g with both signs and zeros. */
+function inputs(): { x: Float32Array; xAdv: Float32Array; g: Float32Array; shape: number[] } {
+  const shape = [3, 7, 5, 1];
+  const n = 105;
+  const x = fixedValues(n, 1).map((v) => (v + 1) / 2);
+  x[0] = 0;
+  x[1] = 1;
+  const xAdv = fixedValues(n, 2).map((v, i) => x[i] + 0.5 * v); // some beyond the ball (ε = 0.3)
+  const g = fixedValues(n, 3).map((v, i) => (i % 7 === 0 ? 0 : i % 11 === 0 ? -0 : v * 1e-9 * (i % 3))); // tiny gradients, as a confident classifier's
+  return { x, xAdv, g, shape };
+}
+
+async function step(backend: 'wasm' | 'cpu', how: 'step' | 'ops'): Promise<{ values: Float32Array; kernels: string[] }> {
+  await tf.setBackend(backend);
+  const d = inputs();
+  const x = tf.tensor(d.x, d.shape);
+  const xAdv = tf.tensor(d.xAdv, d.shape);
+  const g = tf.tensor(d.g, d.shape);
+  try {
+    let values: Float32Array = new Float32Array();
+    const info = await tf.profile(() => {
+      const out = how === 'step' ? linfStep(x, xAdv, g, 0.0375, 0.3, 0, 1) : linfStepOps(x, xAdv, g, 0.0375, 0.3, 0, 1);
+      values = out.dataSync() as Float32Array;
+      out.dispose();
+    });
+    return { values, kernels: info.kernels.map((k) => k.name) };
+  } finally {
+    tf.dispose([x, xAdv, g]);
+    await tf.setBackend('wasm');
+  }
+}
+
+describe('L∞ PGD step', () => {
+  it('runs as one kernel on wasm, with the values of the ops bit for bit', async () => {
+    const before = tf.memory().numTensors;
+    const fused = await step('wasm', 'step');
+    expect(fused.kernels).toEqual([LINF_STEP]);
+    const ops = await step('wasm', 'ops');
+    expect(ops.kernels.length, 'the ops: ten kernels').toBeGreaterThanOrEqual(8);
+    expect(Array.from(fused.values)).toEqual(Array.from(ops.values));
+    expect(tf.memory().numTensors, 'no tensor left').toBe(before);
+    // The step moved the iterates and kept them in the ball and in [0, 1].
+    const { x } = inputs();
+    let moved = 0;
+    for (let i = 0; i < x.length; i++) {
+      expect(Math.abs(fused.values[i] - x[i])).toBeLessThanOrEqual(0.3 + 1e-7);
+      expect(fused.values[i]).toBeGreaterThanOrEqual(0);
+      expect(fused.values[i]).toBeLessThanOrEqual(1);
+      if (fused.values[i] !== x[i]) moved++;
+    }
+    expect(moved).toBeGreaterThan(50);
+  });
+
+  it('runs as tfjs ops on cpu, with the same values', async () => {
+    const cpu = await step('cpu', 'step');
+    expect(cpu.kernels).not.toContain(LINF_STEP);
+    const wasm = await step('wasm', 'step');
+    expect(Array.from(cpu.values)).toEqual(Array.from(wasm.values));
+  });
+
+  it('declines tensors of different shapes (tfjs ops then broadcast them as they would)', () => {
+    const info = (shape: number[]) => ({ dataId: {}, shape, dtype: 'float32' as const });
+    const backend = tf.backend() as unknown as Parameters<typeof ravineLinfStep>[0];
+    expect(ravineLinfStep(backend, { x: info([2, 3]), xAdv: info([2, 3]), g: info([3]), alpha: 0.1, eps: 0.3, lo: 0, hi: 1 })).toBeNull();
+  });
+});
