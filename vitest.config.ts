@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Relaxed SIMD on in each worker, as the CLI has it (the kernels' fused multiply-add build).
+    setupFiles: ['scripts/vitestSetup.ts'],
   },
 });

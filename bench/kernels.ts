@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { conv2dInputGradViaForward, registerFastConvGradients, withWeightCache } from '../src/engine/convGrad';
 import { fixedValues } from '../src/engine/testSupport';
 import { enableNodeWasmThreads } from '../src/cli/wasmThreads';
+import { enableNodeRelaxedSimd } from '../src/cli/relaxedSimd';
 import { median } from './common';
 
 export interface LayerTiming {
@@ -165,6 +166,7 @@ function measureLayers(runs: number): LayerTiming[] {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const threads = Number(process.argv[2] ?? 1);
   if (threads > 1) enableNodeWasmThreads(threads);
+  enableNodeRelaxedSimd();
   await tf.setBackend('wasm');
   await tf.ready();
   registerFastConvGradients();

@@ -30,6 +30,7 @@ import { forwardFlopsPerSample, describeLayers, winogradFlopsPerSample, WINOGRAD
 import { measureKernelLayers, type LayerTiming } from './kernels';
 import { BENCH_EPS, BENCH_STEPS, forwardPassesPerUnit, kernelProfile, profileJobMemory, runJob, type BenchInput, type JobSpec, type KernelTime } from './jobs';
 import { enableNodeWasmThreads } from '../src/cli/wasmThreads';
+import { enableNodeRelaxedSimd } from '../src/cli/relaxedSimd';
 
 export interface NodeResult {
   config: string;
@@ -73,6 +74,7 @@ function wasmHeapBytes(): number {
 async function main(): Promise<void> {
   ensureBenchDir();
   const cleanup = config === 'wasm2' ? enableNodeWasmThreads(Math.min(2, os.cpus().length)) : () => {};
+  if (config !== 'cpu') enableNodeRelaxedSimd(); // as the CLI does
   await tf.setBackend(config === 'cpu' ? 'cpu' : 'wasm');
   await tf.ready();
   registerFastConvGradients();

@@ -354,9 +354,10 @@ interface ReportInput {
 
 /** The helper threads of Ravine's wasm kernels in one configuration, for the header lines. */
 function helperNote(h: unknown): string {
-  const v = h as { started?: number; ready?: number; jobs?: number } | undefined;
+  const v = h as { started?: number; ready?: number; jobs?: number; build?: string | null } | undefined;
   if (!v || typeof v.started !== 'number') return '';
-  return v.started === 0 ? ", Ravine's kernels on 1 thread" : `, Ravine's kernels on ${v.started + 1} threads (${v.ready} helper${v.ready === 1 ? '' : 's'} ready, ${v.jobs} shares done by helpers; XNNPACK on the calling thread)`;
+  const build = v.build === 'relaxed SIMD' ? ' (relaxed-SIMD build: fused multiply-adds)' : v.build === 'SIMD' ? ' (SIMD build, no relaxed SIMD: separate multiply and add)' : '';
+  return v.started === 0 ? `, Ravine's kernels${build} on 1 thread` : `, Ravine's kernels${build} on ${v.started + 1} threads (${v.ready} helper${v.ready === 1 ? '' : 's'} ready, ${v.jobs} shares done by helpers; XNNPACK on the calling thread)`;
 }
 
 /** `rewrittenAt`: when `--report` rendered the text again from the run's figures. */
@@ -676,7 +677,7 @@ function kernelSection(x: ReportInput): string[] {
     const t2 = two?.kernelLayers?.find((u) => u.layer === t.layer);
     L.push(`| ${t.layer} | ${t.kernel} | \`${t.shapes}\` | ${fmtS(t.xnnpackMs / 1000)} | ${fmtS(t.ravineMs / 1000)} | ×${(t.xnnpackMs / t.ravineMs).toFixed(2)} | ${t.maxDiff.toExponential(1)} |${two ? ` ${t2 ? fmtS(t2.ravineMs / 1000) : '—'} |` : ''}`);
   }
-  L.push('', 'Inputs and filters are uniform in [−1, 1] here, so convolution outputs reach about ±10 and the differences are relative 1e-5 (Winograd\'s transforms); the direct and matrix-product kernels sum in the same order as XNNPACK and give the same bits. On 2 threads a batch is split in two shares of whole blocks (4 samples or rows), unless a share would hold under 1M multiply-adds (for Winograd, its transform-domain products): a helper starts its share about 50 µs after it is posted, about what that much work takes. Every layer of the metric\'s 100 samples splits, the first convolution (7.8M) and its input gradient (3.4M) included.', '');
+  L.push('', 'Inputs and filters are uniform in [−1, 1] here, so convolution outputs reach about ±10 and the differences are relative 1e-5 (Winograd\'s transforms); the direct and matrix-product kernels sum in XNNPACK\'s order, but with relaxed SIMD each of their multiply-adds rounds once rather than twice, so they differ from XNNPACK\'s in the last bits. On 2 threads a batch is split in two shares of whole blocks (4 samples or rows), unless a share would hold under 1M multiply-adds (for Winograd, its transform-domain products): a helper starts its share about 50 µs after it is posted, about what that much work takes. Every layer of the metric\'s 100 samples splits, the first convolution (7.8M) and its input gradient (3.4M) included.', '');
   return L;
 }
 
@@ -698,7 +699,9 @@ function floorNote(x: ReportInput, job: Row, targetSeconds: number, what: string
   if (!c) return 'The ceiling of wasm SIMD on this CPU was not measured in this run (`--skip=roofline`).';
   const madd = x.roof?.wasm.find((r) => r.variant === 'madd' && r.threads === x.roof?.cores);
   const mul = x.roof?.wasm.find((r) => r.variant === 'mul+add' && r.threads === x.roof?.cores);
-  const fused = madd && mul ? ` Relaxed SIMD's fused multiply-add measured ${madd.gflops.toFixed(1)} against ${mul.gflops.toFixed(1)} GFLOP/s for a separate multiply and add, so a relaxed-SIMD build of the kernels would not lift this ceiling on this CPU.` : '';
+  const fused = madd && mul
+    ? ` In registers, relaxed SIMD's fused multiply-add measured ${madd.gflops.toFixed(1)} against ${mul.gflops.toFixed(1)} GFLOP/s for a separate multiply and add (the ceiling is the higher); Ravine's kernels use it where the engine has relaxed SIMD (this run's wasm rows do: Chromium ships it, and Ravine turns on Node 20's flag), and in their product loops, which issue more instructions than their multiply-adds need, it measured ×1.37 (src/engine/kernels/as/madd.ts).`
+    : '';
   // How close the peer's own kernels come to their (native) ceiling on the same job: the target
   // asks wasm kernels for `need` of theirs.
   const need = job.flops / targetSeconds / 1e9 / c.roof.gflops;

@@ -13,6 +13,7 @@ import { registerFastConvGradients } from '../engine/convGrad';
 import { type OptionSpec, type ParsedArgs, quote, UsageError } from './args';
 import type { CliIo } from './io';
 import { packageVersion } from './version';
+import { enableNodeRelaxedSimd } from './relaxedSimd';
 import { disableNodeWasmThreads, enableNodeWasmThreads, nodeWasmThreadsUnavailable } from './wasmThreads';
 
 /** Backends the CLI offers (WebGL needs a browser). */
@@ -79,6 +80,7 @@ export async function startBackend(request: BackendRequest, io: CliIo): Promise<
     threaded = false;
   }
   if (threaded) enableNodeWasmThreads(request.threads);
+  if (name === 'wasm') enableNodeRelaxedSimd();
   let choice = await chooseBackend(name);
   if (threaded && choice.backend !== 'wasm') {
     const why = choice.skipped.map((s) => s.reason).join('; ');

@@ -13,7 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerFastConvGradients, unregisterFastConvGradients } from './convGrad';
 import { fixedValues, maxAbsDiff } from './testSupport';
-import { directTakes, matMulTakes, ravineKernelCalls, setWasmThreads, wasmThreadCount, type ConvCall } from './winograd';
+import { directTakes, matMulTakes, ravineKernelBuild, ravineKernelCalls, setWasmThreads, wasmThreadCount, type ConvCall } from './winograd';
 
 type Shape4 = [number, number, number, number];
 
@@ -155,6 +155,14 @@ describe('matrix product on wasm', () => {
     for (let i = 0; i < 3; i++) tf.tidy(() => tf.matMul(tf.tensor2d(fixedValues(8 * 16, 3 + i), [8, 16]), w, false, true).dataSync());
     expect(tf.memory().numTensors).toBe(before);
     w.dispose();
+  });
+});
+
+describe('the kernels\' build', () => {
+  it('is the relaxed-SIMD one (fused multiply-adds) where the engine compiles it, as Node does here with the flag the CLI sets', async () => {
+    await tf.setBackend('wasm');
+    tf.tidy(() => tf.matMul(tf.ones([8, 16]), tf.ones([16, 8])).dataSync());
+    expect(ravineKernelBuild()).toBe('relaxed SIMD');
   });
 });
 

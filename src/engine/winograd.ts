@@ -4,16 +4,21 @@
  * (src/engine/kernels/as/, AssemblyScript, built by `npm run kernels`):
  * - Winograd fast convolutions: 5×5 stride-2 convolutions (the CNNs' second layer) as
  *   F(4×4, 3×3) over their four stride phases, and 3×3 stride-1 ones (what src/engine/convGrad.ts
- *   turns both convolutions' input gradients into) as plain F(4×4, 3×3). XNNPACK, which
- *   tfjs-backend-wasm runs, has no fast-convolution algorithm; Winograd does 0.36× (stride 2) and
- *   0.25× (stride 1) the multiply-adds of the direct convolution, before its transforms, and takes
- *   about half XNNPACK's time on the second layer (bench/kernels.ts).
+ *   turns both convolutions' input gradients into) as plain F(4×4, 3×3), with F(3, 3) tiles at
+ *   edges whose length is not a multiple of 4. XNNPACK, which tfjs-backend-wasm runs, has no
+ *   fast-convolution algorithm; Winograd does 0.36× (stride 2) and 0.25× (stride 1) the
+ *   multiply-adds of the direct convolution, before its transforms, and takes well under half
+ *   XNNPACK's time on the second layer (bench/kernels.ts). For the input gradients it also
+ *   applies the layer's ReLU mask as it reads dy and writes the stride phases to their rows.
  * - A direct convolution for one-channel inputs (the CNNs' first layer), where Winograd's matrix
  *   products are too thin to pay for its transforms (it measured slower than XNNPACK there:
  *   20.0 against 17.7 ms per metric run) and XNNPACK's kernel runs at about a third of the SIMD
- *   ceiling: about 1.5× faster than XNNPACK.
+ *   ceiling: about 1.5–1.9× faster than XNNPACK.
  * - A blocked matrix product for the dense layers and their input gradients (dy · Wᵀ, with Wᵀ
- *   cached per weight by convGrad.ts): about 1.2× faster than XNNPACK's.
+ *   cached per weight by convGrad.ts): about 1.2–1.4× faster than XNNPACK's.
+ * - An L∞ PGD step (ascent and projection) in one pass.
+ * The module comes in a build with relaxed SIMD (fused multiply-adds in the product loops,
+ * kernels/as/madd.ts), used where the engine compiles it, and one without.
  *
  * How: the kernels work in place, in the memory of tfjs's wasm module (imported, so no copies):
  * they read the input tensors and write the output tensor where tfjs keeps them. A Winograd
@@ -31,7 +36,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
-import { WINOGRAD_WASM_PLAIN, WINOGRAD_WASM_SHARED } from './kernels/winogradWasm';
+import { WINOGRAD_WASM_PLAIN, WINOGRAD_WASM_PLAIN_RELAXED, WINOGRAD_WASM_SHARED, WINOGRAD_WASM_SHARED_RELAXED } from './kernels/winogradWasm';
 import { ARGS, CLAIM, DONE, KERNELS, KIND, READY, SEQ, SEQ_MASK, SLOT, WORDS, startHelper } from './winogradHelpers';
 
 const KIND_WINOGRAD = KERNELS.indexOf('conv');
@@ -63,8 +68,20 @@ interface KernelExports {
   linfStep(x: number, xAdv: number, g: number, out: number, n: number, alpha: number, eps: number, lo: number, hi: number): void;
 }
 
+/**
+ * The kernels' build for a plain or a shared memory: with relaxed SIMD (fused multiply-adds in
+ * the product loops, kernels/as/madd.ts) where this engine compiles it, else without.
+ */
+function kernelBuild(shared: boolean): { bytes: Uint8Array<ArrayBuffer>; relaxed: boolean } {
+  const relaxed = decode(shared ? WINOGRAD_WASM_SHARED_RELAXED : WINOGRAD_WASM_PLAIN_RELAXED);
+  if (WebAssembly.validate(relaxed)) return { bytes: relaxed, relaxed: true };
+  return { bytes: decode(shared ? WINOGRAD_WASM_SHARED : WINOGRAD_WASM_PLAIN), relaxed: false };
+}
+
 /** Per wasm backend: the instantiated kernels, scratch memory and transformed filters. */
 interface KernelState {
+  /** Whether the kernels are the relaxed-SIMD build (see kernelBuild). */
+  relaxed: boolean;
   exports: KernelExports;
   memory: WebAssembly.Memory;
   scratch: { ptr: number; bytes: number };
@@ -143,9 +160,11 @@ function stateFor(backend: WasmBackendLike): KernelState | false {
     const reached = moduleMemory(backend);
     if (reached) {
       const { memory, shared } = reached;
-      const module = new WebAssembly.Module(decode(shared ? WINOGRAD_WASM_SHARED : WINOGRAD_WASM_PLAIN));
+      const { bytes, relaxed } = kernelBuild(shared);
+      const module = new WebAssembly.Module(bytes);
       const instance = new WebAssembly.Instance(module, { env: { memory } });
       state = {
+        relaxed,
         exports: instance.exports as unknown as KernelExports,
         memory,
         scratch: { ptr: 0, bytes: 0 },
@@ -633,18 +652,30 @@ export function ravineLinfStep(backend: WasmBackendLike, call: LinfStepCall): Te
   return out;
 }
 
+/**
+ * Which build of Ravine's kernels runs on this backend: 'relaxed SIMD' (fused multiply-adds),
+ * 'SIMD', or null before they first ran or where they cannot run (tfjs's own kernels do
+ * everything then).
+ */
+export function ravineKernelBuild(backend: object = tf.backend()): 'relaxed SIMD' | 'SIMD' | null {
+  const state = states.get(backend);
+  return state ? (state.relaxed ? 'relaxed SIMD' : 'SIMD') : null;
+}
+
 /** What {@link winogradHelpers} reports. */
 export interface WinogradHelperStats {
   started: number;
   ready: number;
   alive: number;
   jobs: number;
+  /** Which build of the kernels runs ({@link ravineKernelBuild}). */
+  build: 'relaxed SIMD' | 'SIMD' | null;
 }
 
 /** The helper threads of a wasm backend's kernel (the current backend by default): started, ready, still in use, and jobs they have finished. */
 export function winogradHelpers(backend: object = tf.backend()): WinogradHelperStats {
   const state = states.get(backend);
-  if (!state) return { started: 0, ready: 0, alive: 0, jobs: 0 };
+  if (!state) return { started: 0, ready: 0, alive: 0, jobs: 0, build: null };
   const words = new Int32Array(state.memory.buffer);
   let ready = 0;
   let jobs = 0;
@@ -652,7 +683,7 @@ export function winogradHelpers(backend: object = tf.backend()): WinogradHelperS
     if (Atomics.load(words, (h.slot >> 2) + READY) === 1) ready++;
     jobs += Atomics.load(words, (h.slot >> 2) + DONE);
   }
-  return { started: state.helpers.length, ready, alive: state.helpers.filter((h) => h.alive).length, jobs };
+  return { started: state.helpers.length, ready, alive: state.helpers.filter((h) => h.alive).length, jobs, build: ravineKernelBuild(backend) };
 }
 
 /** How many times each of Ravine's wasm kernels has run on a backend (the current one by default), by kernel name. */

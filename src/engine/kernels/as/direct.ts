@@ -9,6 +9,8 @@
 // loads the tap's 8 weights (two vectors) and splats 4 input values, 16 multiply-adds per 6
 // loads, with no bounds checks inside (the sample is first copied into a zero-padded plane).
 
+import { madd } from './madd';
+
 /** Bytes of scratch memory that {@link direct1} needs: one zero-padded input plane. */
 export function directScratchBytes(ho: i32, wo: i32, kh: i32, kw: i32, stride: i32): i32 {
   const wo4 = (wo + 3) & ~3;
@@ -63,10 +65,10 @@ export function direct1(x: usize, n: i32, h: i32, w: i32, wt: usize, kh: i32, kw
               const w0 = v128.load(wq), w1 = v128.load(wq, 16);
               const s0 = v128.load32_splat(q), s1 = v128.load32_splat(q + sb);
               const s2 = v128.load32_splat(q + 2 * sb), s3 = v128.load32_splat(q + 3 * sb);
-              a00 = f32x4.add(a00, f32x4.mul(s0, w0)); a01 = f32x4.add(a01, f32x4.mul(s0, w1));
-              a10 = f32x4.add(a10, f32x4.mul(s1, w0)); a11 = f32x4.add(a11, f32x4.mul(s1, w1));
-              a20 = f32x4.add(a20, f32x4.mul(s2, w0)); a21 = f32x4.add(a21, f32x4.mul(s2, w1));
-              a30 = f32x4.add(a30, f32x4.mul(s3, w0)); a31 = f32x4.add(a31, f32x4.mul(s3, w1));
+              a00 = madd(s0, w0, a00); a01 = madd(s0, w1, a01);
+              a10 = madd(s1, w0, a10); a11 = madd(s1, w1, a11);
+              a20 = madd(s2, w0, a20); a21 = madd(s2, w1, a21);
+              a30 = madd(s3, w0, a30); a31 = madd(s3, w1, a31);
               wq += tapb;
               q += 4;
             }
@@ -89,10 +91,10 @@ export function direct1(x: usize, n: i32, h: i32, w: i32, wt: usize, kh: i32, kw
             let q = pp + <usize>ky * rowb;
             for (let kx = 0; kx < kw; kx++) {
               const w0 = v128.load(wq);
-              a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(q), w0));
-              a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(q + sb), w0));
-              a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(q + 2 * sb), w0));
-              a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(q + 3 * sb), w0));
+              a0 = madd(v128.load32_splat(q), w0, a0);
+              a1 = madd(v128.load32_splat(q + sb), w0, a1);
+              a2 = madd(v128.load32_splat(q + 2 * sb), w0, a2);
+              a3 = madd(v128.load32_splat(q + 3 * sb), w0, a3);
               wq += tapb;
               q += 4;
             }

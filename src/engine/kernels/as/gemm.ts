@@ -12,6 +12,8 @@
 // then 4 rows: a 4 × 8 tile of C in eight vector accumulators, fed by two loads of B and four
 // splats of A per k (16 multiply-adds per 6 loads).
 
+import { madd } from './madd';
+
 const KB: i32 = 256;
 const MB: i32 = 64;
 
@@ -28,10 +30,10 @@ const MB: i32 = 64;
     const u0 = v128.load(bp), u1 = v128.load(bp, 16);
     const v0 = v128.load32_splat(ap), v1 = v128.load32_splat(ap + as);
     const v2 = v128.load32_splat(ap + 2 * as), v3 = v128.load32_splat(ap + 3 * as);
-    a00 = f32x4.add(a00, f32x4.mul(v0, u0)); a01 = f32x4.add(a01, f32x4.mul(v0, u1));
-    a10 = f32x4.add(a10, f32x4.mul(v1, u0)); a11 = f32x4.add(a11, f32x4.mul(v1, u1));
-    a20 = f32x4.add(a20, f32x4.mul(v2, u0)); a21 = f32x4.add(a21, f32x4.mul(v2, u1));
-    a30 = f32x4.add(a30, f32x4.mul(v3, u0)); a31 = f32x4.add(a31, f32x4.mul(v3, u1));
+    a00 = madd(v0, u0, a00); a01 = madd(v0, u1, a01);
+    a10 = madd(v1, u0, a10); a11 = madd(v1, u1, a11);
+    a20 = madd(v2, u0, a20); a21 = madd(v2, u1, a21);
+    a30 = madd(v3, u0, a30); a31 = madd(v3, u1, a31);
     ap += 4;
     bp += bs;
   }
@@ -52,7 +54,7 @@ const MB: i32 = 64;
   let ap = a + <usize>k0 * 4;
   let bp = b + <usize>k0 * bs;
   for (let k = k0; k < k1; k++) {
-    acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(ap), v128.load(bp)));
+    acc = madd(v128.load32_splat(ap), v128.load(bp), acc);
     ap += 4;
     bp += bs;
   }

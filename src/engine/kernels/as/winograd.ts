@@ -33,6 +33,8 @@
 // that allows any Cin).
 
 // The module's other kernels: direct convolutions of one-channel inputs, matrix products, and an L∞ PGD step.
+import { madd } from './madd';
+
 export { direct1, directScratchBytes } from './direct';
 export { gemm } from './gemm';
 export { linfStep } from './pgd';
@@ -267,10 +269,10 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
               const kp = r0 + <usize>k * 4;
               const v0 = v128.load32_splat(kp), v1 = v128.load32_splat(kp + rs);
               const v2 = v128.load32_splat(kp + 2 * rs), v3 = v128.load32_splat(kp + 3 * rs);
-              a00 = f32x4.add(a00, f32x4.mul(v0, u0)); a01 = f32x4.add(a01, f32x4.mul(v0, u1));
-              a10 = f32x4.add(a10, f32x4.mul(v1, u0)); a11 = f32x4.add(a11, f32x4.mul(v1, u1));
-              a20 = f32x4.add(a20, f32x4.mul(v2, u0)); a21 = f32x4.add(a21, f32x4.mul(v2, u1));
-              a30 = f32x4.add(a30, f32x4.mul(v3, u0)); a31 = f32x4.add(a31, f32x4.mul(v3, u1));
+              a00 = madd(v0, u0, a00); a01 = madd(v0, u1, a01);
+              a10 = madd(v1, u0, a10); a11 = madd(v1, u1, a11);
+              a20 = madd(v2, u0, a20); a21 = madd(v2, u1, a21);
+              a30 = madd(v3, u0, a30); a31 = madd(v3, u1, a31);
               up += us;
             }
             const mp = mb + <usize>(t0 * cout + c0) * 4;
@@ -286,10 +288,10 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
             for (let k = 0; k < k4; k++) {
               const u0 = v128.load(up);
               const kp = r0 + <usize>k * 4;
-              a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(kp), u0));
-              a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(kp + rs), u0));
-              a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(kp + 2 * rs), u0));
-              a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(kp + 3 * rs), u0));
+              a0 = madd(v128.load32_splat(kp), u0, a0);
+              a1 = madd(v128.load32_splat(kp + rs), u0, a1);
+              a2 = madd(v128.load32_splat(kp + 2 * rs), u0, a2);
+              a3 = madd(v128.load32_splat(kp + 3 * rs), u0, a3);
               up += us;
             }
             const mp = mb + <usize>(t0 * cout + c0) * 4;
