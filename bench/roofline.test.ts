@@ -73,5 +73,12 @@ describe('wasm SIMD ceiling loops', () => {
     };
     for (const passes of [1, 3]) expect(run(passes)).toBe(simulateGemm(passes));
     expect(run(1)).not.toBe(0);
+    // The fused variant (relaxed SIMD, on in this process: scripts/vitestSetup.ts) does the same
+    // updates, each rounded once: equal to float32 rounding.
+    const fused = new WebAssembly.Instance(new WebAssembly.Module(roofModule('gemm madd')));
+    new Float32Array((fused.exports.memory as WebAssembly.Memory).buffer).set(mem.subarray(0, GEMM_MR * GEMM_K + GEMM_NR * GEMM_K));
+    const runFused = fused.exports.run as (n: number) => number;
+    for (const passes of [1, 3]) expect(Math.abs(runFused(passes) - simulateGemm(passes))).toBeLessThan(1e-4 * Math.abs(simulateGemm(passes)) + 1e-6);
+    expect(flopsPerIteration('gemm madd')).toBe(flopsPerIteration('gemm'));
   });
 });

@@ -25,7 +25,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { join } from 'node:path';
 
-export type RoofVariant = 'mul+add' | 'madd' | 'gemm';
+export type RoofVariant = 'mul+add' | 'madd' | 'gemm' | 'gemm madd';
 
 export interface RoofResult {
   variant: RoofVariant | 'native AVX2 FMA';
@@ -64,14 +64,14 @@ const GET = 0x20, SET = 0x21, TEE = 0x22;
 const I32_CONST = 0x41, I32_ADD = 0x6a, I32_SUB = 0x6b, LOOP = 0x03, BR_IF = 0x0d, END = 0x0b;
 
 /** Accumulators of each register loop (the gemm tile has GEMM_MR x GEMM_NR / 4 of them). */
-export const ACCUMULATORS: Record<Exclude<RoofVariant, 'gemm'>, number> = { 'mul+add': 6, madd: 10 };
+export const ACCUMULATORS: Record<Exclude<RoofVariant, 'gemm' | 'gemm madd'>, number> = { 'mul+add': 6, madd: 10 };
 const UNROLL = 4;
 /** The gemm loop's tile (rows of A x columns of B, C held in registers) and its depth per trip. */
 export const GEMM_MR = 4;
 export const GEMM_NR = 8;
 export const GEMM_K = 256;
 /** FLOPs of one trip through the loop body (4 lanes; a multiply-add counts 2). */
-export const flopsPerIteration = (v: RoofVariant) => (v === 'gemm' ? GEMM_MR * GEMM_NR * GEMM_K * 2 : ACCUMULATORS[v] * UNROLL * 4 * 2);
+export const flopsPerIteration = (v: RoofVariant) => (v === 'gemm' || v === 'gemm madd' ? GEMM_MR * GEMM_NR * GEMM_K * 2 : ACCUMULATORS[v] * UNROLL * 4 * 2);
 
 /** The module around one function `run(n: i32) -> f32` with `nLocals` v128 locals after its i32 ones. */
 function wasmModule(i32Locals: number, v128Locals: number, body: number[], memory: boolean): Uint8Array<ArrayBuffer> {
@@ -90,11 +90,13 @@ function wasmModule(i32Locals: number, v128Locals: number, body: number[], memor
 }
 
 /**
- * The gemm variant: `run(n)` makes n passes over C[4x8] += A[4xK] B[Kx8], A at byte 0 (k-major:
+ * The gemm variants: `run(n)` makes n passes over C[4x8] += A[4xK] B[Kx8], A at byte 0 (k-major:
  * A[k][i] at 16k + 4i), B after it (B[k][j] at 16K + 32k + 4j), both in the exported memory
  * (64 KiB, zero unless the caller fills it). Returns the sum of lane 0 of every accumulator.
+ * `fused`: each multiply-add is relaxed SIMD's f32x4.relaxed_madd, as in Ravine's relaxed build
+ * (src/engine/kernels/as/madd.ts), rather than a multiply and an add.
  */
-function gemmModule(): Uint8Array<ArrayBuffer> {
+function gemmModule(fused: boolean): Uint8Array<ArrayBuffer> {
   const nb = GEMM_NR / 4;
   const nacc = GEMM_MR * nb;
   // i32 locals: 0 = n (param), 1 = A pointer, 2 = B pointer, 3 = k counter; then v128:
@@ -110,7 +112,10 @@ function gemmModule(): Uint8Array<ArrayBuffer> {
   for (let j = 0; j < nb; j++) body.push(GET, 2, ...simd(OP.load), 4, ...leb(16 * j), SET, ...leb(bv(j)));
   for (let i = 0; i < GEMM_MR; i++) {
     body.push(GET, 1, ...simd(OP.load32Splat), 2, ...leb(4 * i), SET, ...leb(av));
-    for (let j = 0; j < nb; j++) body.push(GET, ...leb(acc(i, j)), GET, ...leb(av), GET, ...leb(bv(j)), ...simd(OP.mul), ...simd(OP.add), SET, ...leb(acc(i, j)));
+    for (let j = 0; j < nb; j++) {
+      if (fused) body.push(GET, ...leb(av), GET, ...leb(bv(j)), GET, ...leb(acc(i, j)), ...simd(OP.madd), SET, ...leb(acc(i, j)));
+      else body.push(GET, ...leb(acc(i, j)), GET, ...leb(av), GET, ...leb(bv(j)), ...simd(OP.mul), ...simd(OP.add), SET, ...leb(acc(i, j)));
+    }
   }
   body.push(GET, 1, I32_CONST, ...sleb(4 * GEMM_MR), I32_ADD, SET, 1, GET, 2, I32_CONST, ...sleb(4 * GEMM_NR), I32_ADD, SET, 2);
   body.push(GET, 3, I32_CONST, 1, I32_SUB, TEE, 3, BR_IF, 0, END); // next k
@@ -123,7 +128,7 @@ function gemmModule(): Uint8Array<ArrayBuffer> {
 
 /** `run(n: i32) -> f32`: n trips of the variant's loop (see the file comment). */
 export function roofModule(variant: RoofVariant): Uint8Array<ArrayBuffer> {
-  if (variant === 'gemm') return gemmModule();
+  if (variant === 'gemm' || variant === 'gemm madd') return gemmModule(variant === 'gemm madd');
   const K = ACCUMULATORS[variant];
   // locals: 0 = n (param), 1..K = acc, K+1..2K = x (mul+add) or the shared c (madd), then y.
   const nx = variant === 'mul+add' ? K : 1;
@@ -241,7 +246,7 @@ export async function measureRoofline(log: (s: string) => void = console.log): P
   const cores = os.cpus().length;
   const wasm: RoofResult[] = [];
   const unsupported: string[] = [];
-  for (const v of ['mul+add', 'madd', 'gemm'] as RoofVariant[]) {
+  for (const v of ['mul+add', 'madd', 'gemm', 'gemm madd'] as RoofVariant[]) {
     if (!roofSupported(v)) {
       unsupported.push(v);
       log(`roofline: wasm ${v} is not supported by this engine (relaxed SIMD off?)`);

@@ -607,7 +607,7 @@ function report(x: ReportInput, rewrittenAt?: string): string {
 
 /** The fastest register-only wasm loop on `threads` threads (the gemm loop, which also loads, is reported beside them). */
 function wasmCeiling(x: ReportInput, threads: number): RoofResult | undefined {
-  return x.roof?.wasm.filter((r) => r.threads === threads && r.variant !== 'gemm').sort((a, b) => b.gflops - a.gflops)[0];
+  return x.roof?.wasm.filter((r) => r.threads === threads && r.variant !== 'gemm' && r.variant !== 'gemm madd').sort((a, b) => b.gflops - a.gflops)[0];
 }
 
 /** The fastest wasm ceiling on every core, and what it implies for a job of `flops` with a time target. */
@@ -636,13 +636,18 @@ function ceilingSection(x: ReportInput, surf: Row | undefined, peerSurf: Row | u
   row('wasm relaxed SIMD, `f32x4.relaxed_madd` (fused where the CPU has FMA), 10 accumulators', r.wasm.filter((v) => v.variant === 'madd'));
   row('native C, AVX2 `vfmadd231ps` (8 lanes), 10 accumulators, gcc -O3', r.native);
   row('wasm SIMD matrix-product inner loop: a 4 × 8 tile of C in 8 accumulators, A splatted (`v128.load32_splat`) and B loaded from L1 each step', r.wasm.filter((v) => v.variant === 'gemm'));
+  row('the same loop with `f32x4.relaxed_madd` (Ravine\'s relaxed-SIMD build)', r.wasm.filter((v) => v.variant === 'gemm madd'));
   if (r.unsupported.length) L.push('', `Not measured (the engine refused the module): ${r.unsupported.join(', ')}.`);
   L.push('');
   const gemm = r.wasm.find((v) => v.variant === 'gemm' && v.threads === r.cores);
+  const gemmFused = r.wasm.find((v) => v.variant === 'gemm madd' && v.threads === r.cores);
   const reg = ceiling(x, 1, Infinity);
   if (gemm && reg) {
+    const fusedNote = gemmFused
+      ? ` With a fused multiply-add the same loop keeps ${((100 * gemmFused.gflops) / reg.roof.gflops).toFixed(0)} % (×${(gemmFused.gflops / gemm.gflops).toFixed(2)}): it issues fewer instructions for the same arithmetic, which is why Ravine's kernels use it where the engine has relaxed SIMD.`
+      : '';
     L.push(
-      `The last row is the loop at the heart of a matrix product or convolution kernel, with the loads such a kernel cannot avoid: it keeps ${((100 * gemm.gflops) / reg.roof.gflops).toFixed(0)} % of the register-only rate on ${r.cores} threads, so the ceiling above is one a purpose-built WebAssembly kernel could come close to; what a whole job loses beyond it is packing, edges, small layers, threads and the work between kernels.`,
+      `The matrix-product rows are the loop at the heart of a matrix product or convolution kernel, with the loads such a kernel cannot avoid: with a separate multiply and add it keeps ${((100 * gemm.gflops) / reg.roof.gflops).toFixed(0)} % of the register-only rate on ${r.cores} threads.${fusedNote} So the ceiling above is one a purpose-built WebAssembly kernel could come close to; what a whole job loses beyond it is packing, edges, small layers, threads and the work between kernels.`,
       '',
     );
   }
@@ -797,8 +802,8 @@ function naiveSection(x: ReportInput, pairs: { batched: Row; naive: Row }[]): st
 function hardwareNote(x: ReportInput): string {
   const blas = (x.peer?.blas ?? []).some((b) => /openblas/i.test(b)) ? 'OpenBLAS' : (x.peer?.blas ?? []).length ? `the BLAS at ${(x.peer?.blas ?? [])[0]}` : 'its BLAS';
   return (
-    `What limits the kernels: Ravine's kernels (and XNNPACK's, under tfjs-backend-wasm 4.22) are WebAssembly SIMD, 128-bit vectors (4 float32 lanes) with separate multiply and add instructions; the peer's convolutions run in oneDNN and its matmuls in ${blas}, with AVX2 and fused multiply-add (this torch build reports \`CPU capability usage: AVX2\`), 8 lanes per instruction and the multiply and add in one. ` +
-    'Per core that is 2–4× more floating-point work per cycle, depending on the CPU, before any difference in kernel tuning; threads split the work over the cores on both sides and do not change that ratio.'
+    `What limits the kernels: Ravine's kernels (and XNNPACK's, under tfjs-backend-wasm 4.22) are WebAssembly SIMD, 128-bit vectors (4 float32 lanes); XNNPACK's multiply and add in separate instructions, Ravine's in one where the engine has relaxed SIMD (its fused multiply-add). The peer's convolutions run in oneDNN and its matmuls in ${blas}, with AVX2 and fused multiply-add (this torch build reports \`CPU capability usage: AVX2\`), 8 lanes per instruction. ` +
+    'Per core that is about twice the floating-point work per instruction (and up to 4× per cycle, depending on the CPU), before any difference in kernel tuning; threads split the work over the cores on both sides and do not change that ratio.'
   );
 }
 
