@@ -10,8 +10,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerFastConvGradients, unregisterFastConvGradients } from './convGrad';
+import { describe, expect, it } from 'vitest';
+import { useWasmWithRavineKernels } from './wasmTestSetup';
 import { fixedValues, maxAbsDiff } from './testSupport';
 import { directTakes, matMulTakes, ravineKernelBuild, ravineKernelCalls, setWasmThreads, wasmThreadCount, type ConvCall } from './winograd';
 
@@ -30,15 +30,7 @@ async function onBoth(fn: () => tf.Tensor): Promise<{ ours: Float32Array; ref: F
   return { ours, ref, calls };
 }
 
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  await tf.ready();
-  registerFastConvGradients();
-});
-
-afterAll(() => {
-  unregisterFastConvGradients();
-});
+useWasmWithRavineKernels();
 
 interface ConvCase {
   name: string;

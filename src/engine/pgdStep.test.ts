@@ -4,22 +4,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LINF_STEP, registerFastConvGradients, unregisterFastConvGradients } from './convGrad';
+import { describe, expect, it } from 'vitest';
+import { LINF_STEP } from './convGrad';
+import { useWasmWithRavineKernels } from './wasmTestSetup';
 import { linfStepOps } from './ops';
 import { linfStep } from './pgd';
 import { fixedValues } from './testSupport';
 import { ravineLinfStep } from './winograd';
 
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  await tf.ready();
-  registerFastConvGradients();
-});
-
-afterAll(() => {
-  unregisterFastConvGradients();
-});
+useWasmWithRavineKernels();
 
 /** A batch of 105 values (not a multiple of 4): x in [0, 1], xAdv around it, g with both signs and zeros. */
 function inputs(): { x: Float32Array; xAdv: Float32Array; g: Float32Array; shape: number[] } {

@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerFastConvGradients, unregisterFastConvGradients } from './convGrad';
+import { describe, expect, it } from 'vitest';
+import { useWasmWithRavineKernels } from './wasmTestSetup';
 import { cachedFilterTransforms, transformFilter, winogradConv, winogradStride, type ConvCall } from './winograd';
 import { fixedValues, maxAbsDiff } from './testSupport';
 
@@ -51,15 +51,7 @@ async function run(c: Case, backend: 'wasm' | 'cpu', seed: number): Promise<Floa
   });
 }
 
-beforeAll(async () => {
-  await tf.setBackend('wasm');
-  await tf.ready();
-  registerFastConvGradients();
-});
-
-afterAll(() => {
-  unregisterFastConvGradients();
-});
+useWasmWithRavineKernels();
 
 describe('Winograd convolution on wasm', () => {
   for (const [i, c] of CASES.entries()) {
