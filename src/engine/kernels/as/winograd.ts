@@ -43,17 +43,18 @@ export { linfStep } from './pgd';
 @inline function inputTransform(p: usize, ps: usize, q: usize, qs: usize): void {
   const d0 = v128.load(p), d1 = v128.load(p + ps), d2 = v128.load(p + 2 * ps);
   const d3 = v128.load(p + 3 * ps), d4 = v128.load(p + 4 * ps), d5 = v128.load(p + 5 * ps);
-  const four = f32x4.splat(4.0), five = f32x4.splat(5.0), two = f32x4.splat(2.0);
+  const four = f32x4.splat(4.0), two = f32x4.splat(2.0);
   const a = f32x4.mul(four, f32x4.add(d1, d2)); // 4(d1 + d2)
   const b = f32x4.mul(four, f32x4.sub(d1, d2)); // 4(d1 - d2)
   const c = f32x4.mul(two, f32x4.sub(d1, d3)); // 2(d1 - d3)
   const e = f32x4.sub(d4, d2);
-  v128.store(q, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4)); // 4d0 - 5d2 + d4
+  const minusFive = f32x4.splat(-5.0);
+  v128.store(q, madd(minusFive, d2, madd(four, d0, d4))); // 4d0 - 5d2 + d4
   v128.store(q + qs, f32x4.sub(f32x4.add(d3, d4), a)); // -4d1 - 4d2 + d3 + d4
   v128.store(q + 2 * qs, f32x4.add(f32x4.sub(d4, d3), b)); // 4d1 - 4d2 - d3 + d4
   v128.store(q + 3 * qs, f32x4.sub(e, c)); // -2d1 - d2 + 2d3 + d4
   v128.store(q + 4 * qs, f32x4.add(e, c)); // 2d1 - d2 - 2d3 + d4
-  v128.store(q + 5 * qs, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5)); // 4d1 - 5d3 + d5
+  v128.store(q + 5 * qs, madd(minusFive, d3, madd(four, d1, d5))); // 4d1 - 5d3 + d5
 }
 
 // Aᵀ of F(4, 3): six vectors at p + i·ps to four at q + i·qs.
@@ -62,22 +63,22 @@ export { linfStep } from './pgd';
   const m3 = v128.load(p + 3 * ps), m4 = v128.load(p + 4 * ps), m5 = v128.load(p + 5 * ps);
   const a12 = f32x4.add(m1, m2), s12 = f32x4.sub(m1, m2), a34 = f32x4.add(m3, m4), s34 = f32x4.sub(m3, m4);
   v128.store(q, f32x4.add(f32x4.add(m0, a12), a34)); // m0 + m1 + m2 + m3 + m4
-  v128.store(q + qs, f32x4.add(s12, f32x4.mul(f32x4.splat(2.0), s34))); // m1 - m2 + 2(m3 - m4)
-  v128.store(q + 2 * qs, f32x4.add(a12, f32x4.mul(f32x4.splat(4.0), a34))); // m1 + m2 + 4(m3 + m4)
-  v128.store(q + 3 * qs, f32x4.add(f32x4.add(s12, f32x4.mul(f32x4.splat(8.0), s34)), m5)); // m1 - m2 + 8(m3 - m4) + m5
+  v128.store(q + qs, madd(f32x4.splat(2.0), s34, s12)); // m1 - m2 + 2(m3 - m4)
+  v128.store(q + 2 * qs, madd(f32x4.splat(4.0), a34, a12)); // m1 + m2 + 4(m3 + m4)
+  v128.store(q + 3 * qs, madd(f32x4.splat(8.0), s34, f32x4.add(s12, m5))); // m1 - m2 + 8(m3 - m4) + m5
 }
 
 // Bᵀ of F(3, 3) (points 0, 1, −1, 2, ∞) on five vectors read at p + i·ps, written at q + i·qs.
 @inline function inputTransform5(p: usize, ps: usize, q: usize, qs: usize): void {
   const d0 = v128.load(p), d1 = v128.load(p + ps), d2 = v128.load(p + 2 * ps);
   const d3 = v128.load(p + 3 * ps), d4 = v128.load(p + 4 * ps);
-  const two = f32x4.splat(2.0), three = f32x4.splat(3.0);
+  const two = f32x4.splat(2.0), minusTwo = f32x4.splat(-2.0), minusThree = f32x4.splat(-3.0);
   const e = f32x4.sub(d3, d1);
-  v128.store(q, f32x4.add(f32x4.mul(two, f32x4.sub(d0, d2)), e)); // 2d0 - d1 - 2d2 + d3
-  v128.store(q + qs, f32x4.sub(f32x4.sub(d3, d2), f32x4.mul(two, d1))); // -2d1 - d2 + d3
-  v128.store(q + 2 * qs, f32x4.add(f32x4.sub(f32x4.mul(two, d1), f32x4.mul(three, d2)), d3)); // 2d1 - 3d2 + d3
+  v128.store(q, madd(two, f32x4.sub(d0, d2), e)); // 2d0 - d1 - 2d2 + d3
+  v128.store(q + qs, madd(minusTwo, d1, f32x4.sub(d3, d2))); // -2d1 - d2 + d3
+  v128.store(q + 2 * qs, madd(two, d1, madd(minusThree, d2, d3))); // 2d1 - 3d2 + d3
   v128.store(q + 3 * qs, e); // -d1 + d3
-  v128.store(q + 4 * qs, f32x4.add(f32x4.sub(f32x4.mul(two, f32x4.sub(d1, d3)), d2), d4)); // 2d1 - d2 - 2d3 + d4
+  v128.store(q + 4 * qs, madd(two, f32x4.sub(d1, d3), f32x4.sub(d4, d2))); // 2d1 - d2 - 2d3 + d4
 }
 
 // Aᵀ of F(3, 3): five vectors at p + i·ps to three at q + i·qs.
@@ -86,8 +87,8 @@ export { linfStep } from './pgd';
   const m3 = v128.load(p + 3 * ps), m4 = v128.load(p + 4 * ps);
   const a12 = f32x4.add(m1, m2);
   v128.store(q, f32x4.add(f32x4.add(m0, a12), m3)); // m0 + m1 + m2 + m3
-  v128.store(q + qs, f32x4.add(f32x4.sub(m1, m2), f32x4.mul(f32x4.splat(2.0), m3))); // m1 - m2 + 2m3
-  v128.store(q + 2 * qs, f32x4.add(f32x4.add(a12, f32x4.mul(f32x4.splat(4.0), m3)), m4)); // m1 + m2 + 4m3 + m4
+  v128.store(q + qs, madd(f32x4.splat(2.0), m3, f32x4.sub(m1, m2))); // m1 - m2 + 2m3
+  v128.store(q + 2 * qs, madd(f32x4.splat(4.0), m3, f32x4.add(a12, m4))); // m1 + m2 + 4m3 + m4
 }
 
 // Tiles of each type per sample for an output of ho × wo: type τ has 6 (τ & 2 == 0) or 5 points
