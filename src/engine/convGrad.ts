@@ -26,7 +26,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { linfStepOps } from './ops';
-import { directConv, ravineLinfStep, ravineMatMul, winogradConv } from './winograd';
+import { directConv, ravineLinfStep, ravineMatMul, rowGroupTaken, winogradConv } from './winograd';
 
 /** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
 export type Conv2DPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -357,9 +357,9 @@ export function conv2dInputGradViaForward(
     // taps with one convolution per phase, so no split then.
     const winograd = ph.m === 3 && pw.m === 3 && cout % 4 === 0 && (ph.s * pw.s * cin) % 4 === 0 && winogradRegistered();
     // The kernel applies the mask as it reads dy (unless dy is cut first) and writes the height
-    // phases as rows itself when it can (see winogradExtrasTaken).
+    // phases as rows itself when it can: rows of sw·Cin channels (rowGroupTaken).
     const kernelMask = winograd && mask !== undefined && !sliced;
-    const rowSplit = winograd && ph.s > 1 && (pw.s * cin === 2 || (pw.s * cin) % 4 === 0) ? ph.s : 1;
+    const rowSplit = winograd && ph.s > 1 && rowGroupTaken(pw.s * cin) ? ph.s : 1;
     let dyUsed: tf.Tensor4D = mask !== undefined && !kernelMask ? tf.mul(dy, tf.step(mask)) : dy;
     if (sliced) dyUsed = tf.slice(dyUsed, [0, ph.dyStart, pw.dyStart, 0], [n, ph.dyKeep, pw.dyKeep, cout]);
     const split = cin >= SPLIT_MIN_CHANNELS && !winograd ? splitPlan(ph, pw) : null;
@@ -700,7 +700,7 @@ function replaceKernel(config: KernelConfig, original: KernelConfig | undefined)
  * The stacked phase convolution of {@link conv2dInputGradViaForward} on wasm: a stride-1
  * convolution `x` ⊛ `filter` with explicit padding `pad`, where `x` counts as 0 wherever the
  * optional input `mask` (x's shape) is ≤ 0, written with its channels split into `rowSplit`
- * row groups ([N, Ho·r, Wo, Cout / r]; see winogradExtrasTaken in src/engine/winograd.ts).
+ * row groups ([N, Ho·r, Wo, Cout / r]; see WinogradExtras in src/engine/winograd.ts).
  * Ravine's Winograd kernel does all of it in one pass; where it declines (its memory out of
  * reach, say), the same result comes from tfjs ops.
  */
@@ -713,19 +713,25 @@ function makePhaseConvKernel(): FastKernelConfig {
     const backend = args.backend as Parameters<typeof winogradConv>[0];
     const out = winogradConv(backend, { x, filter, strides: 1, pad }, { mask, rowSplit });
     if (out) return out;
-    const wrapped = [x, filter, ...(mask ? [mask] : [])].map(asTensor);
-    try {
-      const [xt, ft, mt] = wrapped.map((w) => w.t) as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D | undefined];
-      return tf.tidy(() => {
-        const z = tf.conv2d(mt ? (tf.mul(xt, tf.step(mt)) as tf.Tensor4D) : xt, ft, 1, pad);
+    return onTensors([x, filter, ...(mask ? [mask] : [])], ([xt, ft, mt]) =>
+      tf.tidy(() => {
+        const z = tf.conv2d((mt ? tf.mul(xt, tf.step(mt)) : xt) as tf.Tensor4D, ft as tf.Tensor4D, 1, pad);
         if (rowSplit === 1) return z;
         const [n, ho, wo, cout] = z.shape;
         return tf.reshape(tf.transpose(tf.reshape(z, [n * ho, wo, rowSplit, cout / rowSplit]), [0, 2, 1, 3]), [n, ho * rowSplit, wo, cout / rowSplit]);
-      });
-    } finally {
-      for (const w of wrapped) if (w.wrapped) w.t.dispose();
-    }
+      }),
+    );
   });
+}
+
+/** `fn` on a kernel's inputs as tensors ({@link asTensor}), the wrappers disposed after: a kernel's fallback to tfjs ops. */
+function onTensors<T>(infos: TensorInfo[], fn: (tensors: tf.Tensor[]) => T): T {
+  const wrapped = infos.map(asTensor);
+  try {
+    return fn(wrapped.map((w) => w.t));
+  } finally {
+    for (const w of wrapped) if (w.wrapped) w.t.dispose();
+  }
 }
 
 /**
@@ -741,13 +747,7 @@ function makeLinfStepKernel(): FastKernelConfig {
     const { alpha, eps, lo, hi } = args.attrs as unknown as { alpha: number; eps: number; lo: number; hi: number };
     const out = ravineLinfStep(args.backend as Parameters<typeof ravineLinfStep>[0], { x, xAdv, g, alpha, eps, lo, hi });
     if (out) return out;
-    const wrapped = [x, xAdv, g].map(asTensor);
-    try {
-      const [xt, at, gt] = wrapped.map((w) => w.t);
-      return linfStepOps(xt, at, gt, alpha, eps, lo, hi);
-    } finally {
-      for (const w of wrapped) if (w.wrapped) w.t.dispose();
-    }
+    return onTensors([x, xAdv, g], ([xt, at, gt]) => linfStepOps(xt, at, gt, alpha, eps, lo, hi));
   });
 }
 

@@ -74,9 +74,19 @@ describe('L∞ PGD step', () => {
     expect(Array.from(cpu.values)).toEqual(Array.from(wasm.values));
   });
 
-  it('declines tensors of different shapes (tfjs ops then broadcast them as they would)', () => {
+  it('declines tensors of different shapes, and the kernel then runs the ops (which broadcast them)', () => {
     const info = (shape: number[]) => ({ dataId: {}, shape, dtype: 'float32' as const });
     const backend = tf.backend() as unknown as Parameters<typeof ravineLinfStep>[0];
     expect(ravineLinfStep(backend, { x: info([2, 3]), xAdv: info([2, 3]), g: info([3]), alpha: 0.1, eps: 0.3, lo: 0, hi: 1 })).toBeNull();
+    const before = tf.memory().numTensors;
+    const [viaKernel, viaOps] = tf.tidy(() => {
+      const x = tf.tensor2d([0.1, 0.5, 0.9, 0, 1, 0.3], [2, 3]);
+      const xAdv = tf.tensor2d([0.2, 0.4, 0.95, 0.1, 0.9, 0.3], [2, 3]);
+      const g = tf.tensor1d([1, -1, 0]);
+      const attrs = { alpha: 0.1, eps: 0.3, lo: 0, hi: 1 } as unknown as tf.NamedAttrMap;
+      return [(tf.engine().runKernel(LINF_STEP, { x, xAdv, g }, attrs) as tf.Tensor).dataSync(), linfStepOps(x, xAdv, g, 0.1, 0.3, 0, 1).dataSync()];
+    });
+    expect(Array.from(viaKernel)).toEqual(Array.from(viaOps));
+    expect(tf.memory().numTensors, 'no tensor left').toBe(before);
   });
 });

@@ -225,7 +225,7 @@ const TILE_TYPES = [
 ] as const;
 
 /** Floats of a filter's transform for k4 rows and cout columns: 36 + 30 + 30 + 25 points. */
-export function transformFloats(k4: number, cout: number): number {
+function transformFloats(k4: number, cout: number): number {
   return TILE_TYPES.reduce((sum, [a, b]) => sum + a.length * b.length, 0) * k4 * cout;
 }
 
@@ -304,7 +304,7 @@ function filterTransform(backend: WasmBackendLike, state: KernelState, filter: T
 }
 
 /** Transform points per sample and channel pair: F(4, 3) tiles, and F(3, 3) at an edge whose length is not a multiple of 4. */
-export function winogradPoints(ho: number, wo: number): number {
+function winogradPoints(ho: number, wo: number): number {
   const side = (l: number) => 6 * Math.floor(l / 4) + (l % 4 ? 5 : 0);
   return side(ho) * side(wo);
 }
@@ -491,12 +491,16 @@ export interface WinogradExtras {
   rowSplit?: number;
 }
 
+/** Whether the Winograd kernel writes rows of `group` output channels when it splits its output (2, or a multiple of 4). */
+export function rowGroupTaken(group: number): boolean {
+  return group === 2 || (Number.isInteger(group) && group > 0 && group % 4 === 0);
+}
+
 /** Whether the Winograd kernel can apply these extras to a convolution of input x and cout output channels. */
-export function winogradExtrasTaken(x: TensorInfo, cout: number, extras: WinogradExtras): boolean {
+function winogradExtrasTaken(x: TensorInfo, cout: number, extras: WinogradExtras): boolean {
   const { mask, rowSplit = 1 } = extras;
   if (mask && (mask.dtype !== 'float32' || mask.shape.length !== x.shape.length || mask.shape.some((d, i) => d !== x.shape[i]))) return false;
-  const group = cout / rowSplit;
-  return Number.isInteger(rowSplit) && rowSplit >= 1 && Number.isInteger(group) && (rowSplit === 1 || group === 2 || group % 4 === 0);
+  return Number.isInteger(rowSplit) && rowSplit >= 1 && (rowSplit === 1 || rowGroupTaken(cout / rowSplit));
 }
 
 /**
