@@ -104,13 +104,32 @@ export { linfStep } from './pgd';
   return (tau & 2 ? 5 : 6) * (tau & 1 ? 5 : 6);
 }
 
-// Floats of the V (width k4) or M (width cout) planes of all types for `ns` samples: per type,
-// points × (tiles rounded up to the 4-row micro-kernel × width + 16 spare floats).
-function planeFloats(ns: i32, ho: i32, wo: i32, width: i32): i32 {
+// A tile's type from its position: F(3, 3) down in the last tile row of a side whose length is not
+// a multiple of 4 (ty = n4h), across likewise (tx = n4w).
+@inline function typeAt(ty: i32, tx: i32, n4h: i32, n4w: i32): i32 {
+  return (ty < n4h ? 0 : 2) | (tx < n4w ? 0 : 1);
+}
+
+// Rows of a type's planes for `ns` samples: its tiles, rounded up to the 4-row micro-kernel.
+@inline function typeRows(tau: i32, ns: i32, ho: i32, wo: i32): i32 {
+  return ((ns * tilesOfType(tau, ho, wo) + 3) >> 2) << 2;
+}
+
+// The row of tile (ty, tx) of sample sl in its type's planes: samples one after another, each
+// with its tiles of that type in row-major order.
+@inline function tileRow(tau: i32, sl: i32, ty: i32, tx: i32, n4h: i32, n4w: i32): i32 {
+  const rows = tau & 2 ? 1 : n4h, cols = tau & 1 ? 1 : n4w;
+  return (sl * rows + (tau & 2 ? 0 : ty)) * cols + (tau & 1 ? 0 : tx);
+}
+
+// Floats of the V (width k4) or M (width cout) planes of the types before `tau` for `ns` samples
+// (all of them with tau = 4): per type with tiles, points × (its rows × width + 16 spare floats).
+// Type τ's planes start that far into V or M, and each of its points holds rows × width + 16.
+function planeFloats(tau: i32, ns: i32, ho: i32, wo: i32, width: i32): i32 {
   let total = 0;
-  for (let tau = 0; tau < 4; tau++) {
-    const c = tilesOfType(tau, ho, wo);
-    if (c) total += pointsOfType(tau) * ((((ns * c + 3) >> 2) << 2) * width + 16);
+  for (let t = 0; t < tau; t++) {
+    const rows = typeRows(t, ns, ho, wo);
+    if (rows) total += pointsOfType(t) * (rows * width + 16);
   }
   return total;
 }
@@ -120,7 +139,7 @@ export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32,
   const th = (ho + 3) >> 2, tw = (wo + 3) >> 2;
   const k4 = stride * stride * cin;
   const planes = (4 * th + 2) * (4 * tw + 2) * k4;
-  return 4 * (planeFloats(block, ho, wo, k4) + planeFloats(block, ho, wo, cout) + planes + 2 * 36 * 4);
+  return 4 * (planeFloats(4, block, ho, wo, k4) + planeFloats(4, block, ho, wo, cout) + planes + 2 * 36 * 4 + 12);
 }
 
 /**
@@ -144,7 +163,8 @@ export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32,
  *                                              (the depth-to-space of a stacked phase convolution)
  * Scratch layout (bytes): V, per type with tiles, [points][tb·phases·cin + 16 floats] (tb: the
  * block's tiles of that type rounded up to 4); M likewise with cout; the interleaved phase planes
- * of one sample; two 6×6 vector tiles. The 16 spare floats per ξ keep the planes from sharing
+ * of one sample; two 6×6 vector tiles; per type, where its V and M planes start and their rows
+ * (a table of 12 words, set once per block). The 16 spare floats per ξ keep the planes from sharing
  * cache sets (a power-of-two stride between them made the input transform 5× slower).
  */
 export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias: usize, cout: i32, stride: i32,
@@ -155,29 +175,22 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
   const phases = stride * stride, shift = stride - 1;
   const k4 = phases * cin;
   const vbuf = scratch;
-  const mbuf = vbuf + <usize>planeFloats(block, ho, wo, k4) * 4;
-  const pbuf = mbuf + <usize>planeFloats(block, ho, wo, cout) * 4;
+  const mbuf = vbuf + <usize>planeFloats(4, block, ho, wo, k4) * 4;
+  const pbuf = mbuf + <usize>planeFloats(4, block, ho, wo, cout) * 4;
   const uh = 4 * th + 2, uw = 4 * tw + 2;
   const prow = <usize>(uw * k4) * 4; // bytes per row of the planes
   const tmp = pbuf + <usize>uh * prow;
   const t1 = tmp + 576;
+  const types = t1 + 576; // per type τ: V's start at +4τ, M's at +16 + 4τ, rows at +32 + 4τ
   const zero = f32x4.splat(0);
   const group = cout / rowSplit; // output channels per row of a split output
   const rowFloats = wo * group; // floats per output row
   for (let s0 = 0; s0 < n; s0 += block) {
     const ns = min(block, n - s0);
-    // Each type's planes for this block: V at vOff (vps floats per ξ), M at mOff (mps), U at uOff.
-    let vOff0: usize = vbuf, vOff1: usize = 0, vOff2: usize = 0, vOff3: usize = 0;
-    let mOff0: usize = mbuf, mOff1: usize = 0, mOff2: usize = 0, mOff3: usize = 0;
-    {
-      let v = vbuf, m = mbuf;
-      for (let tau = 0; tau < 4; tau++) {
-        const tb = ((ns * tilesOfType(tau, ho, wo) + 3) >> 2) << 2;
-        if (tau == 1) { vOff1 = v; mOff1 = m; } else if (tau == 2) { vOff2 = v; mOff2 = m; } else if (tau == 3) { vOff3 = v; mOff3 = m; }
-        if (tb == 0) continue; // no tiles of this type, and no planes (as planeFloats counts them)
-        v += <usize>(pointsOfType(tau) * (tb * k4 + 16)) * 4;
-        m += <usize>(pointsOfType(tau) * (tb * cout + 16)) * 4;
-      }
+    for (let tau = 0; tau < 4; tau++) {
+      store<u32>(types + <usize>tau * 4, <u32>(vbuf + <usize>planeFloats(tau, ns, ho, wo, k4) * 4));
+      store<u32>(types + <usize>tau * 4, <u32>(mbuf + <usize>planeFloats(tau, ns, ho, wo, cout) * 4), 16);
+      store<i32>(types + <usize>tau * 4, typeRows(tau, ns, ho, wo), 32);
     }
     // ---- input transform: V_τ[ξ][t][phase·cin + ci] ----
     for (let sl = 0; sl < ns; sl++) {
@@ -217,12 +230,11 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
         const a = ty < n4h ? 6 : 5; // transform points down
         for (let tx = 0; tx < tw; tx++) {
           const b = tx < n4w ? 6 : 5; // and across
-          // The tile's type, its row in that type's planes, and where they are.
-          let t: i32, vb: usize, vps: i32;
-          if (a == 6 && b == 6) { t = sl * n4h * n4w + ty * n4w + tx; vb = vOff0; vps = ((ns * n4h * n4w + 3) >> 2 << 2) * k4 + 16; }
-          else if (a == 6) { t = sl * n4h + ty; vb = vOff1; vps = ((ns * n4h + 3) >> 2 << 2) * k4 + 16; }
-          else if (b == 6) { t = sl * n4w + tx; vb = vOff2; vps = ((ns * n4w + 3) >> 2 << 2) * k4 + 16; }
-          else { t = sl; vb = vOff3; vps = ((ns + 3) >> 2 << 2) * k4 + 16; }
+          // The tile's type, its row in that type's planes, and where they are (vps floats per ξ).
+          const tau = typeAt(ty, tx, n4h, n4w);
+          const t = tileRow(tau, sl, ty, tx, n4h, n4w);
+          const vb = <usize>load<u32>(types + <usize>tau * 4);
+          const vps = load<i32>(types + <usize>tau * 4, 32) * k4 + 16;
           const base = pbuf + <usize>(4 * ty) * prow + <usize>(4 * tx * k4) * 4;
           for (let k = 0; k < k4; k += 4) {
             // Columns (Bᵀ d), then rows (· B), straight into V's planes: ξ = i·b + j.
@@ -244,15 +256,14 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
     let ub0 = u;
     for (let tau = 0; tau < 4; tau++) {
       const points = pointsOfType(tau);
-      const c = tilesOfType(tau, ho, wo);
-      const vOff = tau == 0 ? vOff0 : tau == 1 ? vOff1 : tau == 2 ? vOff2 : vOff3;
-      const mOff = tau == 0 ? mOff0 : tau == 1 ? mOff1 : tau == 2 ? mOff2 : mOff3;
       const typeU = ub0;
       ub0 += <usize>(points * k4 * cout) * 4;
-      if (c == 0) continue;
-      const tb = ((ns * c + 3) >> 2) << 2;
+      const tb = load<i32>(types + <usize>tau * 4, 32);
+      if (tb == 0) continue;
+      const vOff = <usize>load<u32>(types + <usize>tau * 4);
+      const mOff = <usize>load<u32>(types + <usize>tau * 4, 16);
       const vps = tb * k4 + 16, mps = tb * cout + 16;
-      for (let t = ns * c; t < tb; t++) { // rows past the last tile: zeros
+      for (let t = ns * tilesOfType(tau, ho, wo); t < tb; t++) { // rows past the last tile: zeros
         for (let xi = 0; xi < points; xi++) memory.fill(vOff + <usize>(xi * vps + t * k4) * 4, 0, <usize>k4 * 4);
       }
       for (let xi = 0; xi < points; xi++) {
@@ -309,11 +320,10 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
         const a = ty < n4h ? 6 : 5;
         for (let tx = 0; tx < tw; tx++) {
           const b = tx < n4w ? 6 : 5;
-          let t: i32, mb: usize, mps: i32;
-          if (a == 6 && b == 6) { t = sl * n4h * n4w + ty * n4w + tx; mb = mOff0; mps = ((ns * n4h * n4w + 3) >> 2 << 2) * cout + 16; }
-          else if (a == 6) { t = sl * n4h + ty; mb = mOff1; mps = ((ns * n4h + 3) >> 2 << 2) * cout + 16; }
-          else if (b == 6) { t = sl * n4w + tx; mb = mOff2; mps = ((ns * n4w + 3) >> 2 << 2) * cout + 16; }
-          else { t = sl; mb = mOff3; mps = ((ns + 3) >> 2 << 2) * cout + 16; }
+          const tau = typeAt(ty, tx, n4h, n4w);
+          const t = tileRow(tau, sl, ty, tx, n4h, n4w);
+          const mb = <usize>load<u32>(types + <usize>tau * 4, 16);
+          const mps = load<i32>(types + <usize>tau * 4, 32) * cout + 16;
           for (let c = 0; c < cout; c += 4) {
             const bv = v128.load(bias + <usize>c * 4);
             // Where channel c's vector goes: row group j = c / group, at channel c mod group.
