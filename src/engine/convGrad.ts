@@ -393,14 +393,11 @@ export function conv2dInputGradViaForward(
       // phase needs moving; the width phase sits next to Cin already, so it lands in place with
       // the reshape. Ravine's Winograd kernel writes the height phases as rows (rowSplit);
       // otherwise it is one rank-4 transpose. (tf.depthToSpace is ~80x slower on wasm.)
-      if (winograd) {
-        const inputs = { x: dyUsed, filter: filters[0], ...(kernelMask ? { mask } : {}) } as unknown as tf.NamedTensorMap;
-        const z = tf.engine().runKernel(PHASE_CONV, inputs, { pad: convPad, rowSplit } as unknown as NamedAttrMap) as tf.Tensor;
-        full = ph.s > 1 && rowSplit === 1 ? tf.transpose(tf.reshape(z, [n * ph.q, pw.q, ph.s, pw.s * cin]), [0, 2, 1, 3]) : z;
-      } else {
-        const z = tf.conv2d(dyUsed, filters[0], 1, convPad);
-        full = ph.s > 1 ? tf.transpose(tf.reshape(z, [n * ph.q, pw.q, ph.s, pw.s * cin]), [0, 2, 1, 3]) : z;
-      }
+      const inputs = { x: dyUsed, filter: filters[0], ...(kernelMask ? { mask } : {}) } as unknown as tf.NamedTensorMap;
+      const z = winograd
+        ? (tf.engine().runKernel(PHASE_CONV, inputs, { pad: convPad, rowSplit } as unknown as NamedAttrMap) as tf.Tensor)
+        : tf.conv2d(dyUsed, filters[0], 1, convPad);
+      full = ph.s > 1 && rowSplit === 1 ? tf.transpose(tf.reshape(z, [n * ph.q, pw.q, ph.s, pw.s * cin]), [0, 2, 1, 3]) : z;
     }
 
     // Crop to x when the phases do not tile it exactly (odd sizes, some even filters).
