@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { useWasmWithRavineKernels } from './wasmTestSetup';
-import { cachedFilterTransforms, transformFilter, winogradConv, winogradStride, type ConvCall } from './winograd';
+import { cachedFilterTransforms, transformFilter, transformSpans, winogradConv, winogradStride, type ConvCall } from './winograd';
 import { fixedValues, maxAbsDiff } from './testSupport';
 
 type Shape4 = [number, number, number, number];
@@ -145,6 +145,36 @@ describe('Winograd convolution on wasm', () => {
     const fake = { wasm: { _malloc: () => 0, _free: () => undefined }, dataIdMap: { get: () => undefined, has: () => false }, makeOutput: () => { throw new Error('not reached'); } };
     const info = (shape: number[]) => ({ dataId: {}, shape, dtype: 'float32' as const });
     expect(winogradConv(fake as unknown as Parameters<typeof winogradConv>[0], { x: info([1, 14, 14, 16]), filter: info([5, 5, 16, 32]), strides: 2, pad: 'same' })).toBeNull();
+  });
+});
+
+describe('transformSpans', () => {
+  it('skips the phases whose third tap is zero at the ∞ points: 400 of 484 phase blocks per sample are left', () => {
+    const cin = 16, cout = 32;
+    const u = transformFilter(Float32Array.from(fixedValues(5 * 5 * cin * cout, 11)), 2, cin, cout);
+    const spans = transformSpans(u, 4 * cin, cout);
+    expect(spans.length).toBe(121 * 8);
+    let products = 0;
+    for (let p = 0; p < 121; p++) {
+      const [ka0, ka1, kb0, kb1, ca0, ca1, cb0, cb1] = spans.subarray(8 * p, 8 * p + 8);
+      products += (ka1 - ka0 + kb1 - kb0) * (ca1 - ca0 + cb1 - cb0);
+      // Every value outside the segments is zero.
+      for (let k = 0; k < 4 * cin; k++) {
+        const inK = (k >= ka0 && k < ka1) || (k >= kb0 && k < kb1);
+        for (let c = 0; c < cout; c++) {
+          const inC = (c >= ca0 && c < ca1) || (c >= cb0 && c < cb1);
+          if (!inK || !inC) expect(Math.abs(u[(p * 4 * cin + k) * cout + c])).toBe(0);
+        }
+      }
+    }
+    expect(products).toBe(400 * cin * cout);
+    // The 6 × 6 type's point (5, 0): the phases of two taps down (rh = 1, rows 32…63) are zero;
+    // its point (0, 5): those of two taps across (rw = 1: rows 16…31 and 48…63); (5, 5): all but the first.
+    expect(Array.from(spans.subarray(8 * 30, 8 * 30 + 4))).toEqual([0, 32, 64, 64]);
+    expect(Array.from(spans.subarray(8 * 5, 8 * 5 + 4))).toEqual([0, 16, 32, 48]);
+    expect(Array.from(spans.subarray(8 * 35, 8 * 35 + 4))).toEqual([0, 16, 64, 64]);
+    // The columns are all used at stride 2.
+    expect(Array.from(spans.subarray(8 * 35 + 4, 8 * 36))).toEqual([0, 32, 32, 32]);
   });
 });
 

@@ -283,6 +283,51 @@ export function transformFilter(w: Float32Array, stride: 1 | 2, cin: number, cou
   return u;
 }
 
+/**
+ * Where each transform point's U can be non-zero, for the kernel's `spans` argument: per tile type,
+ * per point ξ, two segments of rows k and two of columns c (8 numbers, multiples of 4), outside
+ * which U_τ[ξ] is zero. A stride-2 filter's phases with two taps down (or across) have a zero
+ * third tap, so U is zero for them at the ∞ point down (across): 400 of 484 phase blocks per
+ * sample remain (so many of the products are skipped). The stacked phase filters of the input
+ * gradients (convGrad.ts) have the same zeros in their columns. Found from U itself: a group of 4
+ * rows (columns) is skipped where all its values are 0; where the groups left form more than two
+ * runs, one segment spans them.
+ */
+export function transformSpans(u: Float32Array, k4: number, cout: number): Int32Array {
+  const points = u.length / (k4 * cout);
+  const spans = new Int32Array(points * 8);
+  const rows = new Uint8Array(k4 / 4);
+  const cols = new Uint8Array(cout / 4);
+  // Two segments [a0, a1), [b0, b1) covering the groups of 4 marked in `used`, written at `at`.
+  const segments = (used: Uint8Array, at: number) => {
+    const end = used.length * 4;
+    const runs: number[] = [];
+    for (let g = 0; g < used.length; g++) {
+      if (!used[g]) continue;
+      if (runs.length > 0 && runs[runs.length - 1] === 4 * g) runs[runs.length - 1] += 4;
+      else runs.push(4 * g, 4 * g + 4);
+    }
+    if (runs.length > 4) runs.splice(1, runs.length - 2); // more than two runs: one span over them
+    spans.set([runs[0] ?? 0, runs[1] ?? 0, runs[2] ?? end, runs[3] ?? end], at);
+  };
+  for (let p = 0; p < points; p++) {
+    rows.fill(0);
+    cols.fill(0);
+    let at = p * k4 * cout;
+    for (let k = 0; k < k4; k++) {
+      for (let c = 0; c < cout; c++, at++) {
+        if (u[at] !== 0) {
+          rows[k >> 2] = 1;
+          cols[c >> 2] = 1;
+        }
+      }
+    }
+    segments(rows, p * 8);
+    segments(cols, p * 8 + 4);
+  }
+  return spans;
+}
+
 /** The transformed filter's offset, computed on first use; frees those of filters tfjs has freed. */
 function filterTransform(backend: WasmBackendLike, state: KernelState, filter: TensorInfo, stride: 1 | 2): number {
   for (const [dataId, ptr] of state.filters) {
@@ -296,8 +341,10 @@ function filterTransform(backend: WasmBackendLike, state: KernelState, filter: T
     const [kh, kw, cin, cout] = filter.shape;
     const w = new Float32Array(state.memory.buffer, offsetOf(backend, filter), kh * kw * cin * cout);
     const u = transformFilter(w, stride, cin, cout);
-    ptr = backend.wasm._malloc(u.byteLength);
+    const spans = transformSpans(u, stride * stride * cin, cout);
+    ptr = backend.wasm._malloc(u.byteLength + spans.byteLength);
     new Float32Array(state.memory.buffer, ptr, u.length).set(u);
+    new Int32Array(state.memory.buffer, ptr + u.byteLength, spans.length).set(spans);
     state.filters.set(filter.dataId, ptr);
   }
   return ptr;
@@ -536,7 +583,7 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall, extras: W
     args: (start, count, scratchPtr) => [
       xPtr + start * h * w * cin * 4, count, h, w, cin, uPtr, biasPtr, cout, stride, info.padInfo.top, info.padInfo.left,
       outPtr + start * ho * wo * cout * 4, ho, wo, scratchPtr, BLOCK, call.activation === 'relu' ? 1 : 0,
-      maskPtr && maskPtr + start * h * w * cin * 4, rowSplit,
+      maskPtr && maskPtr + start * h * w * cin * 4, rowSplit, uPtr + transformFloats(stride * stride * cin, cout) * 4,
     ],
   });
   return out;

@@ -24,10 +24,10 @@ export const WORDS = 32;
 export const SEQ = 0; // bumped by the caller to post a job; -1 tells the helper to stop
 export const DONE = 1; // set to the job's SEQ by the helper when it has finished
 export const READY = 2; // 1 once the helper has instantiated the kernel
-export const ARGS = 3; // the kernel's arguments, up to 19 (see KERNELS and kernels/as/)
-export const CLAIM = 22; // the last job taken, by the helper (to run it) or back by the caller
-export const KIND = 23; // which of the module's kernels the job runs (KERNELS)
-/** The module's kernels, by their KIND number; each takes at most NARGS (19) arguments. */
+export const ARGS = 3; // the kernel's arguments, up to 20 (see KERNELS and kernels/as/)
+export const CLAIM = 23; // the last job taken, by the helper (to run it) or back by the caller
+export const KIND = 24; // which of the module's kernels the job runs (KERNELS)
+/** The module's kernels, by their KIND number; each takes at most NARGS (20) arguments. */
 export const KERNELS = ['conv', 'direct1', 'gemm'] as const;
 /** Job numbers wrap within 30 bits, so they stay positive Int32s. */
 export const SEQ_MASK = 0x3fffffff;

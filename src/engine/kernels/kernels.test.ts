@@ -34,6 +34,32 @@ describe('WebAssembly kernels', () => {
     }
   });
 
+  it('skip the products where the transformed filter is zero (its spans) and give the same bits as without them', async () => {
+    const { WINOGRAD_WASM_PLAIN_RELAXED } = await import('./winogradWasm');
+    const { transformFilter, transformSpans } = await import('../winograd');
+    const memory = new WebAssembly.Memory({ initial: 256 });
+    const k = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(WINOGRAD_WASM_PLAIN_RELAXED, 'base64')), { env: { memory } }).exports as Record<string, (...a: number[]) => number>;
+    const f = new Float32Array(memory.buffer);
+    let seed = 3;
+    const next = () => {
+      seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+      return seed / 2 ** 31 - 1;
+    };
+    for (let i = 0; i < 6 * 14 * 14 * 16; i++) f[i] = next();
+    const U = 1 << 20, BIAS = 2 << 20, SPANS = 3 << 20, OUT = 8_000_000, SCRATCH = 12_000_000;
+    const w = Float32Array.from({ length: 5 * 5 * 16 * 32 }, next);
+    const u = transformFilter(w, 2, 16, 32);
+    f.set(u, U / 4);
+    new Int32Array(memory.buffer).set(transformSpans(u, 64, 32), SPANS / 4);
+    for (let c = 0; c < 32; c++) f[BIAS / 4 + c] = next();
+    const outputs = [0, SPANS].map((spans) => {
+      k.conv(0, 6, 14, 14, 16, U, BIAS, 32, 2, 1, 1, OUT, 7, 7, SCRATCH, 16, 0, 0, 1, spans);
+      return f.slice(OUT / 4, OUT / 4 + 6 * 7 * 7 * 32);
+    });
+    expect(outputs[0].some((v) => v !== 0)).toBe(true);
+    expect(outputs[1]).toEqual(outputs[0]);
+  });
+
   it('compute the same without relaxed SIMD as with it, to float rounding (engines that lack it get that build)', async () => {
     const { WINOGRAD_WASM_PLAIN, WINOGRAD_WASM_PLAIN_RELAXED } = await import('./winogradWasm');
     expect(WebAssembly.validate(Buffer.from(WINOGRAD_WASM_PLAIN_RELAXED, 'base64')), 'relaxed SIMD on in this test process (scripts/vitestSetup.ts)').toBe(true);
@@ -51,7 +77,7 @@ describe('WebAssembly kernels', () => {
       const SCRATCH = 12_000_000;
       const out: Float32Array[] = [];
       // Winograd, 5×5 stride 2 on 6 samples of 14×14×16 → 7×7×32 (U: 121 · 64 · 32 floats at 1 MB), ReLU.
-      k.conv(0, 6, 14, 14, 16, 1 << 20, 2 << 20, 32, 2, 1, 1, OUT, 7, 7, SCRATCH, 16, 1, 0, 1);
+      k.conv(0, 6, 14, 14, 16, 1 << 20, 2 << 20, 32, 2, 1, 1, OUT, 7, 7, SCRATCH, 16, 1, 0, 1, 0);
       out.push(f.slice(OUT / 4, OUT / 4 + 6 * 7 * 7 * 32));
       // Direct, 5×5 stride 2 on 5 samples of 28×28×1 → 14×14×16.
       k.direct1(0, 5, 28, 28, 3 << 20, 5, 5, 2 << 20, 16, 2, 1, 1, OUT, 14, 14, SCRATCH, 0);

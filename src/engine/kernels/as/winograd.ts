@@ -18,7 +18,12 @@
 //   M[ξ] (tiles × Cout) = V[ξ] (tiles × 4·Cin) · U[ξ] (4·Cin × Cout).
 // That product holds all the multiply-adds: 36 × 4·Cin × Cout per tile of 16 outputs,
 // against 25 × Cin × Cout × 16 for the direct convolution (0.36×, before the transforms);
-// 36 × Cin × Cout against 9 × Cin × Cout × 16 at stride 1 (0.25×).
+// 36 × Cin × Cout against 9 × Cin × Cout × 16 at stride 1 (0.25×). Where U[ξ] is zero in whole
+// rows or columns the products skip them (the `spans` argument): a phase kernel g_r with r = 1
+// has only two taps, its third is zero, and G's last row (the point ∞) reads only that tap, so
+// at the ∞ points down (across) the phases with two taps down (across) drop out: 121 of 144
+// phase blocks per 4 × 4 tile are left at stride 2, 400 of 484 per 7 × 7 output. The stacked
+// phase filters of the input gradients have the same zeros in their output columns.
 //
 // Edge tiles: where a side's length is not a multiple of 4, its last tile is F(3, 3) (5 points,
 // 3 outputs; points 0, 1, −1, 2, ∞) rather than F(4, 3) (6 points) with outputs cut away. The
@@ -161,6 +166,10 @@ export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32,
  *                                              r groups of g = cout / r (g = 2 or a multiple of 4),
  *                                              group j written to row oy·r + j: out is [n, ho·r, wo, g]
  *                                              (the depth-to-space of a stacked phase convolution)
+ *   spans  per type τ, per point ξ, 8 i32s     the rows k (two segments [ka0, ka1), [kb0, kb1)) and
+ *          or 0                                columns c ([ca0, ca1), [cb0, cb1)) of U_τ[ξ] that can be
+ *                                              non-zero, all multiples of 4; elsewhere U_τ[ξ] is zero
+ *                                              and its products are skipped. 0: all of them.
  * Scratch layout (bytes): V, per type with tiles, [points][tb·phases·cin + 16 floats] (tb: the
  * block's tiles of that type rounded up to 4); M likewise with cout; the interleaved phase planes
  * of one sample; two 6×6 vector tiles; per type, where its V and M planes start and their rows
@@ -169,7 +178,7 @@ export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32,
  */
 export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias: usize, cout: i32, stride: i32,
                      pbh: i32, pbw: i32, out: usize, ho: i32, wo: i32, scratch: usize, block: i32, relu: i32,
-                     mask: usize, rowSplit: i32): void {
+                     mask: usize, rowSplit: i32, spans: usize): void {
   const th = (ho + 3) >> 2, tw = (wo + 3) >> 2;
   const n4h = ho >> 2, n4w = wo >> 2; // tiles of 4 down and across; a last one of 3 beyond them
   const phases = stride * stride, shift = stride - 1;
@@ -252,12 +261,17 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
       }
     }
     // ---- per type, M[ξ] = V[ξ] · U[ξ]: 4 tiles × 8 output channels per step, in 8 accumulators ----
+    // Only over the rows k and columns c where U[ξ] is not zero (the segments in `spans`); M's
+    // columns outside them are zero.
     const rs = <usize>k4 * 4, us = <usize>cout * 4;
     let ub0 = u;
+    let sp = spans;
     for (let tau = 0; tau < 4; tau++) {
       const points = pointsOfType(tau);
       const typeU = ub0;
       ub0 += <usize>(points * k4 * cout) * 4;
+      const typeSpans = sp;
+      sp += <usize>points * 32;
       const tb = load<i32>(types + <usize>tau * 4, 32);
       if (tb == 0) continue;
       const vOff = <usize>load<u32>(types + <usize>tau * 4);
@@ -270,44 +284,71 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
         const vb = vOff + <usize>(xi * vps) * 4;
         const ub = typeU + <usize>(xi * k4 * cout) * 4;
         const mb = mOff + <usize>(xi * mps) * 4;
+        // Row segments [ka0, ka1) and [kb0, kb1), column segments [ca0, ca1) and [cb0, cb1).
+        let ka0 = 0, ka1 = k4, kb0 = k4, kb1 = k4, ca0 = 0, ca1 = cout, cb0 = cout, cb1 = cout;
+        if (spans) {
+          const d = typeSpans + <usize>xi * 32;
+          ka0 = load<i32>(d); ka1 = load<i32>(d, 4); kb0 = load<i32>(d, 8); kb1 = load<i32>(d, 12);
+          ca0 = load<i32>(d, 16); ca1 = load<i32>(d, 20); cb0 = load<i32>(d, 24); cb1 = load<i32>(d, 28);
+        }
         for (let t0 = 0; t0 < tb; t0 += 4) {
           const r0 = vb + <usize>(t0 * k4) * 4;
-          for (let c0 = 0; c0 + 8 <= cout; c0 += 8) {
-            let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-            let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-            let up = ub + <usize>c0 * 4;
-            for (let k = 0; k < k4; k++) {
-              const u0 = v128.load(up), u1 = v128.load(up, 16);
-              const kp = r0 + <usize>k * 4;
-              const v0 = v128.load32_splat(kp), v1 = v128.load32_splat(kp + rs);
-              const v2 = v128.load32_splat(kp + 2 * rs), v3 = v128.load32_splat(kp + 3 * rs);
-              a00 = madd(v0, u0, a00); a01 = madd(v0, u1, a01);
-              a10 = madd(v1, u0, a10); a11 = madd(v1, u1, a11);
-              a20 = madd(v2, u0, a20); a21 = madd(v2, u1, a21);
-              a30 = madd(v3, u0, a30); a31 = madd(v3, u1, a31);
-              up += us;
+          const mr = mb + <usize>(t0 * cout) * 4;
+          for (let cs = 0; cs < 3; cs++) { // M's columns outside both segments
+            const z0 = cs == 0 ? 0 : cs == 1 ? ca1 : cb1;
+            const z1 = cs == 0 ? ca0 : cs == 1 ? cb0 : cout;
+            for (let c = z0; c < z1; c += 4) {
+              const mp = mr + <usize>c * 4;
+              v128.store(mp, zero); v128.store(mp + us, zero); v128.store(mp + 2 * us, zero); v128.store(mp + 3 * us, zero);
             }
-            const mp = mb + <usize>(t0 * cout + c0) * 4;
-            v128.store(mp, a00); v128.store(mp, a01, 16);
-            v128.store(mp + us, a10); v128.store(mp + us, a11, 16);
-            v128.store(mp + 2 * us, a20); v128.store(mp + 2 * us, a21, 16);
-            v128.store(mp + 3 * us, a30); v128.store(mp + 3 * us, a31, 16);
           }
-          if (cout & 4) { // the last 4 output channels when cout is not a multiple of 8
-            const c0 = cout - 4;
-            let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-            let up = ub + <usize>c0 * 4;
-            for (let k = 0; k < k4; k++) {
-              const u0 = v128.load(up);
-              const kp = r0 + <usize>k * 4;
-              a0 = madd(v128.load32_splat(kp), u0, a0);
-              a1 = madd(v128.load32_splat(kp + rs), u0, a1);
-              a2 = madd(v128.load32_splat(kp + 2 * rs), u0, a2);
-              a3 = madd(v128.load32_splat(kp + 3 * rs), u0, a3);
-              up += us;
+          for (let cs = 0; cs < 2; cs++) {
+            const cEnd = cs ? cb1 : ca1;
+            let c0 = cs ? cb0 : ca0;
+            for (; c0 + 8 <= cEnd; c0 += 8) {
+              let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+              let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+              for (let ks = 0; ks < 2; ks++) {
+                const k1 = ks ? kb1 : ka1;
+                let k = ks ? kb0 : ka0;
+                let up = ub + <usize>(k * cout + c0) * 4;
+                for (; k < k1; k++) {
+                  const u0 = v128.load(up), u1 = v128.load(up, 16);
+                  const kp = r0 + <usize>k * 4;
+                  const v0 = v128.load32_splat(kp), v1 = v128.load32_splat(kp + rs);
+                  const v2 = v128.load32_splat(kp + 2 * rs), v3 = v128.load32_splat(kp + 3 * rs);
+                  a00 = madd(v0, u0, a00); a01 = madd(v0, u1, a01);
+                  a10 = madd(v1, u0, a10); a11 = madd(v1, u1, a11);
+                  a20 = madd(v2, u0, a20); a21 = madd(v2, u1, a21);
+                  a30 = madd(v3, u0, a30); a31 = madd(v3, u1, a31);
+                  up += us;
+                }
+              }
+              const mp = mr + <usize>c0 * 4;
+              v128.store(mp, a00); v128.store(mp, a01, 16);
+              v128.store(mp + us, a10); v128.store(mp + us, a11, 16);
+              v128.store(mp + 2 * us, a20); v128.store(mp + 2 * us, a21, 16);
+              v128.store(mp + 3 * us, a30); v128.store(mp + 3 * us, a31, 16);
             }
-            const mp = mb + <usize>(t0 * cout + c0) * 4;
-            v128.store(mp, a0); v128.store(mp + us, a1); v128.store(mp + 2 * us, a2); v128.store(mp + 3 * us, a3);
+            if (c0 < cEnd) { // 4 output channels left in the segment
+              let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+              for (let ks = 0; ks < 2; ks++) {
+                const k1 = ks ? kb1 : ka1;
+                let k = ks ? kb0 : ka0;
+                let up = ub + <usize>(k * cout + c0) * 4;
+                for (; k < k1; k++) {
+                  const u0 = v128.load(up);
+                  const kp = r0 + <usize>k * 4;
+                  a0 = madd(v128.load32_splat(kp), u0, a0);
+                  a1 = madd(v128.load32_splat(kp + rs), u0, a1);
+                  a2 = madd(v128.load32_splat(kp + 2 * rs), u0, a2);
+                  a3 = madd(v128.load32_splat(kp + 3 * rs), u0, a3);
+                  up += us;
+                }
+              }
+              const mp = mr + <usize>c0 * 4;
+              v128.store(mp, a0); v128.store(mp + us, a1); v128.store(mp + 2 * us, a2); v128.store(mp + 3 * us, a3);
+            }
           }
         }
       }
