@@ -56,11 +56,12 @@ useWasmWithRavineKernels();
 describe('Winograd convolution on wasm', () => {
   for (const [i, c] of CASES.entries()) {
     it(`matches tfjs on cpu: ${c.name}`, async () => {
-      const before = cachedFilterTransforms();
+      await tf.setBackend('wasm');
+      const before = cachedFilterTransforms().made;
       const ours = await run(c, 'wasm', 10 * i + 1);
       await tf.setBackend('wasm');
-      // The kernel took it: the filter's transform was made (and is freed again further down).
-      expect(cachedFilterTransforms()).toBe(before + 1);
+      // The kernel took it: the filter's transform was made.
+      expect(cachedFilterTransforms().made).toBe(before + 1);
       const ref = await run(c, 'cpu', 10 * i + 1);
       expect(ours.length).toBe(ref.length);
       const { diff, ref: scale } = maxAbsDiff(ours, ref);
@@ -68,26 +69,46 @@ describe('Winograd convolution on wasm', () => {
     });
   }
 
-  it('frees a filter transform once tfjs has freed the filter, and leaves no tensor behind', async () => {
+  it('keeps at most 4 transforms of freed filters, reuses one for a new filter of the same values, and leaves no tensor behind', async () => {
     await tf.setBackend('wasm');
     const c = CASES[0];
     const x = tf.tensor4d(fixedValues(6 * 14 * 14 * 16, 3), c.x);
-    // Earlier tests' filters are gone: their transforms go at the next call.
     const tensors = tf.memory().numTensors;
-    for (let k = 0; k < 5; k++) {
+    const made = () => cachedFilterTransforms().made;
+    const made0 = made();
+    for (let k = 0; k < 7; k++) {
       const f = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 100 + k), c.filter);
       conv(c, x, f, undefined).dispose();
       f.dispose();
     }
     expect(tf.memory().numTensors).toBe(tensors);
-    // Only the last filter's transform can still be held (it is freed at the next call).
-    expect(cachedFilterTransforms()).toBeLessThanOrEqual(1);
+    expect(made() - made0, 'seven filters of different values: seven transforms').toBe(7);
+    // Earlier filters are all freed: their transforms are retired at the next call, four kept.
     const f = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 200), c.filter);
     for (let k = 0; k < 3; k++) conv(c, x, f, undefined).dispose();
-    expect(cachedFilterTransforms(), 'one transform for a filter used three times').toBe(1);
-    f.dispose();
-    x.dispose();
+    expect(made() - made0, 'one transform for a filter used three times').toBe(8);
+    expect(cachedFilterTransforms()).toMatchObject({ held: 1, retired: 4 });
+    // A new tensor with the values of a retired filter (as a PGD run's derived filters are, run
+    // after run) takes that transform; one with the values of a dropped one (the oldest) does not.
+    const again = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 106), c.filter);
+    const y1 = conv(c, x, again, undefined);
+    expect(made() - made0, 'the retired transform is reused').toBe(8);
+    tf.dispose([f, again]);
+    const oldest = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 100), c.filter);
+    conv(c, x, oldest, undefined).dispose();
+    expect(made() - made0, 'the oldest was freed: made again').toBe(9);
+    // And the reused transform gave the same output as a fresh one would.
+    await tf.setBackend('cpu');
+    const xc = tf.tensor4d(fixedValues(6 * 14 * 14 * 16, 3), c.x);
+    const fc = tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 106), c.filter);
+    const refOut = conv(c, xc, fc, undefined);
+    const { diff, ref: scale } = maxAbsDiff((await y1.data()) as Float32Array, refOut.dataSync() as Float32Array);
+    expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+    tf.dispose([xc, fc, refOut]);
+    await tf.setBackend('wasm');
+    tf.dispose([oldest, y1, x]);
     expect(tf.memory().numTensors).toBe(tensors - 1);
+    expect(cachedFilterTransforms().retired).toBeLessThanOrEqual(4);
   });
 
   it('gives each sample of a batch the same values as that sample alone (bit for bit)', async () => {
@@ -124,7 +145,7 @@ describe('Winograd convolution on wasm', () => {
     expect(winogradStride({ ...base, x: info([2, 14, 14, 16], 'int32') })).toBeNull();
     // And such a convolution still runs, through wasm's own kernel, with tfjs's answer.
     const c: Case = { name: 'relu6', x: [2, 9, 9, 4], filter: [5, 5, 4, 8], stride: 2, pad: 'same', bias: true, activation: 'relu' };
-    const before = cachedFilterTransforms();
+    const before = cachedFilterTransforms().made;
     const relu6 = async (backend: 'wasm' | 'cpu') => {
       await tf.setBackend(backend);
       return tf.tidy(() => {
@@ -135,7 +156,7 @@ describe('Winograd convolution on wasm', () => {
     };
     const ours = await relu6('wasm');
     await tf.setBackend('wasm');
-    expect(cachedFilterTransforms()).toBeLessThanOrEqual(before);
+    expect(cachedFilterTransforms().made, 'no transform made: the kernel did not take it').toBe(before);
     const { diff } = maxAbsDiff(ours, await relu6('cpu'));
     expect(diff).toBeLessThan(1e-5);
     await tf.setBackend('wasm');

@@ -78,6 +78,27 @@ function kernelBuild(shared: boolean): { bytes: Uint8Array<ArrayBuffer>; relaxed
   return { bytes: decode(shared ? WINOGRAD_WASM_SHARED : WINOGRAD_WASM_PLAIN), relaxed: false };
 }
 
+/** A filter's Winograd transform and spans in the module's memory, with what it was made from. */
+interface FilterTransform {
+  ptr: number;
+  stride: 1 | 2;
+  shape: number[];
+  /** The filter's values (a copy of their bits), to recognise the same filter under another data id. */
+  values: Int32Array;
+  /** Live filters (data ids) that use it. */
+  users: number;
+}
+
+/**
+ * Transforms kept after their filters are freed. A PGD run derives the stacked phase filters of
+ * the input gradients from the weights afresh (convGrad.ts, withWeightCache), so every run of the
+ * metric or an attack brings new filter tensors with the values of the last run's: recognised
+ * here, their transforms are not computed again (that took 6–9 ms of each CNN metric run, in
+ * JavaScript on the calling thread). Four covers a model's two gradient filters and those of the
+ * other model the lab flips to; the largest, the CNN's second layer, is 1 MB.
+ */
+const RETIRED_TRANSFORMS = 4;
+
 /** Per wasm backend: the instantiated kernels, scratch memory and transformed filters. */
 interface KernelState {
   /** Whether the kernels are the relaxed-SIMD build (see kernelBuild). */
@@ -87,8 +108,12 @@ interface KernelState {
   scratch: { ptr: number; bytes: number };
   /** Zeros, for a convolution without bias (in the same holder shape as scratch, see {@link scratch}). */
   zeros: { scratch: { ptr: number; bytes: number } };
-  /** Transformed filters by the filter's data id, freed once tfjs no longer holds that id. */
-  filters: Map<object, number>;
+  /** Transformed filters by the filter's data id, released once tfjs no longer holds that id. */
+  filters: Map<object, FilterTransform>;
+  /** Transforms whose filters tfjs has freed, newest last, kept for a filter of the same values (see filterTransform). */
+  retired: FilterTransform[];
+  /** Filter transforms computed (not found in `filters` or `retired`), for tests. */
+  transformsMade: number;
   /** Helper threads (shared memory only): each one's control slot and scratch memory. */
   helpers: { slot: number; scratch: { ptr: number; bytes: number }; alive: boolean; seq: number }[];
   /** Calls of each kernel (by KIND), for tests and the benchmark. */
@@ -170,6 +195,8 @@ function stateFor(backend: WasmBackendLike): KernelState | false {
         scratch: { ptr: 0, bytes: 0 },
         zeros: { scratch: { ptr: 0, bytes: 0 } },
         filters: new Map(),
+        retired: [],
+        transformsMade: 0,
         helpers: [],
         calls: KERNELS.map(() => 0),
       };
@@ -328,26 +355,46 @@ export function transformSpans(u: Float32Array, k4: number, cout: number): Int32
   return spans;
 }
 
-/** The transformed filter's offset, computed on first use; frees those of filters tfjs has freed. */
+/**
+ * The transformed filter's offset: the one made for this filter (by data id), else one made for a
+ * filter of the same values and stride (still in use, or retired), else made now. Transforms of
+ * filters tfjs has freed are retired, and the oldest beyond RETIRED_TRANSFORMS freed.
+ */
 function filterTransform(backend: WasmBackendLike, state: KernelState, filter: TensorInfo, stride: 1 | 2): number {
-  for (const [dataId, ptr] of state.filters) {
-    if (!backend.dataIdMap.has(dataId)) {
-      backend.wasm._free(ptr);
-      state.filters.delete(dataId);
-    }
+  for (const [dataId, entry] of state.filters) {
+    if (backend.dataIdMap.has(dataId)) continue;
+    state.filters.delete(dataId);
+    if (--entry.users === 0) state.retired.push(entry);
   }
-  let ptr = state.filters.get(filter.dataId);
-  if (ptr === undefined) {
-    const [kh, kw, cin, cout] = filter.shape;
-    const w = new Float32Array(state.memory.buffer, offsetOf(backend, filter), kh * kw * cin * cout);
+  while (state.retired.length > RETIRED_TRANSFORMS) backend.wasm._free((state.retired.shift() as FilterTransform).ptr);
+  const held = state.filters.get(filter.dataId);
+  if (held) return held.ptr;
+  const [kh, kw, cin, cout] = filter.shape;
+  const size = kh * kw * cin * cout;
+  const w = new Float32Array(state.memory.buffer, offsetOf(backend, filter), size);
+  const bits = new Int32Array(state.memory.buffer, w.byteOffset, size);
+  const same = (e: FilterTransform) => {
+    if (e.stride !== stride || e.values.length !== size || e.shape.some((d, i) => d !== filter.shape[i])) return false;
+    for (let i = 0; i < size; i++) if (e.values[i] !== bits[i]) return false;
+    return true;
+  };
+  let entry = [...new Set(state.filters.values())].find(same);
+  if (!entry) {
+    const at = state.retired.findIndex(same);
+    if (at >= 0) entry = state.retired.splice(at, 1)[0];
+  }
+  if (!entry) {
     const u = transformFilter(w, stride, cin, cout);
     const spans = transformSpans(u, stride * stride * cin, cout);
-    ptr = backend.wasm._malloc(u.byteLength + spans.byteLength);
+    const ptr = backend.wasm._malloc(u.byteLength + spans.byteLength);
     new Float32Array(state.memory.buffer, ptr, u.length).set(u);
     new Int32Array(state.memory.buffer, ptr + u.byteLength, spans.length).set(spans);
-    state.filters.set(filter.dataId, ptr);
+    entry = { ptr, stride, shape: [...filter.shape], values: Int32Array.from(bits), users: 0 };
+    state.transformsMade++;
   }
-  return ptr;
+  entry.users++;
+  state.filters.set(filter.dataId, entry);
+  return entry.ptr;
 }
 
 /** Transform points per sample and channel pair: F(4, 3) tiles, and F(3, 3) at an edge whose length is not a multiple of 4. */
@@ -743,8 +790,9 @@ export function ravineKernelCalls(backend: object = tf.backend()): Record<(typeo
   return Object.fromEntries(KERNELS.map((name, i) => [name, state ? state.calls[i] : 0])) as Record<(typeof KERNELS)[number], number>;
 }
 
-/** How many filter transforms the kernel holds for a backend, the current one by default (for tests: they must not pile up). */
-export function cachedFilterTransforms(backend: object = tf.backend()): number {
+/** Filter transforms of a backend (the current one by default), for tests: held for live filters, retired (kept for a filter of the same values), and made in all. */
+export function cachedFilterTransforms(backend: object = tf.backend()): { held: number; retired: number; made: number } {
   const state = states.get(backend);
-  return state ? state.filters.size : 0;
+  if (!state) return { held: 0, retired: 0, made: 0 };
+  return { held: new Set(state.filters.values()).size, retired: state.retired.length, made: state.transformsMade };
 }
