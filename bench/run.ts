@@ -354,10 +354,10 @@ interface ReportInput {
 
 /** The helper threads of Ravine's wasm kernels in one configuration, for the header lines. */
 function helperNote(h: unknown): string {
-  const v = h as { started?: number; ready?: number; jobs?: number; build?: string | null } | undefined;
+  const v = h as { started?: number; ready?: number; jobs?: number; samples?: number; build?: string | null } | undefined;
   if (!v || typeof v.started !== 'number') return '';
   const build = v.build === 'relaxed SIMD' ? ' (relaxed-SIMD build: fused multiply-adds)' : v.build === 'SIMD' ? ' (SIMD build, no relaxed SIMD: separate multiply and add)' : '';
-  return v.started === 0 ? `, Ravine's kernels${build} on 1 thread` : `, Ravine's kernels${build} on ${v.started + 1} threads (${v.ready} helper${v.ready === 1 ? '' : 's'} ready, ${v.jobs} shares done by helpers; XNNPACK on the calling thread)`;
+  return v.started === 0 ? `, Ravine's kernels${build} on 1 thread` : `, Ravine's kernels${build} on ${v.started + 1} threads (${v.ready} helper${v.ready === 1 ? '' : 's'} ready, ${v.samples === undefined ? `${v.jobs} shares done by helpers` : `helpers took part in ${v.jobs} kernel calls, with ${v.samples} of their samples or rows`}; XNNPACK on the calling thread)`;
 }
 
 /** `rewrittenAt`: when `--report` rendered the text again from the run's figures. */
@@ -682,7 +682,7 @@ function kernelSection(x: ReportInput): string[] {
     const t2 = two?.kernelLayers?.find((u) => u.layer === t.layer);
     L.push(`| ${t.layer} | ${t.kernel} | \`${t.shapes}\` | ${fmtS(t.xnnpackMs / 1000)} | ${fmtS(t.ravineMs / 1000)} | ×${(t.xnnpackMs / t.ravineMs).toFixed(2)} | ${t.maxDiff.toExponential(1)} |${two ? ` ${t2 ? fmtS(t2.ravineMs / 1000) : '—'} |` : ''}`);
   }
-  L.push('', 'Inputs and filters are uniform in [−1, 1] here, so convolution outputs reach about ±10 and the differences are relative 1e-5 (Winograd\'s transforms); the direct and matrix-product kernels sum in XNNPACK\'s order, but with relaxed SIMD each of their multiply-adds rounds once rather than twice, so they differ from XNNPACK\'s in the last bits. On 2 threads a batch is split in two shares of whole blocks (4 samples or rows), unless a share would hold under 1M multiply-adds (for Winograd, its transform-domain products): a helper starts its share about 50 µs after it is posted, about what that much work takes. Every layer of the metric\'s 100 samples splits, the first convolution (7.8M) and its input gradient (3.4M) included.', '');
+  L.push('', 'Inputs and filters are uniform in [−1, 1] here, so convolution outputs reach about ±10 and the differences are relative 1e-5 (Winograd\'s transforms); the direct and matrix-product kernels sum in XNNPACK\'s order, but with relaxed SIMD each of their multiply-adds rounds once rather than twice, so they differ from XNNPACK\'s in the last bits. On 2 threads a batch is shared between the calling thread and a helper unless each would get under 1M multiply-adds (for Winograd, its transform-domain products): both take shares of it as they come, about a third of what is left each time, in whole kernel blocks (16 samples for Winograd, 4 samples or rows otherwise) while one fits, so a helper that wakes late (about 50 µs after it is posted) or runs slower takes fewer, and the caller never waits for one that has not started. Every layer of the metric\'s 100 samples is shared, the first convolution (7.8M) and its input gradient (3.4M) included.', '');
   return L;
 }
 

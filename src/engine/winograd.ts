@@ -22,10 +22,11 @@
  *
  * How: the kernels work in place, in the memory of tfjs's wasm module (imported, so no copies):
  * they read the input tensors and write the output tensor where tfjs keeps them. A Winograd
- * filter's transform is computed once per filter tensor (weights keep their data id across calls)
- * and freed once tfjs has freed the filter. In tfjs's threaded build the samples (or rows) are split
- * between the calling thread and helper threads of Ravine's own (src/engine/winogradHelpers.ts),
- * and XNNPACK's pool gets no thread ({@link setWasmThreads}).
+ * filter's transform is computed once per filter tensor (weights keep their data id across calls),
+ * retired once tfjs has freed the filter and kept a while for a filter of the same values. In
+ * tfjs's threaded build the samples (or rows) are shared out between the calling thread and helper
+ * threads of Ravine's own (src/engine/winogradHelpers.ts), and XNNPACK's pool gets no thread
+ * ({@link setWasmThreads}).
  *
  * Only what a kernel handles takes its path: NHWC, dilation 1, float32, no activation or ReLU;
  * Winograd: a 5×5 filter at stride 2 or a 3×3 one at stride 1, input and output channels
@@ -37,7 +38,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { WINOGRAD_WASM_PLAIN, WINOGRAD_WASM_PLAIN_RELAXED, WINOGRAD_WASM_SHARED, WINOGRAD_WASM_SHARED_RELAXED } from './kernels/winogradWasm';
-import { ARGS, CLAIM, DONE, KERNELS, KIND, READY, SEQ, SEQ_MASK, SLOT, WORDS, startHelper } from './winogradHelpers';
+import { CLAIM, DONE, KERNELS, NEXT_WORD, READY, runShares, SEQ, SEQ_MASK, SLOT, startHelper, WORDS } from './winogradHelpers';
 
 const KIND_WINOGRAD = KERNELS.indexOf('conv');
 const KIND_DIRECT = KERNELS.indexOf('direct1');
@@ -93,8 +94,8 @@ interface FilterTransform {
  * Transforms kept after their filters are freed. A PGD run derives the stacked phase filters of
  * the input gradients from the weights afresh (convGrad.ts, withWeightCache), so every run of the
  * metric or an attack brings new filter tensors with the values of the last run's: recognised
- * here, their transforms are not computed again (that took 6–9 ms of each CNN metric run, in
- * JavaScript on the calling thread). Four covers a model's two gradient filters and those of the
+ * here, their transforms are not computed again (that took 2.6–3.1 ms of each CNN metric run on
+ * 100 samples, in JavaScript on the calling thread). Four covers a model's two gradient filters and those of the
  * other model the lab flips to; the largest, the CNN's second layer, is 1 MB.
  */
 const RETIRED_TRANSFORMS = 4;
@@ -115,7 +116,9 @@ interface KernelState {
   /** Filter transforms computed (not found in `filters` or `retired`), for tests. */
   transformsMade: number;
   /** Helper threads (shared memory only): each one's control slot and scratch memory. */
-  helpers: { slot: number; scratch: { ptr: number; bytes: number }; alive: boolean; seq: number }[];
+  helpers: { slot: number; scratch: { ptr: number; bytes: number }; seq: number }[];
+  /** The calling thread's slot (a job's description as it runs its shares of it), 0 without helpers. */
+  slot: number;
   /** Calls of each kernel (by KIND), for tests and the benchmark. */
   calls: number[];
 }
@@ -131,7 +134,7 @@ interface KernelState {
  */
 const BLOCK = 16;
 
-/** Samples (or rows) in a share of a split job: shares are whole multiples of it. */
+/** Samples (or rows) in a share of a split job: shares are whole multiples of it (and of the kernel's block while one fits). */
 const SHARE_GRANULE = 4;
 
 /** Threads of Ravine's kernels in tfjs's threaded build (see setWasmThreads); null: tfjs's own count. */
@@ -198,14 +201,19 @@ function stateFor(backend: WasmBackendLike): KernelState | false {
         retired: [],
         transformsMade: 0,
         helpers: [],
+        slot: 0,
         calls: KERNELS.map(() => 0),
       };
       const threads = shared ? (kernelThreads ?? backend.wasm.tfjs?.getThreadsCount?.() ?? 1) : 1;
       for (let h = 1; h < threads; h++) {
         const slot = backend.wasm._malloc(WORDS * 4);
         new Int32Array(memory.buffer, slot, WORDS).fill(0);
-        if (startHelper({ memory, module, slot, layout: SLOT })) state.helpers.push({ slot, scratch: { ptr: 0, bytes: 0 }, alive: true, seq: 0 });
+        if (startHelper({ memory, module, slot, layout: SLOT })) state.helpers.push({ slot, scratch: { ptr: 0, bytes: 0 }, seq: 0 });
         else backend.wasm._free(slot);
+      }
+      if (state.helpers.length > 0) {
+        state.slot = backend.wasm._malloc(WORDS * 4);
+        new Int32Array(memory.buffer, state.slot, WORDS).fill(0);
       }
     }
   } catch {
@@ -412,14 +420,6 @@ function scratch(backend: WasmBackendLike, holder: { scratch: { ptr: number; byt
   return holder.scratch.ptr;
 }
 
-/** How long the caller waits for a helper to start its share before taking it back. */
-let helperTimeoutMs = 10_000;
-
-/** For tests: how long the caller waits for a helper to start its share (see runSplit). */
-export function setWinogradHelperTimeout(ms: number): void {
-  helperTimeoutMs = ms;
-}
-
 /**
  * Multiply-adds (for Winograd, those of its transform-domain products) below which a share is not
  * worth a helper. A helper starts its share about 50 µs after it is posted, about what 1M
@@ -435,68 +435,97 @@ const MIN_SHARE_MACS = 1024 * 1024;
 
 /**
  * A kernel call over a batch, as {@link runSplit} splits it: `args(start, count, scratch)` are the
- * kernel's arguments for samples start … start + count − 1, with that thread's scratch memory.
+ * kernel's arguments for samples start … start + count − 1, with that thread's scratch memory;
+ * the count is the second, and the others are either fixed or advance by a fixed amount per sample.
  */
 interface SplitJob {
   /** Which kernel (its index in KERNELS: 0 Winograd, 1 direct, 2 matrix product). */
   kind: number;
   n: number;
-  /** Samples a thread's share is a multiple of (the kernel's block, so that no share pads a block of its own). */
+  /** Samples a share is a multiple of while it can be (the kernel's block: a smaller share pads a block of its own). */
   block: number;
-  /** Multiply-adds of the whole batch (those the kernel does), to size the shares. */
+  /** Multiply-adds of the whole batch (those the kernel does), to decide whether to split. */
   macs: number;
   scratchBytes: number;
   args(start: number, count: number, scratchPtr: number): number[];
 }
 
+/** Writes a job's description into a thread's slot, with that thread's scratch memory (see runShares). */
+function describeJob(words: Int32Array, slot: number, job: SplitJob, parts: number, nextWord: number, scratchPtr: number): void {
+  const base = slot >> 2;
+  const first = job.args(0, job.n, scratchPtr);
+  const second = job.args(1, job.n, scratchPtr);
+  for (let k = 0; k < SLOT.NARGS; k++) {
+    words[base + SLOT.ARGS + k] = k < first.length ? first[k] | 0 : 0;
+    words[base + SLOT.STRIDES + k] = k < first.length ? second[k] - first[k] : 0;
+  }
+  words[base + SLOT.KIND] = job.kind;
+  words[base + SLOT.N] = job.n;
+  words[base + SLOT.BLOCK] = Math.max(SHARE_GRANULE, job.block);
+  words[base + SLOT.MIN] = SHARE_GRANULE;
+  words[base + SLOT.PARTS] = parts;
+  words[base + SLOT.NEXT] = nextWord;
+}
+
+/** For tests only: how runSplit treats its helpers (see setWinogradHelperTestMode). */
+const helperTest = { notify: true, awaitClaimMs: 0 };
+
+/**
+ * For tests only. `notify: false` posts jobs without waking the helpers, so the caller does every
+ * share and claims the jobs back; `awaitClaimMs` makes the caller wait up to that long for each
+ * posted helper to claim its job before taking shares itself, so that a test can count on the
+ * helpers taking part (a helper wakes some tens of µs after it is posted, longer on a busy machine).
+ */
+export function setWinogradHelperTestMode(mode: Partial<typeof helperTest>): void {
+  Object.assign(helperTest, mode);
+}
+
 /**
  * Runs a kernel over the batch, split by samples between the calling thread and the helpers
- * that are ready (see winogradHelpers.ts).
+ * that are ready (see winogradHelpers.ts): all of them take shares until none is left (runShares).
  */
 function runSplit(backend: WasmBackendLike, state: KernelState, job: SplitJob): void {
   const kernel = state.exports[KERNELS[job.kind]];
   state.calls[job.kind]++;
-  const run = (args: number[]) => kernel(...args);
-  const words = new Int32Array(state.memory.buffer);
-  const ready = state.helpers.filter((h) => h.alive && Atomics.load(words, (h.slot >> 2) + READY) === 1);
-  // Whole blocks per thread, at least one each, and no share smaller than MIN_SHARE_MACS.
-  const blocks = Math.ceil(job.n / job.block);
+  let words = new Int32Array(state.memory.buffer);
+  const ready = state.helpers.filter((h) => Atomics.load(words, (h.slot >> 2) + READY) === 1);
+  // At least one block each, and no thread's part smaller than MIN_SHARE_MACS.
+  const blocks = Math.ceil(job.n / SHARE_GRANULE);
   const parts = Math.max(1, Math.min(ready.length + 1, blocks, Math.floor(job.macs / MIN_SHARE_MACS)));
-  const perPart = Math.ceil(blocks / parts) * job.block;
-  const posted: { helper: KernelState['helpers'][number]; start: number; count: number }[] = [];
-  for (let p = 1; p < parts; p++) {
-    const start = p * perPart;
-    const count = Math.min(perPart, job.n - start);
-    if (count <= 0) break;
-    const helper = ready[p - 1];
-    const args = job.args(start, count, scratch(backend, helper, job.scratchBytes));
-    const base = helper.slot >> 2;
-    const view = new Int32Array(state.memory.buffer); // scratch() may have grown the memory
-    for (let k = 0; k < args.length; k++) view[base + ARGS + k] = args[k] | 0;
-    view[base + KIND] = job.kind;
-    helper.seq = (helper.seq + 1) & SEQ_MASK;
-    Atomics.store(view, base + SEQ, helper.seq);
-    Atomics.notify(view, base + SEQ);
-    posted.push({ helper, start, count });
+  if (parts === 1) {
+    kernel(...job.args(0, job.n, scratch(backend, state, job.scratchBytes)));
+    return;
   }
-  run(job.args(0, Math.min(perPart, job.n), scratch(backend, state, job.scratchBytes)));
-  const view = new Int32Array(state.memory.buffer);
-  for (const { helper, start, count } of posted) {
+  const posted = ready.slice(0, parts - 1);
+  // Scratch first (it may grow the memory), then the descriptions.
+  const scratches = posted.map((h) => scratch(backend, h, job.scratchBytes));
+  const own = scratch(backend, state, job.scratchBytes);
+  words = new Int32Array(state.memory.buffer);
+  const nextWord = state.slot + NEXT_WORD * 4;
+  Atomics.store(words, nextWord >> 2, 0);
+  describeJob(words, state.slot, job, parts, nextWord, own);
+  posted.forEach((helper, p) => {
+    describeJob(words, helper.slot, job, parts, nextWord, scratches[p]);
+    helper.seq = (helper.seq + 1) & SEQ_MASK;
+    Atomics.store(words, (helper.slot >> 2) + SEQ, helper.seq);
+    if (helperTest.notify) Atomics.notify(words, (helper.slot >> 2) + SEQ);
+  });
+  if (helperTest.awaitClaimMs > 0) {
+    const until = performance.now() + helperTest.awaitClaimMs;
+    for (const helper of posted) {
+      const claim = (helper.slot >> 2) + CLAIM;
+      for (let c = Atomics.load(words, claim); c !== helper.seq && performance.now() < until; c = Atomics.load(words, claim)) Atomics.wait(words, claim, c, 1);
+    }
+  }
+  runShares(words, state.slot >> 2, SLOT, kernel);
+  // Every sample is taken. A helper that has not claimed its job yet never will (it finds it
+  // claimed back and skips it); one that has is busy with its last share: wait for it.
+  for (const helper of posted) {
     const base = helper.slot >> 2;
-    const deadline = performance.now() + helperTimeoutMs;
-    let claimed = false; // the helper has started the job: wait for it, however long
-    for (let done = Atomics.load(view, base + DONE); done !== helper.seq; done = Atomics.load(view, base + DONE)) {
-      const left = claimed ? Infinity : deadline - performance.now();
-      if (left > 0 && Atomics.wait(view, base + DONE, done, left) !== 'timed-out') continue;
-      // Not done in time: take the job back unless the helper has started it.
-      const before = (helper.seq + SEQ_MASK) & SEQ_MASK;
-      if (Atomics.compareExchange(view, base + CLAIM, before, helper.seq) === before) {
-        // It never started (a helper that died, or never woke): no more jobs for it; its share is computed here.
-        helper.alive = false;
-        run(job.args(start, count, scratch(backend, state, job.scratchBytes)));
-        break;
-      }
-      claimed = true;
+    const before = (helper.seq + SEQ_MASK) & SEQ_MASK;
+    if (Atomics.compareExchange(words, base + CLAIM, before, helper.seq) === before) continue;
+    for (let done = Atomics.load(words, base + DONE); done !== helper.seq; done = Atomics.load(words, base + DONE)) {
+      Atomics.wait(words, base + DONE, done);
     }
   }
 }
@@ -624,7 +653,7 @@ export function winogradConv(backend: WasmBackendLike, call: ConvCall, extras: W
   runSplit(backend, state, {
     kind: KIND_WINOGRAD,
     n,
-    block: SHARE_GRANULE,
+    block: BLOCK,
     macs: n * winogradPoints(ho, wo) * stride * stride * cin * cout,
     scratchBytes,
     args: (start, count, scratchPtr) => [
@@ -764,24 +793,28 @@ export function ravineKernelBuild(backend: object = tf.backend()): 'relaxed SIMD
 export interface WinogradHelperStats {
   started: number;
   ready: number;
-  alive: number;
+  /** Jobs the helpers took part in (each took at least one share), and the samples (or rows) they computed. */
   jobs: number;
+  samples: number;
   /** Which build of the kernels runs ({@link ravineKernelBuild}). */
   build: 'relaxed SIMD' | 'SIMD' | null;
 }
 
-/** The helper threads of a wasm backend's kernel (the current backend by default): started, ready, still in use, and jobs they have finished. */
+/** The helper threads of a wasm backend's kernel (the current backend by default): started, ready, and the work they did. */
 export function winogradHelpers(backend: object = tf.backend()): WinogradHelperStats {
   const state = states.get(backend);
-  if (!state) return { started: 0, ready: 0, alive: 0, jobs: 0, build: null };
+  if (!state) return { started: 0, ready: 0, jobs: 0, samples: 0, build: null };
   const words = new Int32Array(state.memory.buffer);
   let ready = 0;
   let jobs = 0;
+  let samples = 0;
   for (const h of state.helpers) {
-    if (Atomics.load(words, (h.slot >> 2) + READY) === 1) ready++;
-    jobs += Atomics.load(words, (h.slot >> 2) + DONE);
+    const base = h.slot >> 2;
+    if (Atomics.load(words, base + READY) === 1) ready++;
+    jobs += Atomics.load(words, base + SLOT.TOOK);
+    samples += Atomics.load(words, base + SLOT.SAMPLES);
   }
-  return { started: state.helpers.length, ready, alive: state.helpers.filter((h) => h.alive).length, jobs, build: ravineKernelBuild(backend) };
+  return { started: state.helpers.length, ready, jobs, samples, build: ravineKernelBuild(backend) };
 }
 
 /** How many times each of Ravine's wasm kernels has run on a backend (the current one by default), by kernel name. */
