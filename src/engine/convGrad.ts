@@ -25,8 +25,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { linfStepOps } from './ops';
-import { directConv, ravineLinfStep, ravineMatMul, rowGroupTaken, winogradConv } from './winograd';
+import { KL_TO_TARGET, klToTargetOps, linfStepOps } from './ops';
+import { directConv, ravineKlToTarget, ravineLinfStep, ravineMatMul, rowGroupTaken, winogradConv } from './winograd';
 
 /** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
 export type Conv2DPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -748,6 +748,16 @@ function makeLinfStepKernel(): FastKernelConfig {
   });
 }
 
+/** The metric's objective and its gradient in one pass on wasm (KL_TO_TARGET, src/engine/ops.ts); where Ravine's kernel declines, the ops. */
+function makeKlToTargetKernel(): FastKernelConfig {
+  return wasmKernel(KL_TO_TARGET, undefined, (args) => {
+    const { z, logP, p, scale } = args.inputs as { z: TensorInfo; logP: TensorInfo; p: TensorInfo; scale: TensorInfo };
+    const out = ravineKlToTarget(args.backend as Parameters<typeof ravineKlToTarget>[0], { z, logP, p, scale });
+    if (out) return out;
+    return onTensors([z, logP, p, scale], ([zt, lt, pt, st]) => klToTargetOps(zt, lt, pt, st));
+  });
+}
+
 /**
  * wasm kernels for `FusedConv2D` and `Conv2D` that run the convolutions Ravine's kernels take
  * (src/engine/winograd.ts) through them: one-channel inputs (the built-in CNNs' first layer) in its
@@ -853,6 +863,7 @@ export function registerFastConvGradients(): void {
   }
   if (!isFastKernel(tf.getKernel(PHASE_CONV, FAST_BACKEND))) tf.registerKernel(makePhaseConvKernel());
   if (!isFastKernel(tf.getKernel(LINF_STEP, FAST_BACKEND))) tf.registerKernel(makeLinfStepKernel());
+  if (!isFastKernel(tf.getKernel(KL_TO_TARGET, FAST_BACKEND))) tf.registerKernel(makeKlToTargetKernel());
 }
 
 /**
@@ -864,7 +875,7 @@ export function registerFastConvGradients(): void {
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, ...WRAPPED_KERNELS.map(([n]) => n)]) {
+  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, KL_TO_TARGET, ...WRAPPED_KERNELS.map(([n]) => n)]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);

@@ -1,13 +1,14 @@
 /**
  * The L∞ PGD step (src/engine/pgd.ts `linfStep`): on wasm one pass of Ravine's kernel
- * (kernels/as/pgd.ts), elsewhere tfjs ops (ops.ts `linfStepOps`), with the same values.
+ * (kernels/as/pgd.ts), elsewhere tfjs ops (ops.ts `linfStepOps`), with the same values. And the
+ * metric's objective (ops.ts `KlToTarget`), value and gradient in one kernel on wasm.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { LINF_STEP } from './convGrad';
 import { useWasmWithRavineKernels } from './wasmTestSetup';
-import { linfStepOps } from './ops';
+import { KL_TO_TARGET, klToTargetOps, KlToTarget, linfStepOps } from './ops';
 import { linfStep } from './pgd';
 import { fixedValues } from './testSupport';
 import { ravineLinfStep } from './winograd';
@@ -88,5 +89,54 @@ describe('L∞ PGD step', () => {
     });
     expect(Array.from(viaKernel)).toEqual(Array.from(viaOps));
     expect(tf.memory().numTensors, 'no tensor left').toBe(before);
+  });
+});
+
+describe('the metric objective KlToTarget (ops.ts) on wasm', () => {
+  it('runs as one kernel, value and gradient within float rounding of the ops, for a per-sample and a single scale', async () => {
+    await tf.setBackend('wasm');
+    const n = 7;
+    const k = 10;
+    const z = tf.tensor2d(fixedValues(n * k, 21).map((v) => 8 * v), [n, k]);
+    const zp = tf.tensor2d(fixedValues(n * k, 22).map((v) => 6 * v), [n, k]);
+    for (const scale of [tf.tensor2d(fixedValues(n, 23).map((v) => 1.5 + v), [n, 1]), tf.scalar(0.7)]) {
+      const before = tf.memory().numTensors;
+      const kl = new KlToTarget(zp, scale);
+      let value: Float32Array = new Float32Array();
+      let grad: Float32Array = new Float32Array();
+      const info = await tf.profile(() => {
+        const out = tf.valueAndGrad((t: tf.Tensor) => kl.at(t as tf.Tensor2D))(z);
+        value = out.value.dataSync() as Float32Array;
+        grad = out.grad.dataSync() as Float32Array;
+        tf.dispose([out.value, out.grad]);
+      });
+      const kernels = info.kernels.map((x) => x.name);
+      expect(kernels.filter((name) => name === KL_TO_TARGET), 'one pass of the kernel').toHaveLength(1);
+      expect(kernels, 'no log-softmax ops').not.toContain('Exp');
+      const logP = tf.logSoftmax(zp);
+      const p = tf.exp(logP);
+      const [v0, g0] = klToTargetOps(z, logP, p, scale);
+      const ref = { value: v0.dataSync(), grad: g0.dataSync() };
+      tf.dispose([logP, p, v0, g0]);
+      for (let i = 0; i < n; i++) expect(Math.abs(value[i] - ref.value[i])).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(ref.value[i])));
+      for (let i = 0; i < n * k; i++) expect(Math.abs(grad[i] - ref.grad[i])).toBeLessThanOrEqual(1e-6);
+      expect(Math.max(...Array.from(value)), 'a real divergence, not all zeros').toBeGreaterThan(0.1);
+      kl.dispose();
+      scale.dispose();
+      expect(tf.memory().numTensors, 'no tensor left').toBe(before - 1);
+    }
+    tf.dispose([z, zp]);
+  });
+
+  it('falls back to the ops where the kernel declines (shapes it does not take)', () => {
+    const z = tf.tensor2d(fixedValues(12, 24), [3, 4]);
+    const logP = tf.logSoftmax(tf.tensor2d(fixedValues(12, 25), [3, 4]));
+    const p = tf.exp(logP);
+    const scale = tf.tensor2d([[1, 2, 3, 4]]); // one divisor per class: the ops broadcast it, the kernel does not take it
+    const [v, g] = tf.engine().runKernel(KL_TO_TARGET, { z, logP, p, scale }, {}) as unknown as tf.Tensor[];
+    const [v0, g0] = klToTargetOps(z, logP, p, scale);
+    expect(Array.from(v.dataSync())).toEqual(Array.from(v0.dataSync()));
+    expect(Array.from(g.dataSync())).toEqual(Array.from(g0.dataSync()));
+    tf.dispose([z, logP, p, scale, v, g, v0, g0]);
   });
 });

@@ -779,6 +779,56 @@ export function ravineLinfStep(backend: WasmBackendLike, call: LinfStepCall): Te
   return out;
 }
 
+/** The metric's objective as {@link ravineKlToTarget} receives it (src/engine/ops.ts KlToTarget). */
+export interface KlToTargetCall {
+  /** Logits [n, k]. */
+  z: TensorInfo;
+  /** log p and p of the fixed distribution, [n, k]. */
+  logP: TensorInfo;
+  p: TensorInfo;
+  /** The divisor of z: [n, 1], or one value for all. */
+  scale: TensorInfo;
+}
+
+/**
+ * KL(p || softmax(z / s)) per sample and its gradient (softmax(z / s) − p) / s, both in one pass
+ * over the wasm memory (in JavaScript, in float64, stored as float32): [value [n], gradient [n, k]].
+ * Null if the shapes do not fit or the backend's memory cannot be reached (the caller runs tfjs ops).
+ */
+export function ravineKlToTarget(backend: WasmBackendLike, call: KlToTargetCall): [TensorInfo, TensorInfo] | null {
+  const { z, logP, p, scale } = call;
+  if (z.shape.length !== 2 || [z, logP, p, scale].some((t) => t.dtype !== 'float32')) return null;
+  const [n, k] = z.shape;
+  const same = (t: TensorInfo) => t.shape.length === 2 && t.shape[0] === n && t.shape[1] === k;
+  const scales = scale.shape.reduce((a, b) => a * b, 1);
+  if (!same(logP) || !same(p) || !(scales === 1 || (scale.shape.length === 2 && scale.shape[0] === n && scale.shape[1] === 1))) return null;
+  const state = stateFor(backend);
+  if (!state) return null;
+  const value = backend.makeOutput([n], 'float32');
+  const grad = backend.makeOutput([n, k], 'float32');
+  const f = new Float32Array(state.memory.buffer);
+  const zAt = offsetOf(backend, z) >> 2, lpAt = offsetOf(backend, logP) >> 2, pAt = offsetOf(backend, p) >> 2;
+  const sAt = offsetOf(backend, scale) >> 2, vAt = offsetOf(backend, value) >> 2, gAt = offsetOf(backend, grad) >> 2;
+  for (let i = 0; i < n; i++) {
+    const s = f[sAt + (scales === 1 ? 0 : i)];
+    const row = i * k;
+    let max = -Infinity;
+    for (let j = 0; j < k; j++) max = Math.max(max, f[zAt + row + j] / s);
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += Math.exp(f[zAt + row + j] / s - max);
+    const lse = max + Math.log(sum);
+    let kl = 0;
+    for (let j = 0; j < k; j++) {
+      const logQ = f[zAt + row + j] / s - lse;
+      const pj = f[pAt + row + j];
+      kl += pj * (f[lpAt + row + j] - logQ);
+      f[gAt + row + j] = (Math.exp(logQ) - pj) / s;
+    }
+    f[vAt + i] = kl;
+  }
+  return [value, grad];
+}
+
 /**
  * Which build of Ravine's kernels runs on this backend: 'relaxed SIMD' (fused multiply-adds),
  * 'SIMD', or null before they first ran or where they cannot run (tfjs's own kernels do
