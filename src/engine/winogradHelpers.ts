@@ -146,7 +146,7 @@ export function startHelper(init: HelperInit): boolean {
       if (!threads) return false;
       const source = `(${helperMain.toString()})(require('node:worker_threads').workerData, ${runShares.toString()})`;
       const worker = new threads.Worker(source, { eval: true, workerData: init });
-      worker.on('error', () => undefined); // a helper that dies is noticed by its silence
+      worker.on('error', () => undefined); // a helper that dies never claims a job again: the caller does its shares
       worker.unref();
       return true;
     }
