@@ -95,8 +95,8 @@ interface FilterTransform {
  * the input gradients from the weights afresh (convGrad.ts, withWeightCache), so every run of the
  * metric or an attack brings new filter tensors with the values of the last run's: recognised
  * here, their transforms are not computed again (that took 2.6–3.1 ms of each CNN metric run on
- * 100 samples, in JavaScript on the calling thread). Four covers a model's two gradient filters and those of the
- * other model the lab flips to; the largest, the CNN's second layer, is 1 MB.
+ * 100 samples, in JavaScript on the calling thread). Four covers a model's two gradient filters
+ * and those of the other model the lab flips to; the largest, the CNN's second layer's, is 1 MB.
  */
 const RETIRED_TRANSFORMS = 4;
 
