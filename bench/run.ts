@@ -399,6 +399,19 @@ function report(x: ReportInput, rewrittenAt?: string): string {
       L.push(`- **caution:** PyTorch's ${peer.threads} threads ran the CNN surface only ×${(s1.seconds / s2.seconds).toFixed(2)} faster than its 1 thread in this run: another job most likely held the machine's other core while the peer ran, so PyTorch's figures here are slower than this machine gives, and every Ravine / PyTorch ratio below is flattered by it.`);
     }
   }
+  // The same check on Ravine's side: the 1-thread Node CNN surface against the sum of its three
+  // layers' kernel times measured in this run (bench/kernels.ts, 1024 samples each, section
+  // "Ravine's wasm kernels"). On a quiet machine the job takes ×1.0–1.1 of that sum (the 00:40 run
+  // of 2026-11-27: 0.33 s against 0.31 s); in the 01:11 run, ×2.0, its 2-thread jobs as slow.
+  const layers = x.nodeResults.find((r) => r.config === 'wasm1')?.kernelLayers ?? [];
+  const forward = layers.filter((t) => t.layer.includes('forward') && t.layer.includes('1024 samples'));
+  const surf = findRow(rows, node1, 'mnist-cnn-natural', 'surface', 'batched');
+  if (surf && forward.length === 3) {
+    const predicted = (forward.reduce((sum, t) => sum + t.ravineMs, 0) / 1000) * ((surf.size * surf.size) / 1024);
+    if (surf.seconds > 1.4 * predicted) {
+      L.push(`- **caution:** ${node1} ran the CNN surface in ${surf.seconds.toFixed(2)} s, ×${(surf.seconds / predicted).toFixed(2)} the ${predicted.toFixed(2)} s that its three layers' kernels, timed alone in this run, add up to for ${surf.size}² points: another job most likely held the machine while Ravine's Node jobs ran, so their figures here are slower than this machine gives, and their Ravine / PyTorch ratios are inflated by it.`);
+    }
+  }
   L.push(`- figures: medians of ${RUNS} timed runs after an untimed warm-up; batched and naive runs interleaved; ε = ${BENCH_EPS} (L∞), PGD-20 with α = 2.5 ε / 20, one random start; FLOPs are nominal (jobs.ts: a forward pass per point, 2 forward passes per gradient step; multiply-add = 2 FLOPs)`);
   L.push('');
 
