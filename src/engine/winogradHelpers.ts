@@ -73,7 +73,7 @@ export function runShares(words: Int32Array, base: number, L: typeof SLOT, kerne
   const block = words[base + L.BLOCK];
   const min = words[base + L.MIN];
   const parts = words[base + L.PARTS];
-  const next = words[base + L.NEXT] >> 2;
+  const next = words[base + L.NEXT] >>> 2;
   const args: number[] = [];
   let done = 0;
   for (;;) {
