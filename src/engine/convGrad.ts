@@ -25,8 +25,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { KL_TO_TARGET, klToTargetOps, linfStepOps } from './ops';
-import { directConv, ravineKlToTarget, ravineLinfStep, ravineMatMul, rowGroupTaken, winogradConv } from './winograd';
+import { KL_TO_TARGET, klToTargetOps, linfStepOps, SURFACE_BATCH, surfaceInputsOps } from './ops';
+import { directConv, ravineKlToTarget, ravineLinfStep, ravineMatMul, ravineSurfaceBatch, rowGroupTaken, winogradConv } from './winograd';
 
 /** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
 export type Conv2DPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -748,6 +748,17 @@ function makeLinfStepKernel(): FastKernelConfig {
   });
 }
 
+/** A loss surface's chunk of inputs in one pass on wasm (SURFACE_BATCH, src/engine/ops.ts); where Ravine's kernel declines, the ops. */
+function makeSurfaceBatchKernel(): FastKernelConfig {
+  return wasmKernel(SURFACE_BATCH, undefined, (args) => {
+    const { x, d1, d2, a, b } = args.inputs as { x: TensorInfo; d1: TensorInfo; d2: TensorInfo; a: TensorInfo; b: TensorInfo };
+    const { lo, hi } = args.attrs as unknown as { lo: number; hi: number };
+    const out = ravineSurfaceBatch(args.backend as Parameters<typeof ravineSurfaceBatch>[0], { x, d1, d2, a, b, lo, hi });
+    if (out) return out;
+    return onTensors([x, d1, d2, a, b], ([xt, t1, t2, at, bt]) => surfaceInputsOps(xt, t1, t2, at as tf.Tensor1D, bt as tf.Tensor1D, lo, hi));
+  });
+}
+
 /** The metric's objective and its gradient in one pass on wasm (KL_TO_TARGET, src/engine/ops.ts); where Ravine's kernel declines, the ops. */
 function makeKlToTargetKernel(): FastKernelConfig {
   return wasmKernel(KL_TO_TARGET, undefined, (args) => {
@@ -864,6 +875,7 @@ export function registerFastConvGradients(): void {
   if (!isFastKernel(tf.getKernel(PHASE_CONV, FAST_BACKEND))) tf.registerKernel(makePhaseConvKernel());
   if (!isFastKernel(tf.getKernel(LINF_STEP, FAST_BACKEND))) tf.registerKernel(makeLinfStepKernel());
   if (!isFastKernel(tf.getKernel(KL_TO_TARGET, FAST_BACKEND))) tf.registerKernel(makeKlToTargetKernel());
+  if (!isFastKernel(tf.getKernel(SURFACE_BATCH, FAST_BACKEND))) tf.registerKernel(makeSurfaceBatchKernel());
 }
 
 /**
@@ -875,7 +887,7 @@ export function registerFastConvGradients(): void {
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, KL_TO_TARGET, ...WRAPPED_KERNELS.map(([n]) => n)]) {
+  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, KL_TO_TARGET, SURFACE_BATCH, ...WRAPPED_KERNELS.map(([n]) => n)]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);

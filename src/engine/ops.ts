@@ -49,6 +49,34 @@ export function klDivergence(zp: tf.Tensor2D, zq: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
+ * The name of the kernel that builds a loss surface's chunk of inputs in one pass (inputs x, d1,
+ * d2 [1, ...shape], a, b [n]; attributes lo, hi; output [n, ...shape]). Registered on wasm by
+ * registerFastConvGradients (src/engine/convGrad.ts); elsewhere {@link surfaceInputsOps} runs.
+ */
+export const SURFACE_BATCH = 'RavineSurfaceBatch';
+
+/**
+ * clip(x + (a[i] · d1 + b[i] · d2), lo, hi) for every grid point i, as tfjs ops: x, d1, d2 are
+ * [1, ...shape], a and b [n]; returns [n, ...shape]. Tensors owned by the caller.
+ */
+export function surfaceInputsOps(x: tf.Tensor, d1: tf.Tensor, d2: tf.Tensor, a: tf.Tensor1D, b: tf.Tensor1D, lo: number, hi: number): tf.Tensor {
+  return tf.tidy(() => {
+    const ca = perSample(a, x.shape.length);
+    const cb = perSample(b, x.shape.length);
+    return tf.clipByValue(tf.add(x, tf.add(tf.mul(ca, d1), tf.mul(cb, d2))), lo, hi);
+  });
+}
+
+/**
+ * The inputs of a loss surface's chunk (see surfaceInputsOps): on wasm one pass of Ravine's
+ * kernel, where the ops are five passes, two of them broadcasts; the same values either way.
+ */
+export function surfaceInputs(x: tf.Tensor, d1: tf.Tensor, d2: tf.Tensor, a: tf.Tensor1D, b: tf.Tensor1D, lo: number, hi: number): tf.Tensor {
+  if (tf.getKernel(SURFACE_BATCH, tf.getBackend()) === undefined) return surfaceInputsOps(x, d1, d2, a, b, lo, hi);
+  return tf.engine().runKernel(SURFACE_BATCH, { x, d1, d2, a, b }, { lo, hi }) as tf.Tensor;
+}
+
+/**
  * The name of the kernel that computes {@link KlToTarget}'s value and gradient in one pass:
  * inputs z, logP, p, scale; outputs [value [N], gradient [N, K]]. Registered on wasm by
  * registerFastConvGradients (src/engine/convGrad.ts); elsewhere {@link klToTargetOps} runs.

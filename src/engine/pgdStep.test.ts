@@ -1,14 +1,15 @@
 /**
  * The L∞ PGD step (src/engine/pgd.ts `linfStep`): on wasm one pass of Ravine's kernel
  * (kernels/as/pgd.ts), elsewhere tfjs ops (ops.ts `linfStepOps`), with the same values. And the
- * metric's objective (ops.ts `KlToTarget`), value and gradient in one kernel on wasm.
+ * metric's objective (ops.ts `KlToTarget`), value and gradient in one kernel on wasm, and a loss
+ * surface's chunk of inputs (ops.ts `surfaceInputs`, kernels/as/surface.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { LINF_STEP } from './convGrad';
 import { useWasmWithRavineKernels } from './wasmTestSetup';
-import { KL_TO_TARGET, klToTargetOps, KlToTarget, linfStepOps } from './ops';
+import { KL_TO_TARGET, klToTargetOps, KlToTarget, linfStepOps, SURFACE_BATCH, surfaceInputs, surfaceInputsOps } from './ops';
 import { linfStep } from './pgd';
 import { fixedValues } from './testSupport';
 import { ravineLinfStep } from './winograd';
@@ -138,5 +139,46 @@ describe('the metric objective KlToTarget (ops.ts) on wasm', () => {
     expect(Array.from(v.dataSync())).toEqual(Array.from(v0.dataSync()));
     expect(Array.from(g.dataSync())).toEqual(Array.from(g0.dataSync()));
     tf.dispose([z, logP, p, scale, v, g, v0, g0]);
+  });
+});
+
+describe("a loss surface's chunk of inputs, surfaceInputs (ops.ts)", () => {
+  it('runs as one kernel on wasm, with the values of the ops bit for bit (a shape of 784 values, and one of 15 with a scalar tail)', async () => {
+    await tf.setBackend('wasm');
+    for (const shape of [[1, 28, 28, 1], [1, 3, 5, 1]]) {
+      const size = shape.reduce((p, q) => p * q, 1);
+      const before = tf.memory().numTensors;
+      const x = tf.tensor(fixedValues(size, 31).map((v) => (v + 1) / 2), shape);
+      const d1 = tf.tensor(fixedValues(size, 32).map((v) => Math.sign(v)), shape);
+      const d2 = tf.tensor(fixedValues(size, 33).map((v) => (v < 0 ? -1 : 1)), shape);
+      const a = tf.tensor1d(fixedValues(9, 34).map((v) => 0.7 * v));
+      const b = tf.tensor1d(fixedValues(9, 35).map((v) => 0.3 * v));
+      let ours: Float32Array = new Float32Array();
+      const info = await tf.profile(() => {
+        const out = surfaceInputs(x, d1, d2, a, b, 0, 1);
+        expect(out.shape).toEqual([9, ...shape.slice(1)]);
+        ours = out.dataSync() as Float32Array;
+        out.dispose();
+      });
+      expect(info.kernels.map((k) => k.name)).toEqual([SURFACE_BATCH]);
+      const ref = surfaceInputsOps(x, d1, d2, a, b, 0, 1);
+      const refValues = ref.dataSync() as Float32Array;
+      expect(Array.from(ours)).toEqual(Array.from(refValues));
+      expect(ours.some((v) => v === 0) && ours.some((v) => v === 1) && ours.some((v) => v > 0 && v < 1), 'clipped at both ends, and inside').toBe(true);
+      tf.dispose([x, d1, d2, a, b, ref]);
+      expect(tf.memory().numTensors, 'no tensor left').toBe(before);
+    }
+  });
+
+  it('falls back to the ops where the kernel declines (a sample batch of 2 rather than 1)', () => {
+    const x = tf.tensor(fixedValues(2 * 12, 36), [2, 3, 4, 1]);
+    const d = tf.tensor(fixedValues(12, 37), [1, 3, 4, 1]);
+    const a = tf.tensor1d([0.5, -0.25]);
+    const b = tf.tensor1d([0.1, 0.2]);
+    const out = tf.engine().runKernel(SURFACE_BATCH, { x, d1: d, d2: d, a, b }, { lo: -1, hi: 1 }) as tf.Tensor;
+    const ref = surfaceInputsOps(x, d, d, a, b, -1, 1);
+    expect(out.shape).toEqual([2, 3, 4, 1]);
+    expect(Array.from(out.dataSync())).toEqual(Array.from(ref.dataSync()));
+    tf.dispose([x, d, a, b, out, ref]);
   });
 });

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from './classifier';
 import { checkLabel } from './directions';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
-import { crossEntropy, logitMargin, perSample } from './ops';
+import { crossEntropy, logitMargin, surfaceInputs } from './ops';
 import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 
 /** Largest grid side the engine accepts (the lab offers 11–201). */
@@ -110,9 +110,7 @@ export async function computeSurface(classifier: Classifier, spec: SurfaceSpec, 
         coefB[k] = result.b[Math.floor(p / ga)];
       }
       const out = tf.tidy(() => {
-        const ca = perSample(tf.tensor1d(coefA.subarray(0, n)), shape.length);
-        const cb = perSample(tf.tensor1d(coefB.subarray(0, n)), shape.length);
-        const batch = tf.clipByValue(tf.add(x, tf.add(tf.mul(ca, d1), tf.mul(cb, d2))), lo, hi);
+        const batch = surfaceInputs(x, d1, d2, tf.tensor1d(coefA.subarray(0, n)), tf.tensor1d(coefB.subarray(0, n)), lo, hi);
         const z = classifier.logits(batch);
         const y = tf.fill([n], spec.label, 'int32') as tf.Tensor1D;
         const probs = tf.softmax(z);

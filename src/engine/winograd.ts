@@ -67,6 +67,7 @@ interface KernelExports {
   gemm(...args: number[]): void;
   directScratchBytes(ho: number, wo: number, kh: number, kw: number, stride: number): number;
   linfStep(x: number, xAdv: number, g: number, out: number, n: number, alpha: number, eps: number, lo: number, hi: number): void;
+  surfaceBatch(out: number, n: number, a: number, b: number, x: number, d1: number, d2: number, size: number, lo: number, hi: number): void;
 }
 
 /**
@@ -775,6 +776,40 @@ export function ravineLinfStep(backend: WasmBackendLike, call: LinfStepCall): Te
   const n = x.shape.reduce((a, b) => a * b, 1);
   if (n > 0) {
     state.exports.linfStep(offsetOf(backend, x), offsetOf(backend, xAdv), offsetOf(backend, g), offsetOf(backend, out), n, call.alpha, call.eps, call.lo, call.hi);
+  }
+  return out;
+}
+
+/** A loss surface's chunk of inputs as {@link ravineSurfaceBatch} receives it (src/engine/ops.ts surfaceInputs). */
+export interface SurfaceBatchCall {
+  /** The sample and the two directions, each [1, ...shape]. */
+  x: TensorInfo;
+  d1: TensorInfo;
+  d2: TensorInfo;
+  /** The grid points' coefficients along d1 and d2, [n]. */
+  a: TensorInfo;
+  b: TensorInfo;
+  lo: number;
+  hi: number;
+}
+
+/**
+ * clip(x + (a[i] · d1 + b[i] · d2), lo, hi) for every grid point i, as a new [n, ...shape] tensor,
+ * in one pass of Ravine's kernel (kernels/as/surface.ts) on the calling thread, with the values of
+ * the tfjs ops; null if the inputs do not fit or the kernel cannot run here (the caller runs the ops).
+ */
+export function ravineSurfaceBatch(backend: WasmBackendLike, call: SurfaceBatchCall): TensorInfo | null {
+  const { x, d1, d2, a, b } = call;
+  const size = x.shape.reduce((p, q) => p * q, 1);
+  const one = (t: TensorInfo) => t.dtype === 'float32' && t.shape.length === x.shape.length && t.shape[0] === 1 && t.shape.every((d, i) => d === x.shape[i]);
+  const n = a.shape[0];
+  const coef = (t: TensorInfo) => t.dtype === 'float32' && t.shape.length === 1 && t.shape[0] === n;
+  if (x.shape.length < 2 || ![x, d1, d2].every(one) || !coef(a) || !coef(b)) return null;
+  const state = stateFor(backend);
+  if (!state) return null;
+  const out = backend.makeOutput([n, ...x.shape.slice(1)], 'float32');
+  if (n > 0 && size > 0) {
+    state.exports.surfaceBatch(offsetOf(backend, out), n, offsetOf(backend, a), offsetOf(backend, b), offsetOf(backend, x), offsetOf(backend, d1), offsetOf(backend, d2), size, call.lo, call.hi);
   }
   return out;
 }

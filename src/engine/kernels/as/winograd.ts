@@ -37,12 +37,14 @@
 // four output channels on the other: phases·Cin and Cout must be multiples of 4 (at stride 2
 // that allows any Cin).
 
-// The module's other kernels: direct convolutions of one-channel inputs, matrix products, and an L∞ PGD step.
+// The module's other kernels: direct convolutions of one-channel inputs, matrix products, an L∞ PGD step
+// and the inputs of a loss surface's chunk.
 import { madd } from './madd';
 
 export { direct1, directScratchBytes } from './direct';
 export { gemm } from './gemm';
 export { linfStep } from './pgd';
+export { surfaceBatch } from './surface';
 
 // Bᵀ of F(4, 3) on six vectors read at p + i·ps, written at q + i·qs.
 @inline function inputTransform(p: usize, ps: usize, q: usize, qs: usize): void {

@@ -1,0 +1,31 @@
+// AssemblyScript (compiled by `npm run kernels` with winograd.ts, which re-exports this file):
+// not part of the TypeScript build.
+//
+// The inputs of one chunk of a loss surface in one pass (src/engine/surface.ts runs it through
+// src/engine/winograd.ts): for grid point i of the chunk,
+//   out[i] = clip(x + (a[i] · d1 + b[i] · d2), lo, hi).
+// As tfjs ops that is five kernels, two of them broadcasts of [n, 1, 1, 1] against [1, h, w, c],
+// each a pass over the chunk. Every value is computed as those ops compute it (float32, each
+// product and sum rounded in the same order: no fused multiply-add), so the result is the same
+// to the bit.
+
+/** out [n, size] from x, d1, d2 [size] and the coefficients a, b [n] (all float32). */
+export function surfaceBatch(out: usize, n: i32, a: usize, b: usize, x: usize, d1: usize, d2: usize, size: i32, lo: f32, hi: f32): void {
+  const vlo = f32x4.splat(lo), vhi = f32x4.splat(hi);
+  for (let i = 0; i < n; i++) {
+    const ai = load<f32>(a + <usize>i * 4), bi = load<f32>(b + <usize>i * 4);
+    const va = f32x4.splat(ai), vb = f32x4.splat(bi);
+    const row = out + <usize>i * <usize>size * 4;
+    let p = 0;
+    for (; p + 4 <= size; p += 4) {
+      const at = <usize>p * 4;
+      const t = f32x4.add(f32x4.mul(va, v128.load(d1 + at)), f32x4.mul(vb, v128.load(d2 + at)));
+      v128.store(row + at, f32x4.min(f32x4.max(f32x4.add(v128.load(x + at), t), vlo), vhi));
+    }
+    for (; p < size; p++) {
+      const at = <usize>p * 4;
+      const t: f32 = ai * load<f32>(d1 + at) + bi * load<f32>(d2 + at);
+      store<f32>(row + at, min(max(load<f32>(x + at) + t, lo), hi));
+    }
+  }
+}
