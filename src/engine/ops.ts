@@ -49,6 +49,15 @@ export function klDivergence(zp: tf.Tensor2D, zq: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
+ * `name`'s kernel on `inputs` where the current backend has it (Ravine's one-pass kernels, which
+ * registerFastConvGradients registers on wasm), else `ops()`, which computes the same.
+ */
+export function kernelOrOps<T extends tf.Tensor | tf.Tensor[]>(name: string, inputs: tf.NamedTensorMap, attrs: tf.NamedAttrMap, ops: () => T): T {
+  if (tf.getKernel(name, tf.getBackend()) === undefined) return ops();
+  return tf.engine().runKernel(name, inputs, attrs) as unknown as T;
+}
+
+/**
  * The name of the kernel that builds a loss surface's chunk of inputs in one pass (inputs x, d1,
  * d2 [1, ...shape], a, b [n]; attributes lo, hi; output [n, ...shape]). Registered on wasm by
  * registerFastConvGradients (src/engine/convGrad.ts); elsewhere {@link surfaceInputsOps} runs.
@@ -72,8 +81,7 @@ export function surfaceInputsOps(x: tf.Tensor, d1: tf.Tensor, d2: tf.Tensor, a: 
  * kernel, where the ops are five passes, two of them broadcasts; the same values either way.
  */
 export function surfaceInputs(x: tf.Tensor, d1: tf.Tensor, d2: tf.Tensor, a: tf.Tensor1D, b: tf.Tensor1D, lo: number, hi: number): tf.Tensor {
-  if (tf.getKernel(SURFACE_BATCH, tf.getBackend()) === undefined) return surfaceInputsOps(x, d1, d2, a, b, lo, hi);
-  return tf.engine().runKernel(SURFACE_BATCH, { x, d1, d2, a, b }, { lo, hi }) as tf.Tensor;
+  return kernelOrOps(SURFACE_BATCH, { x, d1, d2, a, b }, { lo, hi }, () => surfaceInputsOps(x, d1, d2, a, b, lo, hi));
 }
 
 /**
@@ -129,10 +137,9 @@ export class KlToTarget {
     this.scale = tf.keep(tf.clone(scale));
     this.fn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [z, save] = args as [tf.Tensor, tf.GradSaveFunc];
-      const [value, grad] =
-        tf.getKernel(KL_TO_TARGET, tf.getBackend()) !== undefined
-          ? (tf.engine().runKernel(KL_TO_TARGET, { z, logP: this.logP, p: this.p, scale: this.scale }, {}) as unknown as [tf.Tensor1D, tf.Tensor2D])
-          : klToTargetOps(z, this.logP, this.p, this.scale);
+      const [value, grad] = kernelOrOps(KL_TO_TARGET, { z, logP: this.logP, p: this.p, scale: this.scale }, {}, () =>
+        klToTargetOps(z, this.logP, this.p, this.scale),
+      );
       save([grad]);
       return {
         value,

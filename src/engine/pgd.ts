@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { LINF_STEP, withWeightCache } from './convGrad';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
-import { l2PerSample, linfStepOps, perSample } from './ops';
+import { kernelOrOps, l2PerSample, linfStepOps, perSample } from './ops';
 import { createRng, gaussian, uniform } from './rng';
 import { betweenChunks, type JobOptions } from './schedule';
 
@@ -101,8 +101,7 @@ function ascendL2(xAdv: tf.Tensor, g: tf.Tensor, alpha: number): tf.Tensor {
  * values either way. Tensors owned by the caller.
  */
 export function linfStep(x: tf.Tensor, xAdv: tf.Tensor, g: tf.Tensor, alpha: number, eps: number, lo: number, hi: number): tf.Tensor {
-  if (tf.getKernel(LINF_STEP, tf.getBackend()) === undefined) return linfStepOps(x, xAdv, g, alpha, eps, lo, hi);
-  return tf.engine().runKernel(LINF_STEP, { x, xAdv, g }, { alpha, eps, lo, hi }) as tf.Tensor;
+  return kernelOrOps(LINF_STEP, { x, xAdv, g }, { alpha, eps, lo, hi }, () => linfStepOps(x, xAdv, g, alpha, eps, lo, hi));
 }
 
 /**
