@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { KL_TO_TARGET, klToTargetOps, linfStepOps, SURFACE_BATCH, surfaceInputsOps } from './ops';
+import { KL_TO_TARGET, klToTargetOps, linfStepOps, reluMasked, SURFACE_BATCH, surfaceInputsOps } from './ops';
 import { directConv, ravineKlToTarget, ravineLinfStep, ravineMatMul, ravineSurfaceBatch, rowGroupTaken, winogradConv } from './winograd';
 
 /** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
@@ -360,7 +360,7 @@ export function conv2dInputGradViaForward(
     // phases as rows itself when it can: rows of sw·Cin channels (rowGroupTaken).
     const kernelMask = winograd && mask !== undefined && !sliced;
     const rowSplit = winograd && ph.s > 1 && rowGroupTaken(pw.s * cin) ? ph.s : 1;
-    let dyUsed: tf.Tensor4D = mask !== undefined && !kernelMask ? tf.mul(dy, tf.step(mask)) : dy;
+    let dyUsed = kernelMask ? dy : reluMasked(dy, mask);
     if (sliced) dyUsed = tf.slice(dyUsed, [0, ph.dyStart, pw.dyStart, 0], [n, ph.dyKeep, pw.dyKeep, cout]);
     const split = cin >= SPLIT_MIN_CHANNELS && !winograd ? splitPlan(ph, pw) : null;
     // The phase filter, or with a split one sub-filter per phase (their taps only).
@@ -431,7 +431,7 @@ export function conv2dInputGrad(
   if (tf.getBackend() === FAST_BACKEND && isFastGrad(tf.getGradient(tf.Conv2D))) {
     return conv2dInputGradViaForward(dy, filter, xShape, strides, pad, undefined, mask);
   }
-  return tf.tidy(() => tf.conv2dTranspose(mask ? (tf.mul(dy, tf.step(mask)) as tf.Tensor4D) : dy, filter, xShape, strides, pad));
+  return tf.tidy(() => tf.conv2dTranspose(reluMasked(dy, mask), filter, xShape, strides, pad));
 }
 
 /**
@@ -712,7 +712,7 @@ function makePhaseConvKernel(): FastKernelConfig {
     if (out) return out;
     return onTensors([x, filter, ...(mask ? [mask] : [])], ([xt, ft, mt]) =>
       tf.tidy(() => {
-        const z = tf.conv2d((mt ? tf.mul(xt, tf.step(mt)) : xt) as tf.Tensor4D, ft as tf.Tensor4D, 1, pad);
+        const z = tf.conv2d(reluMasked(xt as tf.Tensor4D, mt), ft as tf.Tensor4D, 1, pad);
         if (rowSplit === 1) return z;
         const [n, ho, wo, cout] = z.shape;
         return tf.reshape(tf.transpose(tf.reshape(z, [n * ho, wo, rowSplit, cout / rowSplit]), [0, 2, 1, 3]), [n, ho * rowSplit, wo, cout / rowSplit]);

@@ -24,6 +24,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInputGrad, pair } from './convGrad';
+import { reluMasked } from './ops';
 
 /** One layer's part of the forward pass: a batch in, a batch out (tensors owned by the caller). */
 type Step = (x: tf.Tensor) => tf.Tensor;
@@ -133,7 +134,7 @@ function denseStep(layer: tf.layers.Layer, activation: FusedActivation): Step | 
       const attrs = { transposeA: false, transposeB: false, activation } as unknown as tf.NamedAttrMap;
       return tf.reshape(tf.engine().runKernel(tf._FusedMatMul, inputs, attrs) as tf.Tensor, [n, units]);
     },
-    (dy, mask, _x, { kernel }) => tf.matMul(mask ? tf.mul(dy, tf.step(mask)) : dy, kernel, false, true),
+    (dy, mask, _x, { kernel }) => tf.matMul(reluMasked(dy, mask), kernel, false, true),
   );
 }
 

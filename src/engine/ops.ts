@@ -48,6 +48,11 @@ export function klDivergence(zp: tf.Tensor2D, zq: tf.Tensor2D): tf.Tensor1D {
   });
 }
 
+/** dy ⊙ step(mask): the upstream gradient through a ReLU whose output is `mask`; dy itself without one. */
+export function reluMasked<T extends tf.Tensor>(dy: T, mask: tf.Tensor | undefined): T {
+  return mask === undefined ? dy : (tf.mul(dy, tf.step(mask)) as T);
+}
+
 /**
  * `name`'s kernel on `inputs` where the current backend has it (Ravine's one-pass kernels, which
  * registerFastConvGradients registers on wasm), else `ops()`, which computes the same.
