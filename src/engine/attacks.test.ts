@@ -112,4 +112,25 @@ describe('attacks on a small CNN', () => {
     expect(alone.correct[0]).toBe(list.correct[1]);
     model.dispose();
   });
+
+  it('counts the same through the tape-free input gradient as through tfjs\'s tape (L∞ and L2)', async () => {
+    const model = smallCnn(13);
+    const c = createClassifier(model);
+    expect(c.inputGradient).toBeDefined();
+    const taped = { ...c, inputGradient: undefined };
+    const n = 60;
+    const x = fixedInputs(n, c.inputSize, 8);
+    const labels = tf.tidy(() => Array.from(tf.argMax(c.logits(tf.tensor(x, [n, 12, 12, 1])), 1).dataSync()));
+    for (const [norm, eps] of [['linf', [0.02, 0.05]], ['l2', [0.3, 1]]] as const) {
+      const settings = { method: 'pgd' as const, norm, eps: [...eps], steps: 5, restarts: 1, seed: 3 };
+      const before = tf.memory().numTensors;
+      const fast = await adversarialAccuracy(c, x, labels, settings);
+      expect(tf.memory().numTensors).toBe(before);
+      const slow = await adversarialAccuracy(taped, x, labels, settings);
+      expect(fast.correct[1], `${norm}: the attack flips some`).toBeLessThan(n);
+      expect(fast.correct).toEqual(slow.correct);
+    }
+    model.dispose();
+  });
 });
+

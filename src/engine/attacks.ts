@@ -7,8 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from './classifier';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
-import { crossEntropy, exactSign, l2PerSample, perSample } from './ops';
-import { checkPgdSettings, defaultStepSize, MAX_RESTARTS, type Norm, project, randomStarts, runPgd } from './pgd';
+import { crossEntropy, crossEntropyWithGrad, exactSign, l2PerSample, perSample } from './ops';
+import { checkPgdSettings, defaultStepSize, logitObjective, MAX_RESTARTS, type Norm, project, randomStarts, runPgd } from './pgd';
 import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 
 export type AttackMethod = 'fgsm' | 'pgd';
@@ -112,12 +112,21 @@ export async function adversarialAccuracy(
       seen?.correct.dispose();
       seen = null;
     };
-    const pgdObjective = (xa: tf.Tensor): tf.Tensor1D => {
-      const z = classifier.logits(xa);
+    const remember = (xa: tf.Tensor, z: tf.Tensor2D) => {
       forget();
       seen = { at: xa, correct: tf.keep(tf.cast(tf.equal(tf.argMax(z, 1), y), 'int32') as tf.Tensor1D) };
-      return crossEntropy(z, y);
     };
+    const pgdObjective = logitObjective(
+      classifier,
+      (z, xa) => {
+        remember(xa, z);
+        return crossEntropy(z, y);
+      },
+      (z, xa) => {
+        remember(xa, z);
+        return crossEntropyWithGrad(z, y);
+      },
+    );
     const correctAt = (xa: tf.Tensor): tf.Tensor1D => {
       if (seen && seen.at === xa) {
         const c = seen.correct;

@@ -8,7 +8,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { EngineError } from './errors';
-import { inputGradientForward, layerChain } from './layerChain';
+import { inputGradientChain, type InputGradientChain, layerChain, type LogitHead } from './layerChain';
+
+export type { LogitHead } from './layerChain';
 
 /** How the adapter obtains logits from the wrapped model. */
 export type LogitsSource =
@@ -40,6 +42,14 @@ export interface Classifier {
    * owned by the caller. Differentiable (works inside tf.grad / tf.valueAndGrads).
    */
   logits(x: tf.Tensor): tf.Tensor2D;
+  /**
+   * head(logits(x)) per sample and the gradient of its sum with respect to x, by the model's
+   * layers' own backward passes without tfjs's tape (fewer calls into tfjs per step than
+   * tf.valueAndGrad; the same kernels, so the same values). Present where the model is a chain of
+   * layers that all have one (src/engine/layerChain.ts); otherwise use tf.valueAndGrad on
+   * `logits`. `x` is owned by the caller; the results are the caller's.
+   */
+  inputGradient?(x: tf.Tensor, head: LogitHead): { value: tf.Tensor1D; grad: tf.Tensor };
   /** Frees what the adapter created (never the wrapped model or its weights). */
   dispose(): void;
 }
@@ -124,6 +134,8 @@ function product(shape: readonly number[]): number {
 
 interface Built {
   fn: (x: tf.Tensor) => tf.Tensor;
+  /** The tape-free input gradient, where the layers have one (InputGradientChain.valueAndGrad). */
+  valueAndGrad?: InputGradientChain['valueAndGrad'];
   source: LogitsSource;
   bytesPerSample: number;
   declaredInput: (number | null)[];
@@ -177,19 +189,21 @@ function buildFromLayers(model: tf.LayersModel, weightGradients: boolean): Built
   const single = !Array.isArray(featureInput);
   // Layers in a plain chain can run fused while input gradients are recorded (layerChain.ts).
   const chain = weightGradients ? undefined : layerChain(model);
-  const fast = (layers: tf.layers.Layer[] | undefined, linearLast: boolean) => (layers ? inputGradientForward(layers, linearLast) : undefined);
+  const fast = (layers: tf.layers.Layer[] | undefined, linearLast: boolean) => (layers ? inputGradientChain(layers, linearLast) : undefined);
 
   if (single && (className === 'Softmax' || (className === 'Activation' && activation === 'softmax'))) {
     // The logits are the tensor entering the softmax layer: the chain without it, or else a
     // sub-model that shares the original layers (and their weights) and ends one layer earlier.
-    const fn = fast(chain?.slice(0, -1), false) ?? applyOf(tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor }));
-    return { fn, source: 'before-softmax-layer', bytesPerSample, declaredInput };
+    const f = fast(chain?.slice(0, -1), false);
+    const fn = f?.forward ?? applyOf(tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor }));
+    return { fn, valueAndGrad: f?.valueAndGrad, source: 'before-softmax-layer', bytesPerSample, declaredInput };
   }
   if (single && className === 'Dense' && activation === 'softmax') {
     // Same idea for Dense(activation='softmax'): the chain with its last layer run without the
     // activation, or else a sub-model's features through the Dense layer's kernel and bias.
-    const fn = fast(chain, true) ?? denseWithoutActivation(tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor }), outLayer);
-    return { fn, source: 'dense-without-softmax', bytesPerSample, declaredInput };
+    const f = fast(chain, true);
+    const fn = f?.forward ?? denseWithoutActivation(tf.model({ inputs: model.inputs, outputs: featureInput as tf.SymbolicTensor }), outLayer);
+    return { fn, valueAndGrad: f?.valueAndGrad, source: 'dense-without-softmax', bytesPerSample, declaredInput };
   }
   if (activation === 'softmax') {
     // Another layer type with a built-in softmax: log-probabilities equal the logits up to a
@@ -202,7 +216,8 @@ function buildFromLayers(model: tf.LayersModel, weightGradients: boolean): Built
       declaredInput,
     };
   }
-  return { fn: fast(chain, false) ?? applyOf(model), source: 'output', bytesPerSample, declaredInput };
+  const f = fast(chain, false);
+  return { fn: f?.forward ?? applyOf(model), valueAndGrad: f?.valueAndGrad, source: 'output', bytesPerSample, declaredInput };
 }
 
 interface GraphNodeDef {
@@ -294,6 +309,16 @@ export function createClassifier(model: tf.LayersModel | tf.GraphModel, options:
     throw new EngineError('model-output', 'The model outputs NaN or Infinity on a blank input; its weights are probably broken.');
   }
   let disposed = false;
+  const checkInput = (x: tf.Tensor) => {
+    if (disposed) throw new EngineError('model-unsupported', 'This model has been unloaded.');
+    if (x.shape.length !== inputShape.length + 1 || x.shape.slice(1).some((d, i) => d !== inputShape[i])) {
+      throw new EngineError(
+        'input-shape',
+        `Input of shape ${describeShape(x.shape)} does not fit the model, which expects ${describeShape([null, ...inputShape])}.`,
+      );
+    }
+  };
+  const valueAndGrad = built.valueAndGrad;
   return {
     inputShape,
     inputSize,
@@ -302,15 +327,15 @@ export function createClassifier(model: tf.LayersModel | tf.GraphModel, options:
     logitsSource: built.source,
     bytesPerSample: Math.max(built.bytesPerSample, 4 * inputSize),
     logits(x: tf.Tensor): tf.Tensor2D {
-      if (disposed) throw new EngineError('model-unsupported', 'This model has been unloaded.');
-      if (x.shape.length !== inputShape.length + 1 || x.shape.slice(1).some((d, i) => d !== inputShape[i])) {
-        throw new EngineError(
-          'input-shape',
-          `Input of shape ${describeShape(x.shape)} does not fit the model, which expects ${describeShape([null, ...inputShape])}.`,
-        );
-      }
+      checkInput(x);
       return built.fn(x) as tf.Tensor2D;
     },
+    ...(valueAndGrad && {
+      inputGradient(x: tf.Tensor, head: LogitHead) {
+        checkInput(x);
+        return valueAndGrad(x, head);
+      },
+    }),
     dispose() {
       disposed = true;
       built.ownedDispose?.();

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createClassifier, type Classifier } from './classifier';
 import { registerFastConvGradients } from './convGrad';
 import { layerChain } from './layerChain';
+import { crossEntropy, crossEntropyWithGrad, KlToTarget } from './ops';
 import { fixedInputs, scaleLastLayer, useBackend } from './testSupport';
 
 beforeAll(async () => {
@@ -172,3 +173,100 @@ describe('fused layer chain', () => {
     branched.dispose();
   });
 });
+
+/** The CNN of mixedCnn without its max pooling: every layer fused or a Flatten, so the whole chain has the tape-free path. */
+function fusedCnn(): tf.LayersModel {
+  const init = (s: number) => tf.initializers.glorotUniform({ seed: 900 + s });
+  const bias = (s: number) => tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: 950 + s });
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: bias(1) }),
+      tf.layers.conv2d({ filters: 6, kernelSize: 2, padding: 'valid', useBias: false, kernelInitializer: init(2) }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 12, activation: 'relu', kernelInitializer: init(3), biasInitializer: bias(3) }),
+      tf.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: init(4), biasInitializer: bias(4) }),
+    ],
+  });
+}
+
+describe('tape-free input gradient', () => {
+  const n = 6;
+  const labels = () => tf.tensor1d([0, 1, 2, 3, 4, 1], 'int32');
+
+  it('gives the value and input gradient of tfjs\'s tape to the bit (cross-entropy and the metric\'s KL)', () => {
+    const model = fusedCnn();
+    const c = createClassifier(model);
+    expect(c.inputGradient).toBeDefined();
+    const x = tf.tensor(fixedInputs(n, 144, 41), [n, 12, 12, 1]);
+    const y = labels();
+    const [zp, scale] = tf.tidy(() => [tf.mul(c.logits(tf.reverse(x, 1)), 0.7) as tf.Tensor2D, tf.fill([n, 1], 1.3)]);
+    const kl = new KlToTarget(zp as tf.Tensor2D, scale);
+    tf.dispose([zp, scale]);
+    const heads = [
+      { name: 'cross-entropy', value: (z: tf.Tensor2D) => crossEntropy(z, y), withGrad: (z: tf.Tensor2D) => crossEntropyWithGrad(z, y) },
+      { name: 'KL', value: (z: tf.Tensor2D) => kl.at(z), withGrad: (z: tf.Tensor2D) => kl.withGrad(z) },
+    ];
+    for (const head of heads) {
+      const [tv, tg, fv, fg] = tf.tidy(() => {
+        const taped = tf.valueAndGrad((xa: tf.Tensor) => head.value(c.logits(xa)))(x);
+        const free = (c.inputGradient as NonNullable<Classifier['inputGradient']>)(x, head.withGrad);
+        return [taped.value, taped.grad, free.value, free.grad].map((t) => t.dataSync() as Float32Array);
+      });
+      expect(maxAbs(tg), `${head.name}: a gradient to compare`).toBeGreaterThan(1e-3);
+      expect(Array.from(fv), head.name).toEqual(Array.from(tv));
+      expect(Array.from(fg), head.name).toEqual(Array.from(tg));
+    }
+    kl.dispose();
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('returns two tensors and leaves nothing else, also when the head throws', () => {
+    const model = fusedCnn();
+    const c = createClassifier(model);
+    const vg = c.inputGradient as NonNullable<Classifier['inputGradient']>;
+    const x = tf.tensor(fixedInputs(n, 144, 42), [n, 12, 12, 1]);
+    const y = labels();
+    tf.dispose(Object.values(vg(x, (z) => crossEntropyWithGrad(z, y)))); // tfjs's one-time allocations
+    const before = tf.memory().numTensors;
+    const out = vg(x, (z) => crossEntropyWithGrad(z, y));
+    expect(tf.memory().numTensors).toBe(before + 2);
+    expect(out.grad.shape).toEqual(x.shape);
+    tf.dispose([out.value, out.grad]);
+    expect(() =>
+      vg(x, () => {
+        throw new Error('head failed');
+      }),
+    ).toThrow('head failed');
+    expect(tf.memory().numTensors).toBe(before);
+    const wrong = tf.zeros([2, 10, 10, 1]);
+    expect(() => vg(wrong, (z) => crossEntropyWithGrad(z, y))).toThrow(/does not fit the model/);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    tf.dispose([x, y, wrong]);
+    model.dispose();
+  });
+
+  it('needs no more memory at its peak than the tape', async () => {
+    const model = fusedCnn();
+    const c = createClassifier(model);
+    const x = tf.tensor(fixedInputs(64, 144, 43), [64, 12, 12, 1]);
+    const y = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 5), 'int32');
+    const peak = async (f: () => tf.Tensor[]) => (await tf.profile(() => tf.dispose(f()))).peakBytes;
+    const free = await peak(() => Object.values((c.inputGradient as NonNullable<Classifier['inputGradient']>)(x, (z) => crossEntropyWithGrad(z, y))));
+    const taped = await peak(() => Object.values(tf.valueAndGrad((xa: tf.Tensor) => crossEntropy(c.logits(xa), y))(x)));
+    expect(free).toBeGreaterThan(0);
+    expect(free).toBeLessThanOrEqual(taped);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('is absent where a layer has no backward pass of its own (the tape takes the gradient)', () => {
+    const model = mixedCnn(); // its max pooling runs as the layer itself
+    expect(createClassifier(model).inputGradient).toBeUndefined();
+    const fused = fusedCnn();
+    expect(createClassifier(fused, { weightGradients: true }).inputGradient).toBeUndefined();
+    model.dispose();
+    fused.dispose();
+  });
+});
+

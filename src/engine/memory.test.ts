@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { adversarialAccuracy } from './attacks';
-import { createClassifier } from './classifier';
+import { type Classifier, createClassifier } from './classifier';
 import { adversarialGradient, computeDirections, randomDirection } from './directions';
 import { computeMetric } from './metric';
 import { computeSurface, gridAxis } from './surface';
@@ -61,20 +61,35 @@ describe('no engine entry point leaks tensors', () => {
       await expect(fail(), `${name} bad input`).rejects.toThrow();
       expect(tf.memory().numTensors, `${name} after error`).toBe(base);
     }
-    // A model that throws mid-computation (a kernel error) must not leak either.
+    // A model that throws mid-computation (a kernel error) must not leak either: through the
+    // tape, and through the tape-free input gradient (failing at the logits, with the forward
+    // pass's activations alive).
+    const inputGradient = c.inputGradient as NonNullable<Classifier['inputGradient']>;
+    expect(inputGradient).toBeDefined();
     let calls = 0;
-    const flaky = {
+    const fail = () => {
+      if (++calls > 3) throw new Error('simulated kernel failure');
+    };
+    const flaky: Classifier = {
       ...c,
       logits: (t: tf.Tensor) => {
-        if (++calls > 3) throw new Error('simulated kernel failure');
+        fail();
         return c.logits(t);
       },
+      inputGradient: (t, head) =>
+        inputGradient(t, (z) => {
+          fail();
+          return head(z);
+        }),
     };
+    const taped: Classifier = { ...flaky, inputGradient: undefined };
     await expect(computeSurface(flaky, { x, label: 1, ...dirs, a: gridAxis(0.2, 9), b: gridAxis(0.2, 9) }, { chunkSize: 10 })).rejects.toThrow(/simulated kernel failure/);
-    calls = 0;
-    await expect(computeMetric(flaky, xs, { eps: 0.1, norm: 'linf', steps: 5, restarts: 1, normalize: true, seed: 0 })).rejects.toThrow(/simulated kernel failure/);
-    calls = 0;
-    await expect(adversarialAccuracy(flaky, xs, labels, { method: 'pgd', norm: 'linf', eps: [0.1], steps: 5, restarts: 1, seed: 0 })).rejects.toThrow(/simulated kernel failure/);
+    for (const m of [flaky, taped]) {
+      calls = 0;
+      await expect(computeMetric(m, xs, { eps: 0.1, norm: 'linf', steps: 5, restarts: 1, normalize: true, seed: 0 })).rejects.toThrow(/simulated kernel failure/);
+      calls = 0;
+      await expect(adversarialAccuracy(m, xs, labels, { method: 'pgd', norm: 'linf', eps: [0.1], steps: 5, restarts: 1, seed: 0 })).rejects.toThrow(/simulated kernel failure/);
+    }
     expect(tf.memory().numTensors).toBe(base);
     c.dispose();
     model.dispose();

@@ -149,4 +149,22 @@ describe('psi by PGD on the KL', () => {
     for (let k = 0; k < 7; k++) expect(pieces.psi[k]).toBeCloseTo(whole.psi[k], 5);
     model.dispose();
   });
+
+  it('gives the same ψ to the bit through the tape-free input gradient as through tfjs\'s tape (L∞ and L2)', async () => {
+    const model = smallCnn(6);
+    const c = createClassifier(model);
+    expect(c.inputGradient, 'a plain chain of fused layers has the tape-free path').toBeDefined();
+    const taped = { ...c, inputGradient: undefined };
+    const xs = fixedInputs(5, c.inputSize, 31);
+    for (const norm of ['linf', 'l2'] as const) {
+      const s = { eps: norm === 'linf' ? 0.1 : 1, norm, steps: 6, restarts: 1, normalize: true, seed: 2 };
+      const before = tf.memory().numTensors;
+      const fast = await computeMetric(c, xs, s);
+      expect(tf.memory().numTensors, 'no tensor left behind').toBe(before);
+      const slow = await computeMetric(taped, xs, s);
+      expect(Math.max(...fast.psi), 'the ascent found something').toBeGreaterThan(0.01);
+      expect(Array.from(fast.psi)).toEqual(Array.from(slow.psi));
+    }
+    model.dispose();
+  });
 });

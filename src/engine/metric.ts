@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from './classifier';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
 import { KlToTarget } from './ops';
-import { checkPgdSettings, defaultStepSize, MAX_RESTARTS, type Norm, project, randomStarts, runPgd } from './pgd';
+import { checkPgdSettings, defaultStepSize, logitObjective, MAX_RESTARTS, type Norm, project, randomStarts, runPgd } from './pgd';
 import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 import { type Summary, summarize } from './stats';
 
@@ -120,7 +120,11 @@ export async function computeMetric(
         tf.dispose([zpScaled, scale]);
       }
       const target = kl;
-      const objective = (xa: tf.Tensor): tf.Tensor1D => target.at(classifier.logits(xa));
+      const objective = logitObjective(
+        classifier,
+        (z) => target.at(z),
+        (z) => target.withGrad(z),
+      );
       best = tf.fill([m], -Infinity) as tf.Tensor1D;
       for (let r = 0; r < s.restarts; r++) {
         const noise = randomStarts(s.seed, `metric/${r}`, first, m, size, s.norm, s.eps);

@@ -26,6 +26,18 @@ export function crossEntropy(z: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
   return ce(z);
 }
 
+/**
+ * {@link crossEntropy}'s value with its gradient with respect to z, softmax(z) − onehot(y), from
+ * the same ops (so the same values), for a caller that takes the gradient without the tape.
+ */
+export function crossEntropyWithGrad(z: tf.Tensor2D, y: tf.Tensor1D): { value: tf.Tensor1D; grad: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const oneHot = tf.oneHot(y, z.shape[1]);
+    const logProbs = tf.logSoftmax(z);
+    return { value: tf.neg(tf.sum(tf.mul(oneHot, logProbs), 1)) as tf.Tensor1D, grad: tf.sub(tf.exp(logProbs), oneHot) as tf.Tensor2D };
+  });
+}
+
 /** Logit margin M(z, y) = z_y - max_{j != y} z_j; positive iff the sample is classified as y. */
 export function logitMargin(z: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {
@@ -156,6 +168,12 @@ export class KlToTarget {
   /** KL(p || softmax(z / s)) per sample, `[N]`, for logits z `[N, K]` owned by the caller. */
   at(z: tf.Tensor2D): tf.Tensor1D {
     return this.fn(z);
+  }
+
+  /** The same values with their gradient with respect to z, (softmax(z / s) − p) / s, from the same kernel (for the tape-free path). */
+  withGrad(z: tf.Tensor2D): { value: tf.Tensor1D; grad: tf.Tensor2D } {
+    const [value, grad] = kernelOrOps(KL_TO_TARGET, { z, logP: this.logP, p: this.p, scale: this.scale }, {}, () => klToTargetOps(z, this.logP, this.p, this.scale));
+    return { value: value as tf.Tensor1D, grad: grad as tf.Tensor2D };
   }
 
   dispose(): void {

@@ -3,6 +3,7 @@
  * shared core of the robustness metric (ascent on KL) and of the PGD attack (ascent on CE).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Classifier } from './classifier';
 import { LINF_STEP, withWeightCache } from './convGrad';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
 import { kernelOrOps, l2PerSample, linfStepOps, perSample } from './ops';
@@ -105,23 +106,49 @@ export function linfStep(x: tf.Tensor, xAdv: tf.Tensor, g: tf.Tensor, alpha: num
 }
 
 /**
+ * What PGD ascends: per-sample values [N] of a batch [N, ...], differentiable with respect to the
+ * batch; and, where the classifier has its tape-free input gradient (Classifier.inputGradient),
+ * `valueAndGrad`, which gives the same value and gradient without tfjs's tape. Tensors in and
+ * out as for a tfjs function: inputs the caller's, outputs new.
+ */
+export interface PgdObjective {
+  (xb: tf.Tensor): tf.Tensor1D;
+  valueAndGrad?: (xb: tf.Tensor) => { value: tf.Tensor1D; grad: tf.Tensor };
+}
+
+/**
+ * An objective of the classifier's logits as a PGD objective: `value(z, xb)` is differentiable in
+ * the logits z of the batch xb; `withGrad(z, xb)` gives the same values with their gradient with
+ * respect to z (of their sum), for the tape-free path where the classifier has it.
+ */
+export function logitObjective(
+  classifier: Classifier,
+  value: (z: tf.Tensor2D, xb: tf.Tensor) => tf.Tensor1D,
+  withGrad: (z: tf.Tensor2D, xb: tf.Tensor) => { value: tf.Tensor1D; grad: tf.Tensor2D },
+): PgdObjective {
+  const objective: PgdObjective = (xb) => value(classifier.logits(xb), xb);
+  if (classifier.inputGradient) objective.valueAndGrad = (xb) => (classifier.inputGradient as NonNullable<Classifier['inputGradient']>)(xb, (z) => withGrad(z, xb));
+  return objective;
+}
+
+/**
  * Runs PGD from `start` (already projected) and calls `visit` with every iterate, the final
  * one included, and the objective's value there. `objective` maps a batch [N, ...] to [N]
- * and must be differentiable. Tensors: `x` and `start` are owned by the caller; iterates
+ * and must be differentiable (its own `valueAndGrad`, where it has one, takes the gradients). Tensors: `x` and `start` are owned by the caller; iterates
  * passed to `visit` are disposed after the call returns (keep what you need via tf.keep or
  * by computing a new tensor). Awaits `options.pause` (or yields) between steps and checks `options.signal`.
  */
 export async function runPgd(
   x: tf.Tensor,
   start: tf.Tensor,
-  objective: (xb: tf.Tensor) => tf.Tensor1D,
+  objective: PgdObjective,
   settings: PgdSettings,
   range: readonly [number, number],
   visit: (xAdv: tf.Tensor, value: tf.Tensor1D) => void,
   options: Pick<JobOptions, 'signal' | 'pause'> = {},
 ): Promise<void> {
   const signal = options.signal;
-  const valueAndGrad = tf.valueAndGrad(objective);
+  const valueAndGrad = objective.valueAndGrad ?? tf.valueAndGrad(objective);
   // Every step differentiates through the same weights: keep what the gradients derive from them.
   await withWeightCache(async () => {
     let xAdv = tf.clone(start);
