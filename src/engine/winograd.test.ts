@@ -111,6 +111,36 @@ describe('Winograd convolution on wasm', () => {
     expect(cachedFilterTransforms().retired).toBeLessThanOrEqual(4);
   });
 
+  it('stores a new transform also when the allocation grows the heap (its ArrayBuffer replaced)', async () => {
+    await tf.setBackend('wasm');
+    const wasm = (tf.backend() as unknown as { wasm: { _malloc(bytes: number): number; _free(ptr: number): void; wasmMemory?: WebAssembly.Memory; asm?: { memory: WebAssembly.Memory } } }).wasm;
+    const memory = (wasm.wasmMemory ?? wasm.asm?.memory) as WebAssembly.Memory;
+    const c = CASES[3];
+    const buffer = memory.buffer;
+    const malloc = wasm._malloc;
+    // The transform's allocation (the first of 100 KB or more: this case's tensors are smaller)
+    // first takes and frees a block beyond what the heap holds, so the memory grows right there,
+    // as it does when a model's first transform meets a full heap.
+    wasm._malloc = (bytes: number) => {
+      if (bytes < 100_000) return malloc(bytes);
+      wasm._malloc = malloc;
+      wasm._free(malloc(memory.buffer.byteLength));
+      return malloc(bytes);
+    };
+    try {
+      const before = cachedFilterTransforms().made;
+      const ours = await run(c, 'wasm', 77);
+      expect(cachedFilterTransforms().made, 'the kernel made the transform').toBe(before + 1);
+      expect(memory.buffer, 'the heap grew meanwhile').not.toBe(buffer);
+      const ref = await run(c, 'cpu', 77);
+      const { diff, ref: scale } = maxAbsDiff(ours, ref);
+      expect(diff).toBeLessThanOrEqual(1e-4 * Math.max(1, scale));
+    } finally {
+      wasm._malloc = malloc;
+      await tf.setBackend('wasm');
+    }
+  });
+
   it('gives each sample of a batch the same values as that sample alone (bit for bit)', async () => {
     await tf.setBackend('wasm');
     const c = CASES[0];

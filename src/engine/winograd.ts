@@ -395,10 +395,13 @@ function filterTransform(backend: WasmBackendLike, state: KernelState, filter: T
   if (!entry) {
     const u = transformFilter(w, stride, cin, cout);
     const spans = transformSpans(u, stride * stride * cin, cout);
+    // Copied before the allocation: where it grows an unshared memory, `w` and `bits` are views
+    // of the ArrayBuffer it replaces (detached).
+    const values = Int32Array.from(bits);
     const ptr = backend.wasm._malloc(u.byteLength + spans.byteLength);
     new Float32Array(state.memory.buffer, ptr, u.length).set(u);
     new Int32Array(state.memory.buffer, ptr + u.byteLength, spans.length).set(spans);
-    entry = { ptr, stride, shape: [...filter.shape], values: Int32Array.from(bits), users: 0 };
+    entry = { ptr, stride, shape: [...filter.shape], values, users: 0 };
     state.transformsMade++;
   }
   entry.users++;
