@@ -17,6 +17,7 @@ import {
   withWeightCache,
   type Conv2DPad,
 } from './convGrad';
+import { MASKED_MATMUL, maskedMatMulTransposeB } from './ops';
 
 type Shape4 = [number, number, number, number];
 
@@ -609,6 +610,39 @@ describe('BatchMatMul with transposed operands on wasm', () => {
     expect((tf.getKernel(tf.BatchMatMul, 'wasm') as unknown as Record<string, unknown>).__ravineFastConvGrad).toBe(true);
     tf.dispose([a, b, fast, native]);
     expect(tf.memory().numTensors).toBe(before - 2);
+  });
+});
+
+describe('a Dense layer\'s input gradient through its ReLU on wasm (the mask applied as the product reads dy)', () => {
+  beforeAll(() => registerFastConvGradients());
+
+  it('gives the values of the ops in one kernel, also where the kernel declines, and leaves nothing behind', async () => {
+    await tf.setBackend('wasm');
+    expect(tf.getKernel(MASKED_MATMUL, 'wasm'), 'registered on wasm').toBeDefined();
+    // 7 units (a tail past the last 4 in the masked copy) with 8 inputs (taken) and 6 (declined:
+    // the ops run); and the CNN's dense layer on a batch of 64.
+    for (const [m, units, inputs] of [[5, 7, 8], [3, 7, 6], [64, 128, 1568]]) {
+      const dy = tf.tensor2d(uniform(m * units, 21), [m, units]);
+      const mask = tf.tensor2d(uniform(m * units, 22), [m, units]);
+      const w = tf.tensor2d(uniform(inputs * units, 23), [inputs, units]);
+      const before = tf.memory().numTensors;
+      const ours = maskedMatMulTransposeB(dy, mask, w);
+      expect(tf.memory().numTensors, 'one tensor out, nothing else').toBe(before + 1);
+      const ops = tf.tidy(() => tf.matMul(tf.mul(dy, tf.step(mask)), w, false, true));
+      expect(ours.shape).toEqual([m, inputs]);
+      const a = (await ours.data()) as Float32Array;
+      const b = (await ops.data()) as Float32Array;
+      expect(Math.max(...Array.from(b, Math.abs)), 'a product to compare').toBeGreaterThan(0.01);
+      expect(Array.from(a), `${m} × ${units} · (${inputs} × ${units})ᵀ`).toEqual(Array.from(b));
+      tf.dispose([dy, mask, w, ours, ops]);
+    }
+    // Elsewhere it is the ops themselves.
+    await tf.setBackend('cpu');
+    const [dy, mask, w] = [tf.tensor2d(uniform(12, 24), [3, 4]), tf.tensor2d(uniform(12, 25), [3, 4]), tf.tensor2d(uniform(20, 26), [5, 4])];
+    const cpu = tf.tidy(() => tf.sub(maskedMatMulTransposeB(dy, mask, w), tf.matMul(tf.mul(dy, tf.step(mask)), w, false, true)));
+    expect(Array.from(await cpu.data()).every((v) => v === 0)).toBe(true);
+    tf.dispose([dy, mask, w, cpu]);
+    await tf.setBackend('wasm');
   });
 });
 

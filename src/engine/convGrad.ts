@@ -25,7 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { KL_TO_TARGET, klToTargetOps, linfStepOps, reluMasked, SURFACE_BATCH, surfaceInputsOps } from './ops';
+import { KL_TO_TARGET, klToTargetOps, linfStepOps, MASKED_MATMUL, reluMasked, SURFACE_BATCH, surfaceInputsOps } from './ops';
 import { directConv, ravineKlToTarget, ravineLinfStep, ravineMatMul, ravineSurfaceBatch, rowGroupTaken, winogradConv } from './winograd';
 
 /** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
@@ -817,6 +817,27 @@ function makeFusedMatMulKernel(original: KernelConfig): FastKernelConfig {
   });
 }
 
+/**
+ * A Dense layer's input gradient through its ReLU on wasm (MASKED_MATMUL, src/engine/ops.ts):
+ * (a ⊙ step(mask)) · bᵀ in Ravine's matrix-product kernel, with bᵀ the weight's cached transpose;
+ * where the kernel declines, the ops.
+ */
+function makeMaskedMatMulKernel(): FastKernelConfig {
+  return wasmKernel(MASKED_MATMUL, undefined, (args) => {
+    const { a, mask, b } = args.inputs as { a: TensorInfo; mask: TensorInfo; b: TensorInfo };
+    const bt = asTensor(b);
+    const t = derivedFromWeight(b, 'transpose', () => [swapLast(bt.t)]);
+    try {
+      const out = ravineMatMul(args.backend as Parameters<typeof ravineMatMul>[0], { a, b: t.tensors[0], aMask: mask });
+      if (out) return out;
+      return onTensors([a, mask], ([at, mt]) => tf.tidy(() => tf.matMul(reluMasked(at, mt), t.tensors[0])));
+    } finally {
+      if (t.owned) tf.dispose(t.tensors);
+      if (bt.wrapped) bt.t.dispose();
+    }
+  });
+}
+
 /** wasm's own kernels that {@link registerFastConvGradients} wraps or replaces, and the makers. */
 const WRAPPED_KERNELS: [string, (native: KernelConfig) => FastKernelConfig][] = [
   [tf.Conv2DBackpropInput, makeInputKernel],
@@ -876,6 +897,7 @@ export function registerFastConvGradients(): void {
   if (!isFastKernel(tf.getKernel(LINF_STEP, FAST_BACKEND))) tf.registerKernel(makeLinfStepKernel());
   if (!isFastKernel(tf.getKernel(KL_TO_TARGET, FAST_BACKEND))) tf.registerKernel(makeKlToTargetKernel());
   if (!isFastKernel(tf.getKernel(SURFACE_BATCH, FAST_BACKEND))) tf.registerKernel(makeSurfaceBatchKernel());
+  if (!isFastKernel(tf.getKernel(MASKED_MATMUL, FAST_BACKEND))) tf.registerKernel(makeMaskedMatMulKernel());
 }
 
 /**
@@ -887,7 +909,7 @@ export function registerFastConvGradients(): void {
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, KL_TO_TARGET, SURFACE_BATCH, ...WRAPPED_KERNELS.map(([n]) => n)]) {
+  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, KL_TO_TARGET, SURFACE_BATCH, MASKED_MATMUL, ...WRAPPED_KERNELS.map(([n]) => n)]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);

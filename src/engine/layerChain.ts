@@ -32,7 +32,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInputGrad, pair } from './convGrad';
-import { reluMasked } from './ops';
+import { maskedMatMulTransposeB } from './ops';
 
 /** One layer's part of the forward pass: a batch in, a batch out (tensors owned by the caller). */
 type Step = (x: tf.Tensor) => tf.Tensor;
@@ -163,7 +163,7 @@ function denseLayer(layer: tf.layers.Layer, activation: FusedActivation): FusedL
       const attrs = { transposeA: false, transposeB: false, activation } as unknown as tf.NamedAttrMap;
       return tf.reshape(tf.engine().runKernel(tf._FusedMatMul, inputs, attrs) as tf.Tensor, [n, units]);
     },
-    backward: (dy, mask, _x, { kernel }) => tf.matMul(reluMasked(dy, mask), kernel, false, true),
+    backward: (dy, mask, _x, { kernel }) => (mask ? maskedMatMulTransposeB(dy, mask, kernel) : tf.matMul(dy, kernel, false, true)),
   };
 }
 

@@ -66,6 +66,20 @@ export function reluMasked<T extends tf.Tensor>(dy: T, mask: tf.Tensor | undefin
 }
 
 /**
+ * A Dense layer's input gradient through its ReLU: (dy ⊙ step(mask)) · kernelᵀ, dy [N, units],
+ * kernel [inputs, units]. One kernel on wasm (Ravine's matrix product masks its rows on the way
+ * in, registered by registerFastConvGradients), where the ops take three: a step, a product of
+ * two [N, units] tensors, the matrix product. Where the mask is ≤ 0 the kernel counts dy as 0
+ * and the ops multiply it by 0, which differs only in the sign of a zero or where dy is infinite
+ * or NaN. Tensors owned by the caller.
+ */
+export const MASKED_MATMUL = 'RavineMaskedMatMul';
+
+export function maskedMatMulTransposeB(dy: tf.Tensor, mask: tf.Tensor, kernel: tf.Tensor): tf.Tensor {
+  return kernelOrOps(MASKED_MATMUL, { a: dy, mask, b: kernel }, {}, () => tf.matMul(reluMasked(dy, mask), kernel, false, true));
+}
+
+/**
  * `name`'s kernel on `inputs` where the current backend has it (Ravine's one-pass kernels, which
  * registerFastConvGradients registers on wasm), else `ops()`, which computes the same.
  */

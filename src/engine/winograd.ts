@@ -712,6 +712,8 @@ export interface MatMulCall {
   b: TensorInfo;
   bias?: TensorInfo;
   activation?: string;
+  /** a's shape: where it is ≤ 0, a counts as 0 (a ReLU's mask on a Dense layer's upstream gradient). */
+  aMask?: TensorInfo;
 }
 
 /** Whether {@link ravineMatMul} takes this product: float32 [m, k] · [k, n] (or a batch of one), n a multiple of 4. */
@@ -721,7 +723,8 @@ export function matMulTakes(call: MatMulCall): boolean {
   if (!two(a) || !two(b) || a.dtype !== 'float32' || b.dtype !== 'float32') return false;
   const k = a.shape[a.shape.length - 1];
   const n = b.shape[b.shape.length - 1];
-  return b.shape[b.shape.length - 2] === k && k > 0 && n % 4 === 0 && n > 0 && epilogueTaken(bias, n, call.activation);
+  const maskTaken = !call.aMask || (call.aMask.dtype === 'float32' && call.aMask.shape.length === a.shape.length && call.aMask.shape.every((d, i) => d === a.shape[i]));
+  return b.shape[b.shape.length - 2] === k && k > 0 && n % 4 === 0 && n > 0 && maskTaken && epilogueTaken(bias, n, call.activation);
 }
 
 /**
@@ -742,13 +745,18 @@ export function ravineMatMul(backend: WasmBackendLike, call: MatMulCall): Tensor
   const bPtr = offsetOf(backend, b);
   const cPtr = offsetOf(backend, out);
   const biasPtr = bias ? offsetOf(backend, bias) : zeroBias(backend, state, n);
+  const maskPtr = call.aMask ? offsetOf(backend, call.aMask) : 0;
   runSplit(backend, state, {
     kind: KIND_GEMM,
     n: m,
     block: SHARE_GRANULE,
     macs: m * k * n,
-    scratchBytes: 0,
-    args: (start, count) => [aPtr + start * k * 4, count, k, bPtr, n, biasPtr, cPtr + start * n * 4, call.activation === 'relu' ? 1 : 0],
+    // With a mask, each thread masks its own rows of a into its scratch memory first.
+    scratchBytes: maskPtr ? m * k * 4 : 0,
+    args: (start, count, scratchPtr) => [
+      aPtr + start * k * 4, count, k, bPtr, n, biasPtr, cPtr + start * n * 4, call.activation === 'relu' ? 1 : 0,
+      maskPtr && maskPtr + start * k * 4, maskPtr && scratchPtr,
+    ],
   });
   return out;
 }

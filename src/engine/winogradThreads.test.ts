@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableNodeWasmThreads } from '../cli/wasmThreads';
 import { conv2dInputGradViaForward, registerFastConvGradients } from './convGrad';
+import { maskedMatMulTransposeB } from './ops';
 import { fixedValues } from './testSupport';
 import { ravineKernelCalls, setWinogradHelperTestMode, wasmThreadCount, winogradHelpers } from './winograd';
 
@@ -140,6 +141,27 @@ describe('Winograd kernel with helper threads', () => {
     expect(Array.from(ours), 'as with the mask applied first').toEqual(Array.from(grad(0, n, 'ops')));
     const per = 14 * 14 * 16;
     expect(Array.from(grad(n - 1, 1, 'kernel')), 'the last sample alone').toEqual(Array.from(ours.subarray((n - 1) * per)));
+  });
+
+  it('splits a Dense layer\'s input gradient whose ReLU mask the matrix product applies, with the values of one thread', async () => {
+    for (let t = 0; t < 100 && winogradHelpers().ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
+    const m = 200; // 40.1M multiply-adds: a share for the helper
+    const grad = (first: number, count: number, masked: 'kernel' | 'ops') =>
+      tf.tidy(() => {
+        const dy = tf.tensor2d(fixedValues(m * 128, 12).subarray(first * 128, (first + count) * 128), [count, 128]);
+        const y = tf.tensor2d(fixedValues(m * 128, 13).subarray(first * 128, (first + count) * 128), [count, 128]);
+        const w = tf.tensor2d(fixedValues(1568 * 128, 14), [1568, 128]);
+        const dx = masked === 'kernel' ? maskedMatMulTransposeB(dy, y, w) : tf.matMul(tf.mul(dy, tf.step(y)), w, false, true);
+        return dx.dataSync() as Float32Array;
+      });
+    const jobs = winogradHelpers().jobs;
+    const calls = ravineKernelCalls().gemm;
+    const ours = grad(0, m, 'kernel');
+    expect(ravineKernelCalls().gemm - calls, 'one matrix product').toBe(1);
+    expect(winogradHelpers().jobs, 'the helper took a share').toBe(jobs + 1);
+    expect(Array.from(onCallerOnly(() => grad(0, m, 'kernel'))), 'the same bits with no share on the helper').toEqual(Array.from(ours));
+    expect(Array.from(ours), 'as with the mask applied first').toEqual(Array.from(grad(0, m, 'ops')));
+    expect(Array.from(grad(m - 1, 1, 'kernel')), 'the last row alone').toEqual(Array.from(ours.subarray((m - 1) * 1568)));
   });
 
   it('does the whole job on the calling thread when the helper does not wake, and the helper skips it later', async () => {

@@ -63,14 +63,30 @@ const MB: i32 = 64;
 }
 
 /**
- * c = act(a · b + bias).
- *   a     [m, k]      float32, row-major
- *   b     [k, n]      float32, row-major; n a multiple of 4
- *   bias  [n]         (zeros for none)
- *   c     [m, n]      output
- *   relu              1: max(·, 0) after the bias
+ * c = act((a ⊙ step(mask)) · b + bias).
+ *   a        [m, k]      float32, row-major
+ *   b        [k, n]      float32, row-major; n a multiple of 4
+ *   bias     [n]         (zeros for none)
+ *   c        [m, n]      output
+ *   relu                 1: max(·, 0) after the bias
+ *   mask     [m, k] or 0 where mask ≤ 0 (or NaN) a counts as 0: the ReLU of the layer whose
+ *                        gradient a is (a Dense layer's input gradient), applied on the way in
+ *   scratch              with a mask, m · k floats for the masked rows of a
  */
-export function gemm(a: usize, m: i32, k: i32, b: usize, n: i32, bias: usize, c: usize, relu: i32): void {
+export function gemm(a: usize, m: i32, k: i32, b: usize, n: i32, bias: usize, c: usize, relu: i32, mask: usize, scratch: usize): void {
+  if (mask) {
+    const total = m * k, zero = f32x4.splat(0);
+    let i = 0;
+    for (; i + 4 <= total; i += 4) {
+      const at = <usize>i * 4;
+      v128.store(scratch + at, v128.and(v128.load(a + at), f32x4.gt(v128.load(mask + at), zero)));
+    }
+    for (; i < total; i++) {
+      const at = <usize>i * 4;
+      store<f32>(scratch + at, load<f32>(mask + at) > 0 ? load<f32>(a + at) : 0);
+    }
+    a = scratch;
+  }
   const as = <usize>k * 4, bs = <usize>n * 4, cs = <usize>n * 4;
   const m4 = m & ~3, n8 = n & ~7;
   for (let i0 = 0; i0 < m; i0 += MB) {
