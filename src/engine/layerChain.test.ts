@@ -15,15 +15,17 @@ beforeAll(async () => {
  * Every case the chain handles: a strided 'same' Conv2D with ReLU, a 'valid' Conv2D without
  * bias or activation, a layer that runs as itself (max pooling), Flatten, Dense with ReLU, and
  * a Dense softmax read as logits. Biases are not zero, so a bias that went missing would show.
+ * `pool: false` leaves the max pooling out: then every layer is fused or a Flatten, and the chain
+ * has its tape-free input gradient.
  */
-function mixedCnn(): tf.LayersModel {
+function mixedCnn({ pool = true } = {}): tf.LayersModel {
   const init = (s: number) => tf.initializers.glorotUniform({ seed: 700 + s });
   const bias = (s: number) => tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: 800 + s });
   return tf.sequential({
     layers: [
       tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: bias(1) }),
       tf.layers.conv2d({ filters: 6, kernelSize: 2, padding: 'valid', useBias: false, kernelInitializer: init(2) }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
+      ...(pool ? [tf.layers.maxPooling2d({ poolSize: 2 })] : []),
       tf.layers.flatten(),
       tf.layers.dense({ units: 12, activation: 'relu', kernelInitializer: init(3), biasInitializer: bias(3) }),
       tf.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: init(4), biasInitializer: bias(4) }),
@@ -174,27 +176,12 @@ describe('fused layer chain', () => {
   });
 });
 
-/** The CNN of mixedCnn without its max pooling: every layer fused or a Flatten, so the whole chain has the tape-free path. */
-function fusedCnn(): tf.LayersModel {
-  const init = (s: number) => tf.initializers.glorotUniform({ seed: 900 + s });
-  const bias = (s: number) => tf.initializers.randomUniform({ minval: -0.2, maxval: 0.2, seed: 950 + s });
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({ inputShape: [12, 12, 1], filters: 4, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: bias(1) }),
-      tf.layers.conv2d({ filters: 6, kernelSize: 2, padding: 'valid', useBias: false, kernelInitializer: init(2) }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 12, activation: 'relu', kernelInitializer: init(3), biasInitializer: bias(3) }),
-      tf.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: init(4), biasInitializer: bias(4) }),
-    ],
-  });
-}
-
 describe('tape-free input gradient', () => {
   const n = 6;
   const labels = () => tf.tensor1d([0, 1, 2, 3, 4, 1], 'int32');
 
   it('gives the value and input gradient of tfjs\'s tape to the bit (cross-entropy and the metric\'s KL)', () => {
-    const model = fusedCnn();
+    const model = mixedCnn({ pool: false });
     const c = createClassifier(model);
     expect(c.inputGradient).toBeDefined();
     const x = tf.tensor(fixedInputs(n, 144, 41), [n, 12, 12, 1]);
@@ -222,7 +209,7 @@ describe('tape-free input gradient', () => {
   });
 
   it('returns two tensors and leaves nothing else, also when the head throws', () => {
-    const model = fusedCnn();
+    const model = mixedCnn({ pool: false });
     const c = createClassifier(model);
     const vg = c.inputGradient as NonNullable<Classifier['inputGradient']>;
     const x = tf.tensor(fixedInputs(n, 144, 42), [n, 12, 12, 1]);
@@ -247,7 +234,7 @@ describe('tape-free input gradient', () => {
   });
 
   it('needs no more memory at its peak than the tape', async () => {
-    const model = fusedCnn();
+    const model = mixedCnn({ pool: false });
     const c = createClassifier(model);
     const x = tf.tensor(fixedInputs(64, 144, 43), [64, 12, 12, 1]);
     const y = tf.tensor1d(Array.from({ length: 64 }, (_, i) => i % 5), 'int32');
@@ -263,7 +250,7 @@ describe('tape-free input gradient', () => {
   it('is absent where a layer has no backward pass of its own (the tape takes the gradient)', () => {
     const model = mixedCnn(); // its max pooling runs as the layer itself
     expect(createClassifier(model).inputGradient).toBeUndefined();
-    const fused = fusedCnn();
+    const fused = mixedCnn({ pool: false });
     expect(createClassifier(fused, { weightGradients: true }).inputGradient).toBeUndefined();
     model.dispose();
     fused.dispose();
