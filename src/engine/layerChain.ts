@@ -21,7 +21,8 @@
  * forward keeping each layer's backward pass and then runs those in reverse
  * (InputGradientChain.valueAndGrad, Classifier.inputGradient). The kernels are the ones the tape
  * would run, so the values are the same to the bit; what goes is tfjs's recording, its custom
- * gradient wrappers and its tape walk, about 25 calls into tfjs a step of the CNN metric.
+ * gradient wrappers (which also save their inputs and outputs through Identity kernels: five a
+ * step of the CNN metric) and its walk back along the tape.
  * Same process, alternating, 11 rounds of the 100-sample CNN metric (PGD-20) on wasm in Node:
  * the tape took ×1.042 (1 thread) and ×1.049 (2 threads) the time of this path.
  *
