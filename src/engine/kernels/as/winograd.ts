@@ -196,6 +196,9 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
   const zero = f32x4.splat(0);
   const group = cout / rowSplit; // output channels per row of a split output
   const rowFloats = wo * group; // floats per output row
+  // The phase planes' padding: every sample writes the same positions (the input's), so the
+  // rest, zeroed once here, stays zero from sample to sample.
+  memory.fill(pbuf, 0, <usize>uh * prow);
   for (let s0 = 0; s0 < n; s0 += block) {
     const ns = min(block, n - s0);
     for (let tau = 0; tau < 4; tau++) {
@@ -210,7 +213,6 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
       // P[u][v][phase·cin + ci] = xpad[2u + rh][2v + rw][ci] at stride 2, xpad[u][v][ci] at 1.
       const sampleOffset = <usize>(s0 + sl) * <usize>(h * w * cin) * 4;
       const xs = x + sampleOffset, ms = mask + sampleOffset;
-      memory.fill(pbuf, 0, <usize>uh * prow);
       for (let row = 0; row < h; row++) {
         const rr = row + pbh, ru = rr >> shift;
         if (ru >= uh) break;
