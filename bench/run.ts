@@ -412,6 +412,21 @@ function report(x: ReportInput, rewrittenAt?: string): string {
       L.push(`- **caution:** ${node1} ran the CNN surface in ${surf.seconds.toFixed(2)} s, ×${(surf.seconds / predicted).toFixed(2)} the ${predicted.toFixed(2)} s that its three layers' kernels, timed alone in this run, add up to for ${surf.size}² points: another job most likely held the machine while Ravine's Node jobs ran, so their figures here are slower than this machine gives, and their Ravine / PyTorch ratios are inflated by it.`);
     }
   }
+  // And on each of Ravine's 1-thread / 2-thread pairs, as for the peer: a second thread that
+  // bought little on the CNN's jobs means the other core was taken while they ran. On a quiet
+  // machine it buys ×1.8–2.0 on the surface and ×1.5–1.8 on the metric (the 02:46 and 02:55 runs
+  // of 2026-11-27, Node and Chromium); the 03:12 run's Chromium metric got ×1.17.
+  const cw1 = x.browser.find((b) => b.env.includes('wasm') && Number(b.info.threads) <= 1)?.env;
+  for (const [one, many] of [[node1, node2], [cw1 ?? '', chromeWasm]]) {
+    if (!one || !many || one === many) continue;
+    for (const [kind, least] of [['surface', 1.4], ['metric', 1.3]] as [JobKind, number][]) {
+      const a = findRow(rows, one, 'mnist-cnn-natural', kind, 'batched');
+      const b = findRow(rows, many, 'mnist-cnn-natural', kind, 'batched');
+      if (a && b && a.size === b.size && a.seconds / b.seconds < least) {
+        L.push(`- **caution:** ${many} ran the CNN ${kind === 'surface' ? 'surface' : 'metric'} only ×${(a.seconds / b.seconds).toFixed(2)} faster than ${one} in this run (below ×${least}): another job most likely held the machine's other core meanwhile, so that figure is slower than this machine gives, and its Ravine / PyTorch ratio is inflated by it.`);
+      }
+    }
+  }
   L.push(`- figures: medians of ${RUNS} timed runs after an untimed warm-up; batched and naive runs interleaved; ε = ${BENCH_EPS} (L∞), PGD-20 with α = 2.5 ε / 20, one random start; FLOPs are nominal (jobs.ts: a forward pass per point, 2 forward passes per gradient step; multiply-add = 2 FLOPs)`);
   L.push('');
 
@@ -539,7 +554,6 @@ function report(x: ReportInput, rewrittenAt?: string): string {
     L.push('## Threads', '');
     const pairs: [string, string][] = [];
     if (node1 && node2) pairs.push([node1, node2]);
-    const cw1 = x.browser.find((b) => b.env.includes('wasm') && Number(b.info.threads) <= 1)?.env;
     if (cw1 && chromeWasm && cw1 !== chromeWasm) pairs.push([cw1, chromeWasm]);
     for (const [one, many] of pairs) {
       for (const id of MODELS) {
