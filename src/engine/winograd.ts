@@ -618,6 +618,11 @@ export interface WinogradExtras {
   rowSplit?: number;
 }
 
+/** Whether `t` is float32 with `like`'s shape (a mask or an operand of an element-wise kernel). */
+function float32Like(t: TensorInfo, like: TensorInfo): boolean {
+  return t.dtype === 'float32' && t.shape.length === like.shape.length && t.shape.every((d, i) => d === like.shape[i]);
+}
+
 /** Whether the Winograd kernel writes rows of `group` output channels when it splits its output (2, or a multiple of 4). */
 export function rowGroupTaken(group: number): boolean {
   return group === 2 || (Number.isInteger(group) && group > 0 && group % 4 === 0);
@@ -626,7 +631,7 @@ export function rowGroupTaken(group: number): boolean {
 /** Whether the Winograd kernel can apply these extras to a convolution of input x and cout output channels. */
 function winogradExtrasTaken(x: TensorInfo, cout: number, extras: WinogradExtras): boolean {
   const { mask, rowSplit = 1 } = extras;
-  if (mask && (mask.dtype !== 'float32' || mask.shape.length !== x.shape.length || mask.shape.some((d, i) => d !== x.shape[i]))) return false;
+  if (mask && !float32Like(mask, x)) return false;
   return Number.isInteger(rowSplit) && rowSplit >= 1 && (rowSplit === 1 || rowGroupTaken(cout / rowSplit));
 }
 
@@ -723,7 +728,7 @@ export function matMulTakes(call: MatMulCall): boolean {
   if (!two(a) || !two(b) || a.dtype !== 'float32' || b.dtype !== 'float32') return false;
   const k = a.shape[a.shape.length - 1];
   const n = b.shape[b.shape.length - 1];
-  const maskTaken = !call.aMask || (call.aMask.dtype === 'float32' && call.aMask.shape.length === a.shape.length && call.aMask.shape.every((d, i) => d === a.shape[i]));
+  const maskTaken = !call.aMask || float32Like(call.aMask, a);
   return b.shape[b.shape.length - 2] === k && k > 0 && n % 4 === 0 && n > 0 && maskTaken && epilogueTaken(bias, n, call.activation);
 }
 
@@ -779,8 +784,7 @@ export interface LinfStepCall {
  */
 export function ravineLinfStep(backend: WasmBackendLike, call: LinfStepCall): TensorInfo | null {
   const { x, xAdv, g } = call;
-  const sameShape = (t: TensorInfo) => t.dtype === 'float32' && t.shape.length === x.shape.length && t.shape.every((d, i) => d === x.shape[i]);
-  if (![x, xAdv, g].every(sameShape)) return null;
+  if (![x, xAdv, g].every((t) => float32Like(t, x))) return null;
   const state = stateFor(backend);
   if (!state) return null;
   const out = backend.makeOutput(x.shape, 'float32');
@@ -812,7 +816,7 @@ export interface SurfaceBatchCall {
 export function ravineSurfaceBatch(backend: WasmBackendLike, call: SurfaceBatchCall): TensorInfo | null {
   const { x, d1, d2, a, b } = call;
   const size = x.shape.reduce((p, q) => p * q, 1);
-  const one = (t: TensorInfo) => t.dtype === 'float32' && t.shape.length === x.shape.length && t.shape[0] === 1 && t.shape.every((d, i) => d === x.shape[i]);
+  const one = (t: TensorInfo) => t.shape[0] === 1 && float32Like(t, x);
   const n = a.shape[0];
   const coef = (t: TensorInfo) => t.dtype === 'float32' && t.shape.length === 1 && t.shape[0] === n;
   if (x.shape.length < 2 || ![x, d1, d2].every(one) || !coef(a) || !coef(b)) return null;
