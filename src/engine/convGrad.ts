@@ -803,18 +803,28 @@ function makeFusedMatMulKernel(original: KernelConfig): FastKernelConfig {
     if (attrs.transposeA || preluActivationWeights != null) return original.kernelFunc(args);
     const backend = args.backend as Parameters<typeof ravineMatMul>[0];
     if (!attrs.transposeB) return ravineMatMul(backend, { a, b, bias: bias ?? undefined, activation: attrs.activation }) ?? original.kernelFunc(args);
-    const bt = asTensor(b);
-    const t = derivedFromWeight(b, 'transpose', () => [swapLast(bt.t)]);
-    try {
-      return (
-        ravineMatMul(backend, { a, b: t.tensors[0], bias: bias ?? undefined, activation: attrs.activation }) ??
-        original.kernelFunc({ ...args, inputs: { ...args.inputs, b: t.tensors[0] }, attrs: { ...args.attrs, transposeB: false } })
-      );
-    } finally {
-      if (t.owned) tf.dispose(t.tensors);
-      if (bt.wrapped) bt.t.dispose();
-    }
+    return withTransposedWeight(
+      b,
+      (bt) =>
+        ravineMatMul(backend, { a, b: bt, bias: bias ?? undefined, activation: attrs.activation }) ??
+        original.kernelFunc({ ...args, inputs: { ...args.inputs, b: bt }, attrs: { ...args.attrs, transposeB: false } }),
+    );
   });
+}
+
+/**
+ * `fn` on the transpose of the weight `b` (its last two axes swapped), kept in a weight-cache
+ * scope ({@link derivedFromWeight}); what was made for this call alone is disposed after.
+ */
+function withTransposedWeight<T>(b: TensorInfo, fn: (bt: tf.Tensor) => T): T {
+  const w = asTensor(b);
+  const t = derivedFromWeight(b, 'transpose', () => [swapLast(w.t)]);
+  try {
+    return fn(t.tensors[0]);
+  } finally {
+    if (t.owned) tf.dispose(t.tensors);
+    if (w.wrapped) w.t.dispose();
+  }
 }
 
 /**
@@ -825,16 +835,12 @@ function makeFusedMatMulKernel(original: KernelConfig): FastKernelConfig {
 function makeMaskedMatMulKernel(): FastKernelConfig {
   return wasmKernel(MASKED_MATMUL, undefined, (args) => {
     const { a, mask, b } = args.inputs as { a: TensorInfo; mask: TensorInfo; b: TensorInfo };
-    const bt = asTensor(b);
-    const t = derivedFromWeight(b, 'transpose', () => [swapLast(bt.t)]);
-    try {
-      const out = ravineMatMul(args.backend as Parameters<typeof ravineMatMul>[0], { a, b: t.tensors[0], aMask: mask });
-      if (out) return out;
-      return onTensors([a, mask], ([at, mt]) => tf.tidy(() => tf.matMul(reluMasked(at, mt), t.tensors[0])));
-    } finally {
-      if (t.owned) tf.dispose(t.tensors);
-      if (bt.wrapped) bt.t.dispose();
-    }
+    return withTransposedWeight(
+      b,
+      (bt) =>
+        ravineMatMul(args.backend as Parameters<typeof ravineMatMul>[0], { a, b: bt, aMask: mask }) ??
+        onTensors([a, mask], ([at, mt]) => tf.tidy(() => tf.matMul(reluMasked(at, mt), bt))),
+    );
   });
 }
 

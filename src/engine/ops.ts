@@ -15,11 +15,10 @@ import * as tf from '@tensorflow/tfjs';
 export function crossEntropy(z: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
   const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [logits, save] = args as [tf.Tensor, tf.GradSaveFunc];
-    const oneHot = tf.oneHot(y, logits.shape[1] as number);
-    const logProbs = tf.logSoftmax(logits);
+    const { oneHot, logProbs, value } = crossEntropyParts(logits as tf.Tensor2D, y);
     save([logProbs, oneHot]);
     return {
-      value: tf.neg(tf.sum(tf.mul(oneHot, logProbs), 1)),
+      value,
       gradFunc: (dy: tf.Tensor, [lp, oh]: tf.Tensor[]) => tf.mul(tf.sub(tf.exp(lp), oh), tf.reshape(dy, [dy.shape[0], 1])),
     };
   }) as unknown as (logits: tf.Tensor2D) => tf.Tensor1D;
@@ -32,10 +31,16 @@ export function crossEntropy(z: tf.Tensor2D, y: tf.Tensor1D): tf.Tensor1D {
  */
 export function crossEntropyWithGrad(z: tf.Tensor2D, y: tf.Tensor1D): { value: tf.Tensor1D; grad: tf.Tensor2D } {
   return tf.tidy(() => {
-    const oneHot = tf.oneHot(y, z.shape[1]);
-    const logProbs = tf.logSoftmax(z);
-    return { value: tf.neg(tf.sum(tf.mul(oneHot, logProbs), 1)) as tf.Tensor1D, grad: tf.sub(tf.exp(logProbs), oneHot) as tf.Tensor2D };
+    const { oneHot, logProbs, value } = crossEntropyParts(z, y);
+    return { value, grad: tf.sub(tf.exp(logProbs), oneHot) as tf.Tensor2D };
   });
+}
+
+/** onehot(y), log softmax(z) and CE = −Σ onehot · log softmax, as both forms above compute them. */
+function crossEntropyParts(z: tf.Tensor2D, y: tf.Tensor1D): { oneHot: tf.Tensor2D; logProbs: tf.Tensor2D; value: tf.Tensor1D } {
+  const oneHot = tf.oneHot(y, z.shape[1]) as tf.Tensor2D;
+  const logProbs = tf.logSoftmax(z);
+  return { oneHot, logProbs, value: tf.neg(tf.sum(tf.mul(oneHot, logProbs), 1)) as tf.Tensor1D };
 }
 
 /** Logit margin M(z, y) = z_y - max_{j != y} z_j; positive iff the sample is classified as y. */
@@ -168,9 +173,7 @@ export class KlToTarget {
     this.scale = tf.keep(tf.clone(scale));
     this.fn = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
       const [z, save] = args as [tf.Tensor, tf.GradSaveFunc];
-      const [value, grad] = kernelOrOps(KL_TO_TARGET, { z, logP: this.logP, p: this.p, scale: this.scale }, {}, () =>
-        klToTargetOps(z, this.logP, this.p, this.scale),
-      );
+      const { value, grad } = this.withGrad(z as tf.Tensor2D);
       save([grad]);
       return {
         value,
