@@ -128,6 +128,35 @@ describe('matrix product on wasm', () => {
     });
   }
 
+  it("skips a's zeros with the same bits as the full sum: each row of a batch equals that row alone, and tfjs on cpu", async () => {
+    // A ReLU's output, as the dense layers get it: rows of a 4-row group that share most zeros
+    // (a surface's neighbouring points), groups where only some rows are zero in a column (the
+    // union of their nonzeros is listed), whole zero rows, and k across two slices of 256.
+    const m = 14, k = 600, n = 24;
+    const values = fixedValues(m * k, 11);
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < k; j++) {
+        const band = Math.floor(j / 37) % 3 === 0; // zero in every row: skipped by the lists
+        const own = (i * 7 + j * 3) % 5 < 2; // zero in this row only
+        if (band || own || i === 9 || values[i * k + j] < -0.6) values[i * k + j] = 0;
+      }
+    }
+    const w = fixedValues(k * n, 12);
+    const bias = fixedValues(n, 13);
+    const product = (rows: Float32Array, count: number) =>
+      tf.fused.matMul({ a: tf.tensor2d(rows, [count, k]), b: tf.tensor2d(w, [k, n]), bias: tf.tensor1d(bias), activation: 'relu' });
+    const { ours, ref, calls } = await onBoth(() => product(values, m));
+    expect(calls.gemm, "Ravine's matrix-product kernel ran").toBe(1);
+    const { diff, ref: scale } = maxAbsDiff(ours, ref);
+    expect(diff, `max |diff| with max |ref| = ${scale}`).toBeLessThanOrEqual(1e-5 * Math.max(1, scale));
+    expect(ours.filter((v) => v > 0).length, 'most outputs past the ReLU').toBeGreaterThan((m - 1) * n * 0.3);
+    // A row alone runs the kernel's one-row loop over every k, zeros included.
+    for (const i of [0, 3, 5, 9, 13]) {
+      const alone = tf.tidy(() => product(values.slice(i * k, (i + 1) * k), 1).dataSync());
+      expect(Array.from(alone), `row ${i}`).toEqual(Array.from(ours.subarray(i * n, (i + 1) * n)));
+    }
+  });
+
   it('leaves what it does not take to tfjs (10 columns, int32, batches of several), with tfjs\'s answer', async () => {
     const info = (shape: number[], dtype: 'float32' | 'int32' = 'float32') => ({ dataId: {}, shape, dtype });
     expect(matMulTakes({ a: info([4, 8]), b: info([8, 12]) })).toBe(true);

@@ -66,6 +66,7 @@ interface KernelExports {
   direct1(...args: number[]): void;
   gemm(...args: number[]): void;
   directScratchBytes(ho: number, wo: number, kh: number, kw: number, stride: number): number;
+  gemmScratchBytes(m: number, k: number, masked: number): number;
   linfStep(x: number, xAdv: number, g: number, out: number, n: number, alpha: number, eps: number, lo: number, hi: number): void;
   surfaceBatch(out: number, n: number, a: number, b: number, x: number, d1: number, d2: number, size: number, lo: number, hi: number): void;
 }
@@ -756,11 +757,12 @@ export function ravineMatMul(backend: WasmBackendLike, call: MatMulCall): Tensor
     n: m,
     block: SHARE_GRANULE,
     macs: m * k * n,
-    // With a mask, each thread masks its own rows of a into its scratch memory first.
-    scratchBytes: maskPtr ? m * k * 4 : 0,
+    // With a mask, each thread masks its own rows of a into its scratch memory first; then come
+    // its lists of the columns of a that are not zero (kernels/as/gemm.ts).
+    scratchBytes: state.exports.gemmScratchBytes(m, k, maskPtr ? 1 : 0),
     args: (start, count, scratchPtr) => [
       aPtr + start * k * 4, count, k, bPtr, n, biasPtr, cPtr + start * n * 4, call.activation === 'relu' ? 1 : 0,
-      maskPtr && maskPtr + start * k * 4, maskPtr && scratchPtr,
+      maskPtr && maskPtr + start * k * 4, scratchPtr,
     ],
   });
   return out;

@@ -83,7 +83,7 @@ describe('WebAssembly kernels', () => {
       k.direct1(0, 5, 28, 28, 3 << 20, 5, 5, 2 << 20, 16, 2, 1, 1, OUT, 14, 14, SCRATCH, 0);
       out.push(f.slice(OUT / 4, OUT / 4 + 5 * 14 * 14 * 16));
       // Matrix product 9 × 300 · 300 × 20 (edge rows, a 4-wide column tail), bias.
-      k.gemm(0, 9, 300, 3 << 20, 20, 2 << 20, OUT, 0);
+      k.gemm(0, 9, 300, 3 << 20, 20, 2 << 20, OUT, 0, 0, SCRATCH);
       out.push(f.slice(OUT / 4, OUT / 4 + 9 * 20));
       return out;
     };

@@ -11,31 +11,56 @@
 // (a KB × 8 slice, 8 KiB, held in the first-level cache while every row of the panel uses it),
 // then 4 rows: a 4 × 8 tile of C in eight vector accumulators, fed by two loads of B and four
 // splats of A per k (16 multiply-adds per 6 loads).
+//
+// Zeros of A are skipped. A is mostly a ReLU's output (or a gradient masked by one), and in a
+// loss surface's chunk neighbouring rows are neighbouring grid points with much the same zeros:
+// for each 4 rows and slice of k, the k where any of the four is not zero are listed once
+// (before the columns, which all use the list), and the tile's loop runs over the list. A
+// skipped term is exactly +0 · b, and adding it changes no sum (fma(+0, b, s) = s for every
+// sum s that is not −0, and no sum here starts at −0 unless the bias holds one): the same bits as
+// the full loop, in the same order.
 
 import { madd } from './madd';
 
 const KB: i32 = 256;
 const MB: i32 = 64;
 
-/** One 4-row × 8-column tile: acc = (first ? bias : C) + A[4 rows][k0..k1) · B[k0..k1)[8 cols]. */
-@inline function tile4x8(a: usize, as: usize, b: usize, bs: usize, c: usize, cs: usize, k0: i32, k1: i32, init: usize, initStride: usize,
-                         last: bool, relu: i32): void {
+/**
+ * One 4-row × 8-column tile: acc = (first ? bias : C) + A[4 rows][k] · B[k][8 cols] summed over
+ * k0 ≤ k < k1, or over the listed k (list … listEnd, i32s) where `list` is not 0.
+ */
+@inline function tile4x8(a: usize, as: usize, b: usize, bs: usize, c: usize, cs: usize, k0: i32, k1: i32, list: usize, listEnd: usize,
+                         init: usize, initStride: usize, last: bool, relu: i32): void {
   let a00 = v128.load(init), a01 = v128.load(init, 16);
   let a10 = v128.load(init + initStride), a11 = v128.load(init + initStride, 16);
   let a20 = v128.load(init + 2 * initStride), a21 = v128.load(init + 2 * initStride, 16);
   let a30 = v128.load(init + 3 * initStride), a31 = v128.load(init + 3 * initStride, 16);
-  let ap = a + <usize>k0 * 4;
-  let bp = b + <usize>k0 * bs;
-  for (let k = k0; k < k1; k++) {
-    const u0 = v128.load(bp), u1 = v128.load(bp, 16);
-    const v0 = v128.load32_splat(ap), v1 = v128.load32_splat(ap + as);
-    const v2 = v128.load32_splat(ap + 2 * as), v3 = v128.load32_splat(ap + 3 * as);
-    a00 = madd(v0, u0, a00); a01 = madd(v0, u1, a01);
-    a10 = madd(v1, u0, a10); a11 = madd(v1, u1, a11);
-    a20 = madd(v2, u0, a20); a21 = madd(v2, u1, a21);
-    a30 = madd(v3, u0, a30); a31 = madd(v3, u1, a31);
-    ap += 4;
-    bp += bs;
+  if (list) {
+    for (let lp = list; lp < listEnd; lp += 4) {
+      const k = <usize>load<i32>(lp);
+      const bp = b + k * bs, ap = a + k * 4;
+      const u0 = v128.load(bp), u1 = v128.load(bp, 16);
+      const v0 = v128.load32_splat(ap), v1 = v128.load32_splat(ap + as);
+      const v2 = v128.load32_splat(ap + 2 * as), v3 = v128.load32_splat(ap + 3 * as);
+      a00 = madd(v0, u0, a00); a01 = madd(v0, u1, a01);
+      a10 = madd(v1, u0, a10); a11 = madd(v1, u1, a11);
+      a20 = madd(v2, u0, a20); a21 = madd(v2, u1, a21);
+      a30 = madd(v3, u0, a30); a31 = madd(v3, u1, a31);
+    }
+  } else {
+    let ap = a + <usize>k0 * 4;
+    let bp = b + <usize>k0 * bs;
+    for (let k = k0; k < k1; k++) {
+      const u0 = v128.load(bp), u1 = v128.load(bp, 16);
+      const v0 = v128.load32_splat(ap), v1 = v128.load32_splat(ap + as);
+      const v2 = v128.load32_splat(ap + 2 * as), v3 = v128.load32_splat(ap + 3 * as);
+      a00 = madd(v0, u0, a00); a01 = madd(v0, u1, a01);
+      a10 = madd(v1, u0, a10); a11 = madd(v1, u1, a11);
+      a20 = madd(v2, u0, a20); a21 = madd(v2, u1, a21);
+      a30 = madd(v3, u0, a30); a31 = madd(v3, u1, a31);
+      ap += 4;
+      bp += bs;
+    }
   }
   if (last && relu) {
     const z = f32x4.splat(0);
@@ -63,6 +88,38 @@ const MB: i32 = 64;
 }
 
 /**
+ * Lists, at `list`, the k in [k0, k1) where any of the four rows of a (stride `as` bytes) is not
+ * +0, in increasing order; returns how many. Branch-free: every k is written, and the count
+ * moves past it only when it is kept.
+ */
+@inline function nonzeroColumns(a: usize, as: usize, k0: i32, k1: i32, list: usize): i32 {
+  let count = 0;
+  let k = k0;
+  const none = i32x4.splat(0);
+  for (; k + 4 <= k1; k += 4) {
+    const p = a + <usize>k * 4;
+    const any = v128.or(v128.or(v128.load(p), v128.load(p + as)), v128.or(v128.load(p + 2 * as), v128.load(p + 3 * as)));
+    const bits = i32x4.bitmask(i32x4.ne(any, none));
+    store<i32>(list + <usize>count * 4, k); count += bits & 1;
+    store<i32>(list + <usize>count * 4, k + 1); count += (bits >> 1) & 1;
+    store<i32>(list + <usize>count * 4, k + 2); count += (bits >> 2) & 1;
+    store<i32>(list + <usize>count * 4, k + 3); count += bits >> 3;
+  }
+  for (; k < k1; k++) {
+    const p = a + <usize>k * 4;
+    const any = load<u32>(p) | load<u32>(p + as) | load<u32>(p + 2 * as) | load<u32>(p + 3 * as);
+    store<i32>(list + <usize>count * 4, k);
+    count += any != 0 ? 1 : 0;
+  }
+  return count;
+}
+
+/** Bytes of scratch memory {@link gemm} needs: the masked rows of a (with a mask), then the lists of k of a panel's 4-row groups. */
+export function gemmScratchBytes(m: i32, k: i32, masked: i32): i32 {
+  return (masked ? m * k * 4 : 0) + (MB / 4) * (KB + 1) * 4;
+}
+
+/**
  * c = act((a ⊙ step(mask)) · b + bias).
  *   a        [m, k]      float32, row-major
  *   b        [k, n]      float32, row-major; n a multiple of 4
@@ -71,7 +128,7 @@ const MB: i32 = 64;
  *   relu                 1: max(·, 0) after the bias
  *   mask     [m, k] or 0 where mask ≤ 0 (or NaN) a counts as 0: the ReLU of the layer whose
  *                        gradient a is (a Dense layer's input gradient), applied on the way in
- *   scratch              with a mask, m · k floats for the masked rows of a
+ *   scratch              gemmScratchBytes(m, k, mask ? 1 : 0) bytes
  */
 export function gemm(a: usize, m: i32, k: i32, b: usize, n: i32, bias: usize, c: usize, relu: i32, mask: usize, scratch: usize): void {
   if (mask) {
@@ -86,14 +143,23 @@ export function gemm(a: usize, m: i32, k: i32, b: usize, n: i32, bias: usize, c:
       store<f32>(scratch + at, load<f32>(mask + at) > 0 ? load<f32>(a + at) : 0);
     }
     a = scratch;
+    scratch += <usize>total * 4;
   }
   const as = <usize>k * 4, bs = <usize>n * 4, cs = <usize>n * 4;
   const m4 = m & ~3, n8 = n & ~7;
+  const lists = scratch; // per 4-row group of the panel: its count, then up to KB k's
+  const listBytes = <usize>(KB + 1) * 4;
   for (let i0 = 0; i0 < m; i0 += MB) {
     const i1 = min(m, i0 + MB), i14 = min(m4, i1);
     for (let k0 = 0; k0 < k; k0 += KB) {
       const k1 = min(k, k0 + KB);
       const first = k0 == 0, last = k1 == k;
+      if (n >= 8) {
+        for (let i = i0; i < i14; i += 4) {
+          const g = lists + <usize>((i - i0) >> 2) * listBytes;
+          store<i32>(g, nonzeroColumns(a + <usize>i * as, as, k0, k1, g + 4));
+        }
+      }
       for (let j = 0; j < n; j += 8) {
         const wide = j < n8;
         const bj = b + <usize>j * 4;
@@ -101,7 +167,12 @@ export function gemm(a: usize, m: i32, k: i32, b: usize, n: i32, bias: usize, c:
         if (wide) {
           for (; i < i14; i += 4) {
             const cij = c + <usize>i * cs + <usize>j * 4;
-            tile4x8(a + <usize>i * as, as, bj, bs, cij, cs, k0, k1, first ? bias + <usize>j * 4 : cij, first ? 0 : cs, last, relu);
+            // The group's list where it leaves some k out; the plain loop where it keeps them all.
+            const g = lists + <usize>((i - i0) >> 2) * listBytes;
+            const count = load<i32>(g);
+            const list = count < k1 - k0 ? g + 4 : 0;
+            tile4x8(a + <usize>i * as, as, bj, bs, cij, cs, k0, k1, list, g + 4 + <usize>count * 4,
+                    first ? bias + <usize>j * 4 : cij, first ? 0 : cs, last, relu);
           }
         }
         for (; i < i1; i++) {

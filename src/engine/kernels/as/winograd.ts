@@ -42,7 +42,7 @@
 import { madd } from './madd';
 
 export { direct1, directScratchBytes } from './direct';
-export { gemm } from './gemm';
+export { gemm, gemmScratchBytes } from './gemm';
 export { linfStep } from './pgd';
 export { surfaceBatch } from './surface';
 
