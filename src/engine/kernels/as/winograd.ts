@@ -98,6 +98,39 @@ export { surfaceBatch } from './surface';
   v128.store(q + 2 * qs, madd(f32x4.splat(4.0), m3, f32x4.add(a12, m4))); // m1 + m2 + 4m3 + m4
 }
 
+// One sample's input into the phase planes (see conv): pixel (row, col) goes to plane row
+// (row + pbh) >> shift, column (col + pbw) >> shift, at channel offset phase · cin. Masked: where
+// the mask is ≤ 0 (or NaN) the value is 0. The loops are specialised on `masked` where inlined.
+@inline function fillPlanes(xs: usize, ms: usize, h: i32, w: i32, cin: i32, pbh: i32, pbw: i32, shift: i32,
+                            pbuf: usize, prow: usize, uh: i32, uw: i32, k4: i32, masked: bool): void {
+  const zero = f32x4.splat(0);
+  const rowEnd = min(h, (uh << shift) - pbh), colEnd = min(w, (uw << shift) - pbw);
+  const pixel = <usize>cin * 4;
+  const vectors = (cin & 3) == 0;
+  for (let row = 0; row < rowEnd; row++) {
+    const rr = row + pbh;
+    const rowDst = pbuf + <usize>(rr >> shift) * prow + <usize>(shift ? ((rr & 1) << 1) * cin : 0) * 4;
+    let src = xs + <usize>(row * w) * pixel;
+    let msrc = ms + <usize>(row * w) * pixel;
+    for (let col = 0; col < colEnd; col++) {
+      const cc = col + pbw;
+      const dst = rowDst + <usize>((cc >> shift) * k4 + (shift ? (cc & 1) * cin : 0)) * 4;
+      if (vectors) {
+        for (let c: usize = 0; c < pixel; c += 16) {
+          const v = v128.load(src + c);
+          v128.store(dst + c, masked ? v128.and(v, f32x4.gt(v128.load(msrc + c), zero)) : v);
+        }
+      } else {
+        for (let c: usize = 0; c < pixel; c += 4) {
+          store<f32>(dst + c, !masked || load<f32>(msrc + c) > 0 ? load<f32>(src + c) : 0);
+        }
+      }
+      src += pixel;
+      msrc += pixel;
+    }
+  }
+}
+
 // Tiles of each type per sample for an output of ho × wo: type τ has 6 (τ & 2 == 0) or 5 points
 // down and 6 (τ & 1 == 0) or 5 across; a side of length L has L >> 2 tiles of 4 and one of 3 if
 // L is not a multiple of 4.
@@ -212,33 +245,8 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
       // consecutive values of k = phase·cin + ci share a vector even when cin is 1:
       // P[u][v][phase·cin + ci] = xpad[2u + rh][2v + rw][ci] at stride 2, xpad[u][v][ci] at 1.
       const sampleOffset = <usize>(s0 + sl) * <usize>(h * w * cin) * 4;
-      const xs = x + sampleOffset, ms = mask + sampleOffset;
-      for (let row = 0; row < h; row++) {
-        const rr = row + pbh, ru = rr >> shift;
-        if (ru >= uh) break;
-        for (let col = 0; col < w; col++) {
-          const cc = col + pbw, cv = cc >> shift;
-          if (cv >= uw) break;
-          const phase = shift ? ((rr & 1) << 1) | (cc & 1) : 0;
-          const dst = pbuf + <usize>ru * prow + <usize>(cv * k4 + phase * cin) * 4;
-          const at = <usize>((row * w + col) * cin) * 4;
-          const src = xs + at;
-          if (mask) {
-            const msrc = ms + at;
-            if ((cin & 3) == 0) {
-              for (let c = 0; c < cin; c += 4) {
-                v128.store(dst + <usize>c * 4, v128.and(v128.load(src + <usize>c * 4), f32x4.gt(v128.load(msrc + <usize>c * 4), zero)));
-              }
-            } else {
-              for (let c = 0; c < cin; c++) store<f32>(dst + <usize>c * 4, load<f32>(msrc + <usize>c * 4) > 0 ? load<f32>(src + <usize>c * 4) : 0);
-            }
-          } else if ((cin & 3) == 0) {
-            for (let c = 0; c < cin; c += 4) v128.store(dst + <usize>c * 4, v128.load(src + <usize>c * 4));
-          } else {
-            for (let c = 0; c < cin; c++) store<f32>(dst + <usize>c * 4, load<f32>(src + <usize>c * 4));
-          }
-        }
-      }
+      if (mask) fillPlanes(x + sampleOffset, mask + sampleOffset, h, w, cin, pbh, pbw, shift, pbuf, prow, uh, uw, k4, true);
+      else fillPlanes(x + sampleOffset, 0, h, w, cin, pbh, pbw, shift, pbuf, prow, uh, uw, k4, false);
       for (let ty = 0; ty < th; ty++) {
         const a = ty < n4h ? 6 : 5; // transform points down
         for (let tx = 0; tx < tw; tx++) {
