@@ -48,6 +48,7 @@ const CONV_CASES: ConvCase[] = [
   { name: "4×4/3 'same', 20 outputs, a row of 2 (a short pixel group)", x: [2, 17, 5, 1], filter: [4, 4, 1, 20], stride: 3, pad: 'same', bias: true, activation: 'relu' },
   { name: '5×5/2, numeric padding 2, 8 outputs', x: [1, 10, 13, 1], filter: [5, 5, 1, 8], stride: 2, pad: 2, bias: true, activation: 'linear' },
   { name: '1×1/1, 4 outputs', x: [2, 3, 7, 1], filter: [1, 1, 1, 4], stride: 1, pad: 'valid', bias: false, activation: 'linear' },
+  { name: "3×3/1 'same', 32 outputs (two passes of 16), odd width 9 (a last pixel alone)", x: [2, 9, 9, 1], filter: [3, 3, 1, 32], stride: 1, pad: 'same', bias: true, activation: 'relu' },
 ];
 
 describe('direct convolution of one-channel inputs on wasm', () => {

@@ -4,10 +4,13 @@
 // Direct convolution of a one-channel input (the CNNs' first layer: an image), NHWC, any
 // kernel size and stride. Winograd does not pay here: with one input channel its matrix
 // products are too thin for the transforms (src/engine/winograd.ts), and XNNPACK's kernels
-// for this shape run at about a third of the WebAssembly SIMD ceiling. This kernel keeps a
-// 4-pixel × 8-channel tile of outputs in eight vector accumulators: for each filter tap it
-// loads the tap's 8 weights (two vectors) and splats 4 input values, 16 multiply-adds per 6
-// loads, with no bounds checks inside (the sample is first copied into a zero-padded plane).
+// for this shape run at about a third of the WebAssembly SIMD ceiling. This kernel keeps a tile
+// of outputs in eight vector accumulators, with no bounds checks inside (the sample is first
+// copied into a zero-padded plane): where the output channels are a multiple of 16, 2 pixels ×
+// 16 channels (for each filter tap, four loads of its weights and two splats of input values),
+// so that a row of even width computes no pixel in vain; otherwise 4 pixels × 8 channels (two
+// loads, four splats). Either is eight vector multiply-adds per six loads. On the CNNs' first layer
+// (14 × 14 × 16 outputs) the first took 4.6-4.7 ms against 5.2 ms on 1024 samples.
 
 import { madd } from './madd';
 
@@ -48,6 +51,41 @@ export function direct1(x: usize, n: i32, h: i32, w: i32, wt: usize, kh: i32, kw
       }
     }
     const os = out + <usize>s * <usize>(ho * wo * cout) * 4;
+    if ((cout & 15) == 0) {
+      // 2 pixels × 16 channels: no pixel computed in vain where wo is even (the CNNs' 14).
+      for (let oy = 0; oy < ho; oy++) {
+        const prow = scratch + <usize>(oy * stride) * rowb;
+        for (let ox = 0; ox < wo; ox += 2) {
+          const pp = prow + <usize>ox * sb;
+          const op = os + <usize>((oy * wo + ox) * cout) * 4;
+          for (let c0 = 0; c0 < cout; c0 += 16) {
+            const bb = bias + <usize>c0 * 4;
+            const b0 = v128.load(bb), b1 = v128.load(bb, 16), b2 = v128.load(bb, 32), b3 = v128.load(bb, 48);
+            let a00 = b0, a01 = b1, a02 = b2, a03 = b3, a10 = b0, a11 = b1, a12 = b2, a13 = b3;
+            let wq = wt + <usize>c0 * 4;
+            for (let ky = 0; ky < kh; ky++) {
+              let q = pp + <usize>ky * rowb;
+              for (let kx = 0; kx < kw; kx++) {
+                const w0 = v128.load(wq), w1 = v128.load(wq, 16), w2 = v128.load(wq, 32), w3 = v128.load(wq, 48);
+                const s0 = v128.load32_splat(q), s1 = v128.load32_splat(q + sb);
+                a00 = madd(s0, w0, a00); a01 = madd(s0, w1, a01); a02 = madd(s0, w2, a02); a03 = madd(s0, w3, a03);
+                a10 = madd(s1, w0, a10); a11 = madd(s1, w1, a11); a12 = madd(s1, w2, a12); a13 = madd(s1, w3, a13);
+                wq += tapb;
+                q += 4;
+              }
+            }
+            if (relu) {
+              a00 = f32x4.max(a00, zero); a01 = f32x4.max(a01, zero); a02 = f32x4.max(a02, zero); a03 = f32x4.max(a03, zero);
+              a10 = f32x4.max(a10, zero); a11 = f32x4.max(a11, zero); a12 = f32x4.max(a12, zero); a13 = f32x4.max(a13, zero);
+            }
+            const o = op + <usize>c0 * 4;
+            v128.store(o, a00); v128.store(o, a01, 16); v128.store(o, a02, 32); v128.store(o, a03, 48);
+            if (ox + 1 < wo) { v128.store(o + tapb, a10); v128.store(o + tapb, a11, 16); v128.store(o + tapb, a12, 32); v128.store(o + tapb, a13, 48); }
+          }
+        }
+      }
+      continue;
+    }
     for (let oy = 0; oy < ho; oy++) {
       const prow = scratch + <usize>(oy * stride) * rowb;
       for (let ox = 0; ox < wo; ox += 4) {
