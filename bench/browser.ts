@@ -10,7 +10,8 @@ import { build, preview } from 'vite';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import { jobPlan, loadF32, median, MODELS, SAMPLE_INDEX, type ModelId, type PlannedJob, type Row } from './common';
-import { forwardPassesPerUnit, type JobSpec } from './jobs';
+import { forwardPassesPerUnit, type JobSpec, type KernelTime } from './jobs';
+import type { MetricProfile } from './metricProfile';
 import { chromiumLaunchOptions } from '../e2e/chromium';
 import type { WinogradHelperStats } from '../src/engine/winograd';
 
@@ -23,6 +24,8 @@ export interface BrowserConfigResult {
   /** max |diff| of the batched surface's loss against Node wasm's, per model (same grid). */
   agreement: Record<string, number>;
   peakBytes?: number;
+  /** WebGL only: the CNN metric's batched and naive runs profiled per kernel (GPU time, tf.profile). */
+  metricProfile?: MetricProfile;
 }
 
 interface BenchApi {
@@ -31,6 +34,7 @@ interface BenchApi {
   run(spec: JobSpec): Promise<{ seconds: number; loss?: number[] }>;
   memory(spec: JobSpec): Promise<{ peakBytes: number }>;
   helpers(): Promise<WinogradHelperStats | null>;
+  gpuProfile(spec: JobSpec): Promise<{ kernels: KernelTime[]; wallMs: number; timer: { version: number; reliable: boolean } }>;
 }
 
 /** Calls a method of the page's `window.bench` (the worker's comlink proxy) with plain-data arguments. */
@@ -61,6 +65,7 @@ async function runConfig(
     const rows: Row[] = [];
     const agreement: Record<string, number> = {};
     let peakBytes: number | undefined;
+    let metricProfile: MetricProfile | undefined;
     const nMax = Math.max(...plan.filter((p) => p.kind !== 'surface').map((p) => p.size), 1);
     for (const id of MODELS) {
       const d1 = Array.from(loadF32(`${id}-d1.npy`));
@@ -97,12 +102,26 @@ async function runConfig(
       if (id === 'mnist-cnn-natural') {
         const surf = plan.find((p) => p.kind === 'surface' && p.mode === 'batched');
         if (surf) peakBytes = (await call(page, 'memory', { kind: 'surface', mode: 'batched', size: surf.size })).peakBytes;
+        // On WebGL, where the metric's batched run gains least over its naive loop: both profiled
+        // per kernel, after their timed runs (the profile's timer queries slow a run down).
+        const b = plan.find((p) => p.kind === 'metric' && p.mode === 'batched');
+        const n = plan.find((p) => p.kind === 'metric' && p.mode === 'naive');
+        if (backend === 'webgl' && b && n) {
+          const pb = await call(page, 'gpuProfile', { kind: 'metric', mode: 'batched', size: b.size });
+          const pn = await call(page, 'gpuProfile', { kind: 'metric', mode: 'naive', size: n.size });
+          if (pb.kernels.every((k) => k.ms !== null) && pn.kernels.every((k) => k.ms !== null)) {
+            metricProfile = { model: id, batched: { samples: b.size, kernels: pb.kernels, wallMs: pb.wallMs }, naive: { samples: n.size, kernels: pn.kernels, wallMs: pn.wallMs } };
+            log(`${env} ${id} metric profiled: batched ${(pb.wallMs / 1000).toFixed(1)} s, naive ${(pn.wallMs / 1000).toFixed(1)} s`);
+          } else {
+            log(`${env}: no GPU timer for the metric's kernel profile`);
+          }
+        }
       }
     }
     if (errors.length) log(`page errors: ${errors.join('; ')}`);
     const helpers = await call(page, 'helpers');
     if (helpers) info.winogradHelpers = helpers;
-    return { env, info, rows, agreement, peakBytes };
+    return { env, info, rows, agreement, peakBytes, metricProfile };
   } finally {
     await page.close();
   }

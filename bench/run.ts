@@ -31,6 +31,7 @@ import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import { CHUNK_BUDGET_BYTES } from '../src/engine/schedule';
 import { runBrowserBench, type BrowserConfigResult } from './browser';
+import { metricProfileLines } from './metricProfile';
 import { BENCH_DIR, ensureBenchDir, fmtBytes, fmtS, type PeerResult, loadF32, machineSummary, maxAbsDiff, MODELS, throughput, type ModelId, type Row } from './common';
 import { BENCH_EPS, isKernelEntry, jobLabel, jobUnits, type JobKind } from './jobs';
 import { runLabBench, type LabResult } from './lab';
@@ -821,10 +822,13 @@ function naiveSection(x: ReportInput, pairs: { batched: Row; naive: Row }[]): st
         ? `${head} ×4 would need the batched job at ${(4 * gf(n)).toFixed(1)} GFLOP/s, ${((400 * gf(n)) / roof.gflops).toFixed(0)} % of the wasm ceiling on ${threads} thread${threads === 1 ? '' : 's'} (${roof.gflops.toFixed(1)} GFLOP/s), where it runs at ${((100 * gf(b)) / roof.gflops).toFixed(0)} %; at the ceiling itself batching would gain ×${(roof.gflops / gf(n)).toFixed(1)} over this naive loop.`
         : `${head} No ceiling is measured for this backend${b.env.includes('WebGL') ? ' (SwiftShader runs the shaders on the CPU)' : ''}.`,
     );
+    const prof = x.browser.find((c) => c.env === b.env)?.metricProfile;
+    if (prof && b.kind === 'metric' && prof.model === b.model) L.push(...metricProfileLines(prof));
   }
   L.push('');
   return L;
 }
+
 
 function hardwareNote(x: ReportInput): string {
   const blas = (x.peer?.blas ?? []).some((b) => /openblas/i.test(b)) ? 'OpenBLAS' : (x.peer?.blas ?? []).length ? `the BLAS at ${(x.peer?.blas ?? [])[0]}` : 'its BLAS';
