@@ -25,8 +25,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { KL_TO_TARGET, klToTargetOps, linfStepOps, MASKED_MATMUL, reluMasked, SURFACE_BATCH, surfaceInputsOps } from './ops';
-import { directConv, ravineKlToTarget, ravineLinfStep, ravineMatMul, ravineSurfaceBatch, rowGroupTaken, winogradConv } from './winograd';
+import { KL_TO_TARGET, klToTargetOps, linfStepOps, MASKED_MATMUL, reluMasked, SURFACE_BATCH, SURFACE_HEAD, surfaceHeadOps, surfaceInputsOps } from './ops';
+import { directConv, ravineKlToTarget, ravineLinfStep, ravineMatMul, ravineSurfaceBatch, ravineSurfaceHead, rowGroupTaken, winogradConv } from './winograd';
 
 /** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
 export type Conv2DPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -759,6 +759,17 @@ function makeSurfaceBatchKernel(): FastKernelConfig {
   });
 }
 
+/** What a loss surface shows at its points, from their logits, in one pass on wasm (SURFACE_HEAD, src/engine/ops.ts); where Ravine's kernel declines, the ops. */
+function makeSurfaceHeadKernel(): FastKernelConfig {
+  return wasmKernel(SURFACE_HEAD, undefined, (args) => {
+    const { z } = args.inputs as { z: TensorInfo };
+    const { label } = args.attrs as unknown as { label: number };
+    const out = ravineSurfaceHead(args.backend as Parameters<typeof ravineSurfaceHead>[0], z, label);
+    if (out) return out;
+    return onTensors([z], ([zt]) => surfaceHeadOps(zt as tf.Tensor2D, label));
+  });
+}
+
 /** The metric's objective and its gradient in one pass on wasm (KL_TO_TARGET, src/engine/ops.ts); where Ravine's kernel declines, the ops. */
 function makeKlToTargetKernel(): FastKernelConfig {
   return wasmKernel(KL_TO_TARGET, undefined, (args) => {
@@ -903,6 +914,7 @@ export function registerFastConvGradients(): void {
   if (!isFastKernel(tf.getKernel(LINF_STEP, FAST_BACKEND))) tf.registerKernel(makeLinfStepKernel());
   if (!isFastKernel(tf.getKernel(KL_TO_TARGET, FAST_BACKEND))) tf.registerKernel(makeKlToTargetKernel());
   if (!isFastKernel(tf.getKernel(SURFACE_BATCH, FAST_BACKEND))) tf.registerKernel(makeSurfaceBatchKernel());
+  if (!isFastKernel(tf.getKernel(SURFACE_HEAD, FAST_BACKEND))) tf.registerKernel(makeSurfaceHeadKernel());
   if (!isFastKernel(tf.getKernel(MASKED_MATMUL, FAST_BACKEND))) tf.registerKernel(makeMaskedMatMulKernel());
 }
 
@@ -915,7 +927,7 @@ export function registerFastConvGradients(): void {
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, KL_TO_TARGET, SURFACE_BATCH, MASKED_MATMUL, ...WRAPPED_KERNELS.map(([n]) => n)]) {
+  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, KL_TO_TARGET, SURFACE_BATCH, SURFACE_HEAD, MASKED_MATMUL, ...WRAPPED_KERNELS.map(([n]) => n)]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);

@@ -121,6 +121,33 @@ export function surfaceInputs(x: tf.Tensor, d1: tf.Tensor, d2: tf.Tensor, a: tf.
 }
 
 /**
+ * The name of the kernel that computes what a loss surface shows at each of its points from their
+ * logits, in one pass: input z [n, K]; attribute label; outputs [cross-entropy [n], logit margin
+ * [n], predicted class [n] (int32), confidence, the largest softmax probability [n]]. Registered
+ * on wasm by registerFastConvGradients (src/engine/convGrad.ts); elsewhere {@link surfaceHeadOps}
+ * runs.
+ */
+export const SURFACE_HEAD = 'RavineSurfaceHead';
+
+/** {@link surfaceHead} as tfjs ops. z owned by the caller; returns new tensors. */
+export function surfaceHeadOps(z: tf.Tensor2D, label: number): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
+  return tf.tidy(() => {
+    const y = tf.fill([z.shape[0]], label, 'int32') as tf.Tensor1D;
+    return [crossEntropy(z, y), logitMargin(z, y), tf.cast(tf.argMax(z, 1), 'int32') as tf.Tensor1D, tf.max(tf.softmax(z), 1) as tf.Tensor1D];
+  });
+}
+
+/**
+ * Cross-entropy, logit margin, predicted class and confidence of every row of logits z [n, K]
+ * for one label. On wasm one pass of Ravine's kernel over the logits (in JavaScript, in float64,
+ * stored as float32: the cross-entropy and the confidence may differ from the ops' in the last
+ * bit, the margin and the class do not), where the ops are about thirty kernel calls per chunk.
+ */
+export function surfaceHead(z: tf.Tensor2D, label: number): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
+  return kernelOrOps(SURFACE_HEAD, { z }, { label }, () => surfaceHeadOps(z, label)) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+}
+
+/**
  * The name of the kernel that computes {@link KlToTarget}'s value and gradient in one pass:
  * inputs z, logP, p, scale; outputs [value [N], gradient [N, K]]. Registered on wasm by
  * registerFastConvGradients (src/engine/convGrad.ts); elsewhere {@link klToTargetOps} runs.

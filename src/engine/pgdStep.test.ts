@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { LINF_STEP } from './convGrad';
 import { useWasmWithRavineKernels } from './wasmTestSetup';
-import { KL_TO_TARGET, klToTargetOps, KlToTarget, linfStepOps, SURFACE_BATCH, surfaceInputs, surfaceInputsOps } from './ops';
+import { KL_TO_TARGET, klToTargetOps, KlToTarget, linfStepOps, SURFACE_BATCH, SURFACE_HEAD, surfaceHead, surfaceHeadOps, surfaceInputs, surfaceInputsOps } from './ops';
 import { linfStep } from './pgd';
 import { fixedValues } from './testSupport';
 import { ravineLinfStep } from './winograd';
@@ -180,5 +180,53 @@ describe("a loss surface's chunk of inputs, surfaceInputs (ops.ts)", () => {
     expect(out.shape).toEqual([2, 3, 4, 1]);
     expect(Array.from(out.dataSync())).toEqual(Array.from(ref.dataSync()));
     tf.dispose([x, d, a, b, out, ref]);
+  });
+});
+
+describe("what a loss surface shows at its points, surfaceHead (ops.ts)", () => {
+  it('runs as one kernel on wasm: the class and the margin as the ops give them, the cross-entropy and the confidence within a float32 rounding', async () => {
+    await tf.setBackend('wasm');
+    const n = 37;
+    const k = 10;
+    const values = fixedValues(n * k, 41).map((v) => 12 * v);
+    values[3 * k + 7] = values[3 * k + 2]; // a tie for the largest logit: the first class wins
+    values[3 * k + 2] = 40;
+    values[3 * k + 7] = 40;
+    const z = tf.tensor2d(values, [n, k]);
+    for (const label of [0, 7]) {
+      const before = tf.memory().numTensors;
+      let ours: (Float32Array | Int32Array)[] = [];
+      const info = await tf.profile(() => {
+        const out = surfaceHead(z, label);
+        ours = out.map((t) => t.dataSync() as Float32Array | Int32Array);
+        expect(out.map((t) => t.dtype)).toEqual(['float32', 'float32', 'int32', 'float32']);
+        tf.dispose(out);
+      });
+      expect(info.kernels.map((x) => x.name)).toEqual([SURFACE_HEAD]);
+      const ref = surfaceHeadOps(z, label);
+      const [loss, margin, pred, conf] = ref.map((t) => t.dataSync());
+      tf.dispose(ref);
+      for (let i = 0; i < n; i++) {
+        expect(Math.abs(ours[0][i] - loss[i]), `loss ${i}`).toBeLessThanOrEqual(2e-7 * Math.max(1, Math.abs(loss[i])));
+        expect(Math.abs(ours[3][i] - conf[i]), `confidence ${i}`).toBeLessThanOrEqual(2e-7);
+      }
+      expect(Array.from(ours[1])).toEqual(Array.from(margin));
+      expect(Array.from(ours[2])).toEqual(Array.from(pred));
+      expect(ours[2][3], 'the first of two equal largest logits').toBe(2);
+      expect(new Set(Array.from(ours[2])).size, 'several classes predicted').toBeGreaterThan(3);
+      expect(tf.memory().numTensors, 'no tensor left').toBe(before);
+    }
+    z.dispose();
+  });
+
+  it('gives NaN where a logit is NaN, and falls back to the ops for a label outside the classes', () => {
+    const z = tf.tensor2d([1, NaN, 3, 0.5, 2, -1], [2, 3]);
+    const [loss, , , conf] = surfaceHead(z, 0).map((t) => t.dataSync());
+    expect(Number.isNaN(loss[0]) && Number.isNaN(conf[0])).toBe(true);
+    expect(Number.isFinite(loss[1]) && Number.isFinite(conf[1])).toBe(true);
+    const out = tf.engine().runKernel(SURFACE_HEAD, { z }, { label: 5 }) as unknown as tf.Tensor[];
+    const ref = surfaceHeadOps(z, 5);
+    for (let i = 0; i < 4; i++) expect(Array.from(out[i].dataSync())).toEqual(Array.from(ref[i].dataSync()));
+    tf.dispose([z, ...out, ...ref]);
   });
 });

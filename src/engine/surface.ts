@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from './classifier';
 import { checkLabel } from './directions';
 import { checkSetting, EngineError, throwIfAborted } from './errors';
-import { crossEntropy, logitMargin, surfaceInputs } from './ops';
+import { surfaceHead, surfaceInputs } from './ops';
 import { chunkSizeFor, type JobOptions, betweenChunks } from './schedule';
 
 /** Largest grid side the engine accepts (the lab offers 11–201). */
@@ -111,10 +111,7 @@ export async function computeSurface(classifier: Classifier, spec: SurfaceSpec, 
       }
       const out = tf.tidy(() => {
         const batch = surfaceInputs(x, d1, d2, tf.tensor1d(coefA.subarray(0, n)), tf.tensor1d(coefB.subarray(0, n)), lo, hi);
-        const z = classifier.logits(batch);
-        const y = tf.fill([n], spec.label, 'int32') as tf.Tensor1D;
-        const probs = tf.softmax(z);
-        return [crossEntropy(z, y), logitMargin(z, y), tf.cast(tf.argMax(z, 1), 'int32'), tf.max(probs, 1)];
+        return surfaceHead(classifier.logits(batch), spec.label);
       });
       try {
         const [loss, margin, pred, conf] = await Promise.all(out.map((t) => t.data()));

@@ -57,7 +57,7 @@ interface WasmBackendLike {
     tfjs?: { getThreadsCount?(): number };
   };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined; has(dataId: object): boolean };
-  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
 }
 
 interface KernelExports {
@@ -879,6 +879,52 @@ export function ravineKlToTarget(backend: WasmBackendLike, call: KlToTargetCall)
     f[vAt + i] = kl;
   }
   return [value, grad];
+}
+
+/**
+ * What a loss surface shows at each point, from its logits z [n, k] and the sample's label: the
+ * cross-entropy logsumexp(z) − z_label, the logit margin z_label − max of the others, the first
+ * class of largest logit and the confidence (its softmax probability), in one pass over the
+ * wasm memory (in JavaScript: 10 logits a point), in float64, stored as float32 (the class as
+ * int32). Null if z is not float32 [n, k] or the label is not one of its classes (the caller runs
+ * tfjs ops then).
+ */
+export function ravineSurfaceHead(backend: WasmBackendLike, z: TensorInfo, label: number): [TensorInfo, TensorInfo, TensorInfo, TensorInfo] | null {
+  if (z.shape.length !== 2 || z.dtype !== 'float32') return null;
+  const [n, k] = z.shape;
+  if (!Number.isInteger(label) || label < 0 || label >= k) return null;
+  const state = stateFor(backend);
+  if (!state) return null;
+  const loss = backend.makeOutput([n], 'float32');
+  const margin = backend.makeOutput([n], 'float32');
+  const pred = backend.makeOutput([n], 'int32');
+  const conf = backend.makeOutput([n], 'float32');
+  const f = new Float32Array(state.memory.buffer);
+  const ints = new Int32Array(state.memory.buffer);
+  const zAt = offsetOf(backend, z) >> 2;
+  const [lAt, mAt, pAt, cAt] = [loss, margin, pred, conf].map((t) => offsetOf(backend, t) >> 2);
+  for (let i = 0; i < n; i++) {
+    const row = zAt + i * k;
+    let best = -Infinity;
+    let arg = 0;
+    let other = -Infinity;
+    for (let j = 0; j < k; j++) {
+      const v = f[row + j];
+      if (v > best) {
+        best = v;
+        arg = j;
+      }
+      if (j !== label && v > other) other = v;
+    }
+    // A NaN logit makes the sum NaN, so the cross-entropy and the confidence, as with the ops.
+    let sum = 0;
+    for (let j = 0; j < k; j++) sum += Math.exp(f[row + j] - best);
+    f[lAt + i] = best + Math.log(sum) - f[row + label];
+    f[mAt + i] = f[row + label] - other;
+    ints[pAt + i] = arg;
+    f[cAt + i] = 1 / sum;
+  }
+  return [loss, margin, pred, conf];
 }
 
 /**
