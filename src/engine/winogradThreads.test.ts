@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableNodeWasmThreads } from '../cli/wasmThreads';
 import { conv2dInputGradViaForward, registerFastConvGradients } from './convGrad';
-import { maskedMatMulTransposeB } from './ops';
+import { maskedMatMulTransposeB, surfaceInputs, surfaceInputsOps } from './ops';
 import { fixedValues } from './testSupport';
 import { ravineKernelCalls, setWinogradHelperTestMode, wasmThreadCount, winogradHelpers } from './winograd';
 
@@ -162,6 +162,29 @@ describe('Winograd kernel with helper threads', () => {
     expect(Array.from(onCallerOnly(() => grad(0, m, 'kernel'))), 'the same bits with no share on the helper').toEqual(Array.from(ours));
     expect(Array.from(ours), 'as with the mask applied first').toEqual(Array.from(grad(0, m, 'ops')));
     expect(Array.from(grad(m - 1, 1, 'kernel')), 'the last row alone').toEqual(Array.from(ours.subarray((m - 1) * 1568)));
+  });
+
+  it("splits a loss surface's chunk of inputs, value range included, with the values of the ops", async () => {
+    for (let t = 0; t < 100 && winogradHelpers().ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
+    const n = 300; // 235,200 values: a share for the helper
+    const shape = [1, 28, 28, 1];
+    const inputs = () => [
+      tf.tensor(fixedValues(784, 15).map((v) => (v + 1) / 2), shape),
+      tf.tensor(fixedValues(784, 16), shape),
+      tf.tensor(fixedValues(784, 17), shape),
+      tf.tensor1d(fixedValues(n, 18)),
+      tf.tensor1d(fixedValues(n, 19)),
+    ] as const;
+    // A range that is not [0, 1], with fractions: every thread reads it from the same memory.
+    const batch = (fn: typeof surfaceInputs) => tf.tidy(() => fn(...inputs(), -0.25, 0.75).dataSync() as Float32Array);
+    const jobs = winogradHelpers().jobs;
+    const calls = ravineKernelCalls().surfaceBatch;
+    const ours = batch(surfaceInputs);
+    expect(ravineKernelCalls().surfaceBatch - calls, 'one pass of the kernel').toBe(1);
+    expect(winogradHelpers().jobs, 'the helper took a share').toBe(jobs + 1);
+    expect(Array.from(onCallerOnly(() => batch(surfaceInputs))), 'the same bits with no share on the helper').toEqual(Array.from(ours));
+    expect(Array.from(ours), 'the ops\' values').toEqual(Array.from(batch(surfaceInputsOps)));
+    expect(ours.some((v) => v === -0.25) && ours.some((v) => v === 0.75), 'clipped at both ends').toBe(true);
   });
 
   it('does the whole job on the calling thread when the helper does not wake, and the helper skips it later', async () => {

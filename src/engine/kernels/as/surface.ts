@@ -9,8 +9,13 @@
 // product and sum rounded in the same order: no fused multiply-add), so the result is the same
 // to the bit.
 
-/** out [n, size] from x, d1, d2 [size] and the coefficients a, b [n] (all float32). */
-export function surfaceBatch(out: usize, n: i32, a: usize, b: usize, x: usize, d1: usize, d2: usize, size: i32, lo: f32, hi: f32): void {
+/**
+ * out [n, size] from x, d1, d2 [size] and the coefficients a, b [n] (all float32); `range` holds
+ * lo and hi (two float32s: every argument is a pointer or a count, so that the helper threads of
+ * src/engine/winogradHelpers.ts can take shares of the points).
+ */
+export function surfaceBatch(out: usize, n: i32, a: usize, b: usize, x: usize, d1: usize, d2: usize, size: i32, range: usize): void {
+  const lo = load<f32>(range), hi = load<f32>(range, 4);
   const vlo = f32x4.splat(lo), vhi = f32x4.splat(hi);
   for (let i = 0; i < n; i++) {
     const ai = load<f32>(a + <usize>i * 4), bi = load<f32>(b + <usize>i * 4);
