@@ -16,9 +16,11 @@
 // loss surface's chunk neighbouring rows are neighbouring grid points with much the same zeros:
 // for each 4 rows and slice of k, the k where any of the four is not zero are listed once
 // (before the columns, which all use the list), and the tile's loop runs over the list. A
-// skipped term is exactly +0 · b, and adding it changes no sum (fma(+0, b, s) = s for every
-// sum s that is not −0, and no sum here starts at −0 unless the bias holds one): the same bits as
-// the full loop, in the same order.
+// skipped term is exactly +0 · b, and with b finite adding it changes no sum (fma(+0, b, s) = s
+// for every sum s that is not −0, and no sum here starts at −0 unless the bias holds one): the
+// same bits as the full loop, in the same order. (An infinite or NaN weight would make the full
+// loop's sum NaN where a row is 0 and this one's not; Ravine loads only finite weights,
+// src/io/modelFiles.ts.)
 
 import { madd } from './madd';
 
