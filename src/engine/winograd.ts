@@ -903,8 +903,8 @@ export function ravineKlToTarget(backend: WasmBackendLike, call: KlToTargetCall)
  * cross-entropy logsumexp(z) − z_label, the logit margin z_label − max of the others, the first
  * class of largest logit and the confidence (its softmax probability), in one pass over the
  * wasm memory (in JavaScript: a classifier has a few logits a point), in float64, stored as
- * float32 (the class as int32). Null if z is not float32 [n, k] or the label is not one of its classes (the caller runs
- * tfjs ops then).
+ * float32 (the class as int32). Null if z is not float32 [n, k] or the label is not one of its
+ * classes (the caller runs tfjs ops then).
  */
 export function ravineSurfaceHead(backend: WasmBackendLike, z: TensorInfo, label: number): [TensorInfo, TensorInfo, TensorInfo, TensorInfo] | null {
   if (z.shape.length !== 2 || z.dtype !== 'float32') return null;
