@@ -118,6 +118,8 @@ export interface PeerResult {
   python: string;
   threads: number;
   mkldnn: boolean;
+  /** Whether glibc's malloc kept freed memory for PyTorch (bench/peer.py keep_freed_memory); absent in results from before it. */
+  mallocTuned?: boolean;
   /** 'cpu', or the GPU's name with RAVINE_PEER_DEVICE=cuda. */
   device?: string;
   blas: string[];

@@ -20,15 +20,35 @@ and .npy results; with `batched`, only the batched jobs, into <dir>/peer-1thread
 RAVINE_PEER_DEVICE=cuda the jobs run on the GPU (bench/gpu/run.sh, on a lent GPU machine); every
 timed job ends with its results copied back to the CPU, so the times include the GPU's work.
 """
+import ctypes
 import json
 import os
 import platform
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+
+def keep_freed_memory():
+    """Stops glibc's malloc from handing freed memory back to the kernel (M_TRIM_THRESHOLD) and
+    from serving large blocks by mmap (M_MMAP_THRESHOLD, at its 32 MiB maximum). Without this,
+    every batch's activations come back as fresh pages: measured on this 2-core machine, a
+    101 x 101 CNN surface at batch 256 took 92,000 page faults and 0.3-0.5 s of system time per
+    run, 0.29-0.76 s in all, against 0 faults and 0.15-0.17 s with it; how many faults a run
+    took depended on what the process had allocated before, which made the peer's times swing
+    from run to run. Returns whether both settings took (False off glibc)."""
+    try:
+        libc = ctypes.CDLL('libc.so.6')
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3
+    return bool(libc.mallopt(m_mmap_threshold, 32 * 1024 * 1024)) and bool(libc.mallopt(m_trim_threshold, 2**31 - 1))
+
+
+MALLOC_TUNED = keep_freed_memory()  # before torch allocates anything
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 DEV = torch.device(os.environ.get('RAVINE_PEER_DEVICE', 'cpu'))
 
@@ -214,10 +234,10 @@ def best_batch(make, ravine_chunk, units):
     fns = {c: make(c) for c in cands}
     for c in cands:
         fns[c]()  # warm-up
-    # Two rounds over all candidates: PyTorch's speed at small batches depends on what ran
-    # before (measured: a 101^2 CNN surface at batch 64 took 1.0 s at first and 0.17 s after a
-    # few passes at batch 1024 had run; the cause was not pinned down), so a candidate is judged
-    # by its best pass in either round.
+    # Two rounds over all candidates, a candidate judged by its best pass in either: before
+    # keep_freed_memory, a 101^2 CNN surface at batch 64 took 1.0 s at first and 0.17 s after a
+    # few passes at batch 1024 had run (page faults, which depended on what the process had
+    # allocated before); the second round still guards against a pass slowed by other work.
     for _ in range(2):
         for c in cands:
             t0 = time.perf_counter()
@@ -248,6 +268,7 @@ def main():
         'python': platform.python_version(),
         'threads': torch.get_num_threads(),
         'mkldnn': bool(torch.backends.mkldnn.is_available()),
+        'mallocTuned': MALLOC_TUNED,
         'device': torch.cuda.get_device_name(DEV) if DEV.type == 'cuda' else 'cpu',
         'runs': runs,
         'models': {},
