@@ -75,6 +75,12 @@ export interface Row {
   peakBytes?: number;
   /** Agreement figures or results worth printing (R, correct count). */
   note?: string;
+  /**
+   * Node wasm: per timed run, the milliseconds the calling thread spent in Ravine's split kernels
+   * (src/engine/winograd.ts ravineSplitMs: its shares and its waits for helpers), and their median.
+   */
+  splitMsTimes?: number[];
+  splitMs?: number;
 }
 
 export function throughput(r: Pick<Row, 'kind' | 'size' | 'seconds'>): number {

@@ -20,7 +20,7 @@ import { klDivergence } from '../src/engine/ops';
 import { project, randomStarts } from '../src/engine/pgd';
 import { chunkSizeFor } from '../src/engine/schedule';
 import { computeSurface, gridAxis } from '../src/engine/surface';
-import { wasmThreadCount, winogradHelpers, type WinogradHelperStats } from '../src/engine/winograd';
+import { ravineSplitMs, wasmThreadCount, winogradHelpers, type WinogradHelperStats } from '../src/engine/winograd';
 import { datasetToFloat } from '../src/io/dataset';
 import { loadDatasetFromDir, PUBLIC_DATA_DIR, REPO_ROOT } from '../src/io/datasetNode';
 import { loadModelFromPath } from '../src/io/modelNode';
@@ -107,11 +107,14 @@ async function main(): Promise<void> {
       const jobs = plan.filter((p) => p.kind === kind);
       for (const j of jobs) await runJob(c, input, { ...j, size: j.warmupSize });
       const times = jobs.map(() => [] as number[]);
+      const split = jobs.map(() => [] as number[]);
       const maxRuns = Math.max(...jobs.map((j) => j.runs));
       for (let r = 0; r < maxRuns; r++) {
         for (const [k, j] of jobs.entries()) {
           if (r >= j.runs) continue;
+          const before = ravineSplitMs();
           const out = await runJob(c, input, j);
+          split[k].push(ravineSplitMs() - before);
           times[k].push(out.seconds);
           if (r === 0) saveOutputs(id, j, out);
         }
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
       for (const [k, j] of jobs.entries()) {
         const units = j.kind === 'surface' ? j.size * j.size : j.size;
         const row: Row = { env, model: id, kind: j.kind, mode: j.mode, size: j.size, times: times[k], seconds: median(times[k]), flops: units * forwardPassesPerUnit(j.kind) * fpp };
+        if (config !== 'cpu') Object.assign(row, { splitMsTimes: split[k], splitMs: median(split[k]) });
         result.rows.push(row);
         console.error(`${env} ${id} ${j.kind}/${j.mode}/${j.size}: ${row.seconds.toFixed(3)} s`);
       }

@@ -34,6 +34,7 @@ import { runBrowserBench, type BrowserConfigResult } from './browser';
 import { metricProfileLines } from './metricProfile';
 import { BENCH_DIR, ensureBenchDir, fmtBytes, fmtS, type PeerResult, loadF32, machineSummary, maxAbsDiff, MODELS, throughput, type ModelId, type Row } from './common';
 import { BENCH_EPS, isKernelEntry, jobLabel, jobUnits, type JobKind } from './jobs';
+import { splitNote } from './splitNote';
 import { runLabBench, type LabResult } from './lab';
 import { DEFAULT_CONFIG, PREVIEW_RESOLUTION } from '../src/state/config';
 import type { NodeResult } from './node';
@@ -838,6 +839,12 @@ function hardwareNote(x: ReportInput): string {
   );
 }
 
+/** A model's batched job of one kind in the Node wasm run on 1 or 2 threads. */
+function nodeWasmRow(x: ReportInput, model: string, kind: JobKind, threads: 1 | 2): Row | undefined {
+  const tag = threads === 1 ? '(1 thread)' : '(2 threads)';
+  return x.rows.find((r) => r.env.startsWith('Node wasm') && r.env.includes(tag) && r.model === model && r.kind === kind && r.mode === 'batched');
+}
+
 /** What the figures say where a target is missed (generated from this run's numbers). */
 function analysis(x: ReportInput, peerSurf: Row | undefined, peerMetric: Row | undefined, surf: Row | undefined, metric: Row | undefined): string[] {
   const L: string[] = [];
@@ -853,6 +860,8 @@ function analysis(x: ReportInput, peerSurf: Row | undefined, peerMetric: Row | u
         (sh ? ` The kernel profile of the single-threaded Node run (below) puts ${(100 * sh.conv).toFixed(0)} % of kernel time in the convolutions and ${(100 * sh.matmul).toFixed(0)} % in the dense matmuls (top: ${sh.top}), so the job is bound by its arithmetic kernels (Ravine's direct, Winograd and matrix-product kernels), not by Ravine's code around them (building the batch, the losses, the read-back).` : ''),
       '',
     );
+    const surfaceSplit = splitNote(`${surf.size}² surface`, nodeWasmRow(x, surf.model, 'surface', 1), nodeWasmRow(x, surf.model, 'surface', 2));
+    if (surfaceSplit) L.push(surfaceSplit, '');
     L.push(hardwareNote(x), '');
     L.push(
       'No forward pass can be skipped: every grid point needs its own. The input is clipped to [0, 1] before the first layer, so not even the first convolution is affine in (a, b) and could be shared across the grid (the PyTorch peer clips too; the surfaces agree to 2e-5).',
@@ -869,13 +878,15 @@ function analysis(x: ReportInput, peerSurf: Row | undefined, peerMetric: Row | u
         (sh ? ` Kernel time (single-threaded Node profile below): ${(100 * sh.conv).toFixed(0)} % convolutions (forward, and the input gradients that src/engine/convGrad.ts computes as forward convolutions), ${(100 * sh.matmul).toFixed(0)} % matmuls; top: ${sh.top}.` : ''),
       '',
     );
-    const m1 = x.rows.find((r) => r.env.startsWith('Node wasm') && r.env.includes('(1 thread)') && r.model === metric.model && r.kind === 'metric' && r.mode === 'batched');
-    const m2 = x.rows.find((r) => r.env.startsWith('Node wasm') && r.env.includes('(2 threads)') && r.model === metric.model && r.kind === 'metric' && r.mode === 'batched');
-    const s1 = x.rows.find((r) => r.env.startsWith('Node wasm') && r.env.includes('(1 thread)') && r.model === metric.model && r.kind === 'surface' && r.mode === 'batched');
-    const s2 = x.rows.find((r) => r.env.startsWith('Node wasm') && r.env.includes('(2 threads)') && r.model === metric.model && r.kind === 'surface' && r.mode === 'batched');
+    const m1 = nodeWasmRow(x, metric.model, 'metric', 1);
+    const m2 = nodeWasmRow(x, metric.model, 'metric', 2);
+    const s1 = nodeWasmRow(x, metric.model, 'surface', 1);
+    const s2 = nodeWasmRow(x, metric.model, 'surface', 2);
     if (m1 && m2 && s1 && s2) {
       L.push(`A PGD step on 100 samples is a batch of 100: its kernels are small, so a second thread gains ×${(m1.seconds / m2.seconds).toFixed(2)} on the metric against ×${(s1.seconds / s2.seconds).toFixed(2)} on the surface's 1024-point chunks, and the metric runs at ${gf(m2).toFixed(1)} GFLOP/s against the surface's ${gf(s2).toFixed(1)}. PyTorch runs this job at ${gf(peerMetric).toFixed(1)} GFLOP/s.`, '');
     }
+    const metricSplit = splitNote('metric', m1, m2);
+    if (metricSplit) L.push(metricSplit, '');
     if (!(peerSurf && surf && surf.seconds / peerSurf.seconds > 0.8)) L.push(hardwareNote(x), '');
     L.push(floorNote(x, metric, peerMetric.seconds, 'the 1.0× target', peerMetric), '');
     const thread = threadForThread(x, metric, peerMetric, m1, m2);

@@ -13,7 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { describe, expect, it } from 'vitest';
 import { useWasmWithRavineKernels } from './wasmTestSetup';
 import { fixedValues, maxAbsDiff } from './testSupport';
-import { directTakes, matMulTakes, ravineKernelBuild, ravineKernelCalls, setWasmThreads, wasmThreadCount, type ConvCall } from './winograd';
+import { directTakes, matMulTakes, ravineKernelBuild, ravineKernelCalls, ravineSplitMs, setWasmThreads, wasmThreadCount, type ConvCall } from './winograd';
 
 type Shape4 = [number, number, number, number];
 
@@ -194,5 +194,27 @@ describe('wasmThreadCount', () => {
     // what a page without cross-origin isolation does; the build decides.
     setWasmThreads(2);
     expect(wasmThreadCount()).toBe(1);
+  });
+});
+
+describe('ravineSplitMs (the benchmark splits a job\'s time with it)', () => {
+  it('counts the time of Ravine\'s kernels and nothing else: within a job\'s wall time, and not for wasm\'s own ops', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor2d(fixedValues(256 * 512, 1), [256, 512]);
+    const w = tf.tensor2d(fixedValues(512 * 128, 2), [512, 128]);
+    tf.tidy(() => tf.matMul(x, w).dataSync()); // warm-up
+    const k0 = ravineSplitMs();
+    const t0 = performance.now();
+    for (let i = 0; i < 20; i++) tf.tidy(() => tf.matMul(x, w).dataSync());
+    const wall = performance.now() - t0;
+    const inKernels = ravineSplitMs() - k0;
+    // 20 products of 16.8M multiply-adds: well over a millisecond in all on any machine.
+    expect(inKernels).toBeGreaterThan(1);
+    expect(inKernels).toBeLessThanOrEqual(wall);
+    const k1 = ravineSplitMs();
+    for (let i = 0; i < 20; i++) tf.tidy(() => tf.add(x, 1).dataSync());
+    expect(ravineSplitMs()).toBe(k1);
+    x.dispose();
+    w.dispose();
   });
 });

@@ -126,6 +126,8 @@ interface KernelState {
   slot: number;
   /** Calls of each kernel (by KIND), for tests and the benchmark. */
   calls: number[];
+  /** Milliseconds the calling thread has spent in split jobs (runSplit: its shares and its waits for helpers), for the benchmark. */
+  splitMs: number;
 }
 
 /**
@@ -209,6 +211,7 @@ function stateFor(backend: WasmBackendLike): KernelState | false {
         helpers: [],
         slot: 0,
         calls: KERNELS.map(() => 0),
+        splitMs: 0,
       };
       const threads = shared ? (kernelThreads ?? backend.wasm.tfjs?.getThreadsCount?.() ?? 1) : 1;
       for (let h = 1; h < threads; h++) {
@@ -494,6 +497,15 @@ export function setWinogradHelperTestMode(mode: Partial<typeof helperTest>): voi
  * that are ready (see winogradHelpers.ts): all of them take shares until none is left (runShares).
  */
 function runSplit(backend: WasmBackendLike, state: KernelState, job: SplitJob): void {
+  const t0 = performance.now();
+  try {
+    runSplitTimed(backend, state, job);
+  } finally {
+    state.splitMs += performance.now() - t0;
+  }
+}
+
+function runSplitTimed(backend: WasmBackendLike, state: KernelState, job: SplitJob): void {
   const kernel = state.exports[KERNELS[job.kind]];
   state.calls[job.kind]++;
   let words = new Int32Array(state.memory.buffer);
@@ -986,6 +998,17 @@ export function winogradHelpers(backend: object = tf.backend()): WinogradHelperS
 export function ravineKernelCalls(backend: object = tf.backend()): Record<(typeof KERNELS)[number], number> {
   const state = states.get(backend);
   return Object.fromEntries(KERNELS.map((name, i) => [name, state ? state.calls[i] : 0])) as Record<(typeof KERNELS)[number], number>;
+}
+
+/**
+ * Milliseconds the calling thread has spent in the split kernels (convolutions, matrix products,
+ * surface inputs) of a backend (the current one by default), its waits for helpers included: the
+ * rest of a job's time is work that only the calling thread does (tfjs's dispatch and small ops,
+ * the loss heads, the PGD step), which more threads cannot shorten.
+ */
+export function ravineSplitMs(backend: object = tf.backend()): number {
+  const state = states.get(backend);
+  return state ? state.splitMs : 0;
 }
 
 /** Filter transforms of a backend (the current one by default), for tests: held for live filters, retired (kept for a filter of the same values), and made in all. */
