@@ -22,6 +22,7 @@
 // loop's sum NaN where a row is 0 and this one's not; Ravine loads only finite weights,
 // src/io/modelFiles.ts.)
 
+import { relu as reluOf } from './clamp';
 import { madd } from './madd';
 
 const KB: i32 = 256;
@@ -65,9 +66,8 @@ const MB: i32 = 64;
     }
   }
   if (last && relu) {
-    const z = f32x4.splat(0);
-    a00 = f32x4.max(a00, z); a01 = f32x4.max(a01, z); a10 = f32x4.max(a10, z); a11 = f32x4.max(a11, z);
-    a20 = f32x4.max(a20, z); a21 = f32x4.max(a21, z); a30 = f32x4.max(a30, z); a31 = f32x4.max(a31, z);
+    a00 = reluOf(a00); a01 = reluOf(a01); a10 = reluOf(a10); a11 = reluOf(a11);
+    a20 = reluOf(a20); a21 = reluOf(a21); a30 = reluOf(a30); a31 = reluOf(a31);
   }
   v128.store(c, a00); v128.store(c, a01, 16);
   v128.store(c + cs, a10); v128.store(c + cs, a11, 16);
@@ -85,7 +85,7 @@ const MB: i32 = 64;
     ap += 4;
     bp += bs;
   }
-  if (last && relu) acc = f32x4.max(acc, f32x4.splat(0));
+  if (last && relu) acc = reluOf(acc);
   v128.store(c, acc);
 }
 

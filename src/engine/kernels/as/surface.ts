@@ -9,6 +9,8 @@
 // product and sum rounded in the same order: no fused multiply-add), so the result is the same
 // to the bit.
 
+import { maxMend, maxOf, minMend, minOf } from './clamp';
+
 /**
  * out [n, size] from x, d1, d2 [size] and the coefficients a, b [n] (all float32); `range` holds
  * lo and hi (two float32s: every argument is a pointer or a count, so that the helper threads of
@@ -16,7 +18,7 @@
  */
 export function surfaceBatch(out: usize, n: i32, a: usize, b: usize, x: usize, d1: usize, d2: usize, size: i32, range: usize): void {
   const lo = load<f32>(range), hi = load<f32>(range, 4);
-  const vlo = f32x4.splat(lo), vhi = f32x4.splat(hi);
+  const vlo = f32x4.splat(lo), vhi = f32x4.splat(hi), mendLo = maxMend(lo), mendHi = minMend(hi);
   for (let i = 0; i < n; i++) {
     const ai = load<f32>(a + <usize>i * 4), bi = load<f32>(b + <usize>i * 4);
     const va = f32x4.splat(ai), vb = f32x4.splat(bi);
@@ -25,7 +27,7 @@ export function surfaceBatch(out: usize, n: i32, a: usize, b: usize, x: usize, d
     for (; p + 4 <= size; p += 4) {
       const at = <usize>p * 4;
       const t = f32x4.add(f32x4.mul(va, v128.load(d1 + at)), f32x4.mul(vb, v128.load(d2 + at)));
-      v128.store(row + at, f32x4.min(f32x4.max(f32x4.add(v128.load(x + at), t), vlo), vhi));
+      v128.store(row + at, minOf(maxOf(f32x4.add(v128.load(x + at), t), vlo, mendLo), vhi, mendHi));
     }
     for (; p < size; p++) {
       const at = <usize>p * 4;

@@ -40,6 +40,7 @@
 // The module's other kernels: direct convolutions of one-channel inputs, matrix products, an L∞ PGD step
 // and the inputs of a loss surface's chunk.
 import { madd } from './madd';
+import { relu as reluOf } from './clamp';
 
 export { direct1, directScratchBytes } from './direct';
 export { gemm, gemmScratchBytes } from './gemm';
@@ -398,7 +399,7 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
                 const ox = 4 * tx + q;
                 if (ox >= wo) break;
                 let v = f32x4.add(v128.load(t2 + <usize>(r * 4 + q) * 16), bv);
-                if (relu) v = f32x4.max(v, zero);
+                if (relu) v = reluOf(v);
                 const o = os + <usize>((oy * rowSplit + j) * rowFloats + ox * group + cc) * 4;
                 if (group != 2) {
                   v128.store(o, v);
