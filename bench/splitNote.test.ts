@@ -12,6 +12,7 @@ describe('splitNote', () => {
     expect(text).toContain('16.0 ms outside them');
     expect(text).toContain('78.0 of 95.0 ms');
     expect(text).toContain('17.0 ms outside');
+    expect(text).toContain('(16.0 ms on 1 thread, 17.0 ms on 2)');
     expect(text).toContain('×1.72'); // 134 / 78
     expect(text).toContain('18 % of the 2-thread time'); // 17 / 95
   });
