@@ -505,6 +505,7 @@ function runSplit(backend: WasmBackendLike, state: KernelState, job: SplitJob): 
   }
 }
 
+/** What {@link runSplit} does, without the timing. */
 function runSplitTimed(backend: WasmBackendLike, state: KernelState, job: SplitJob): void {
   const kernel = state.exports[KERNELS[job.kind]];
   state.calls[job.kind]++;

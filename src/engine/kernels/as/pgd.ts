@@ -6,8 +6,9 @@
 // the ascent along the gradient's sign and the projection back onto the ε-ball around x and
 // the valid range. As tfjs ops it is ten kernels (the exact sign alone is four), each a pass
 // over the batch and a dispatch; every value here is computed as those ops compute it
-// (float32, the same order), so the result is the same to the bit. sign(±0) is ±0 where the
-// ops give +0, which changes no sum; sign(NaN) is NaN, as with the ops.
+// (float32, the same order; the clips with the exact min and max of ./clamp), so the result is
+// the same to the bit. sign(±0) is ±0 where the ops give +0, which changes no sum; sign(NaN) is
+// NaN, as with the ops.
 
 import { maxMend, maxOf, minMend, minOf } from './clamp';
 
