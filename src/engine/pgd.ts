@@ -127,16 +127,18 @@ export function logitObjective(
   withGrad: (z: tf.Tensor2D, xb: tf.Tensor) => { value: tf.Tensor1D; grad: tf.Tensor2D },
 ): PgdObjective {
   const objective: PgdObjective = (xb) => value(classifier.logits(xb), xb);
-  if (classifier.inputGradient) objective.valueAndGrad = (xb) => (classifier.inputGradient as NonNullable<Classifier['inputGradient']>)(xb, (z) => withGrad(z, xb));
+  const inputGradient = classifier.inputGradient;
+  if (inputGradient) objective.valueAndGrad = (xb) => inputGradient(xb, (z) => withGrad(z, xb));
   return objective;
 }
 
 /**
  * Runs PGD from `start` (already projected) and calls `visit` with every iterate, the final
  * one included, and the objective's value there. `objective` maps a batch [N, ...] to [N]
- * and must be differentiable (its own `valueAndGrad`, where it has one, takes the gradients). Tensors: `x` and `start` are owned by the caller; iterates
- * passed to `visit` are disposed after the call returns (keep what you need via tf.keep or
- * by computing a new tensor). Awaits `options.pause` (or yields) between steps and checks `options.signal`.
+ * and must be differentiable (its own `valueAndGrad`, where it has one, takes the gradients).
+ * Tensors: `x` and `start` are owned by the caller; iterates passed to `visit` are disposed
+ * after the call returns (keep what you need via tf.keep or by computing a new tensor). Awaits
+ * `options.pause` (or yields) between steps and checks `options.signal`.
  */
 export async function runPgd(
   x: tf.Tensor,

@@ -22,7 +22,7 @@
 // loop's sum NaN where a row is 0 and this one's not; Ravine loads only finite weights,
 // src/io/modelFiles.ts.)
 
-import { relu as reluOf } from './clamp';
+import { maskedBy, relu as reluOf } from './clamp';
 import { madd } from './madd';
 
 const KB: i32 = 256;
@@ -134,11 +134,11 @@ export function gemmScratchBytes(m: i32, k: i32, masked: i32): i32 {
  */
 export function gemm(a: usize, m: i32, k: i32, b: usize, n: i32, bias: usize, c: usize, relu: i32, mask: usize, scratch: usize): void {
   if (mask) {
-    const total = m * k, zero = f32x4.splat(0);
+    const total = m * k;
     let i = 0;
     for (; i + 4 <= total; i += 4) {
       const at = <usize>i * 4;
-      v128.store(scratch + at, v128.and(v128.load(a + at), f32x4.gt(v128.load(mask + at), zero)));
+      v128.store(scratch + at, maskedBy(v128.load(a + at), v128.load(mask + at)));
     }
     for (; i < total; i++) {
       const at = <usize>i * 4;

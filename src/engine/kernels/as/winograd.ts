@@ -39,8 +39,8 @@
 
 // The module's other kernels: direct convolutions of one-channel inputs, matrix products, an L∞ PGD step
 // and the inputs of a loss surface's chunk.
+import { maskedBy, relu as reluOf } from './clamp';
 import { madd } from './madd';
-import { relu as reluOf } from './clamp';
 
 export { direct1, directScratchBytes } from './direct';
 export { gemm, gemmScratchBytes } from './gemm';
@@ -104,7 +104,6 @@ export { surfaceBatch } from './surface';
 // the mask is ≤ 0 (or NaN) the value is 0. The loops are specialised on `masked` where inlined.
 @inline function fillPlanes(xs: usize, ms: usize, h: i32, w: i32, cin: i32, pbh: i32, pbw: i32, shift: i32,
                             pbuf: usize, prow: usize, uh: i32, uw: i32, k4: i32, masked: bool): void {
-  const zero = f32x4.splat(0);
   const rowEnd = min(h, (uh << shift) - pbh), colEnd = min(w, (uw << shift) - pbw);
   const pixel = <usize>cin * 4;
   const vectors = (cin & 3) == 0;
@@ -119,7 +118,7 @@ export { surfaceBatch } from './surface';
       if (vectors) {
         for (let c: usize = 0; c < pixel; c += 16) {
           const v = v128.load(src + c);
-          v128.store(dst + c, masked ? v128.and(v, f32x4.gt(v128.load(msrc + c), zero)) : v);
+          v128.store(dst + c, masked ? maskedBy(v, v128.load(msrc + c)) : v);
         }
       } else {
         for (let c: usize = 0; c < pixel; c += 4) {
