@@ -9,6 +9,7 @@ import '../../src/worker/backends';
 import { probeWebGL } from '../../src/engine/backend';
 import { createClassifier, type Classifier } from '../../src/engine/classifier';
 import { registerFastConvGradients } from '../../src/engine/convGrad';
+import { registerWebglConvolutions } from '../../src/engine/webglConv';
 import { wasmThreadCount, winogradHelpers } from '../../src/engine/winograd';
 import { datasetToFloat, fetchDataset } from '../../src/io/dataset';
 import { kernelProfile, profileJobMemory, runJob, type BenchInput, type JobOutput, type JobSpec } from '../jobs';
@@ -26,6 +27,7 @@ const api = {
     if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} failed to start`);
     await tf.ready();
     registerFastConvGradients();
+    registerWebglConvolutions();
     const webgl = backend === 'webgl' ? probeWebGL() : null;
     return {
       backend: tf.getBackend(),

@@ -9,6 +9,7 @@ import { adversarialAccuracy, type AttackResult, type AttackSettings } from '../
 import { chooseBackend, probeWebGL, type BackendChoice, type BackendPreference, type WebGLProbe } from '../engine/backend';
 import { createClassifier, isKnownLayerClass, type Classifier, type LogitsSource } from '../engine/classifier';
 import { registerFastConvGradients } from '../engine/convGrad';
+import { registerWebglConvolutions } from '../engine/webglConv';
 import { computeDirections, type Directions, type DirectionSettings } from '../engine/directions';
 import { computeMetric, type MetricResult, type MetricSettings, type MetricSummary } from '../engine/metric';
 import type { JobOptions, Progress } from '../engine/schedule';
@@ -149,6 +150,7 @@ export class EngineHost {
     this.onProbe(probe);
     const choice = await chooseBackend(preference, probe);
     registerFastConvGradients();
+    registerWebglConvolutions();
     return choice.backend === 'wasm' ? { choice, wasmThreads: wasmThreadCount() } : { choice };
   }
 
