@@ -26,6 +26,7 @@ import { DEFAULT_CONFIG, PREVIEW_RESOLUTION } from '../src/state/config';
 import type { AutoPlan } from './browser/auto';
 import { BENCH_DIR, jobPlan, loadF32, MODELS, SAMPLE_INDEX } from './common';
 import { GPU_LAB_RESULT, GPU_RESULT } from './gpuReport';
+import { WEBGL_CONV_FLAG } from '../src/engine/webglConv';
 
 const GPU_DIR = join(REPO_ROOT, '.cache', 'gpu');
 const SITE = join(GPU_DIR, 'site');
@@ -56,17 +57,17 @@ async function prepare(): Promise<void> {
     ],
     models: MODELS.map((id) => ({ id, d1: Array.from(loadF32(`${id}-d1.npy`)), d2: Array.from(loadF32(`${id}-d2.npy`)), refLoss: ref(id), refSize: 101 })),
     // Where the WebGL time goes: the CNN surface in chunks from a quarter of the engine's 1024
-    // points to the whole grid at once (one read-back), a kernel profile, and tfjs's other
-    // WebGL convolution kernels (its experimental packed conv; the plain conv instead of
-    // im2col + matmul) against the defaults. (WEBGL_PACK=false, tried on the H100 on 2026-11-26,
-    // gave bit-identical results, so it changed nothing once the backend ran; most likely tfjs
-    // had read it already.)
+    // points to the whole grid at once (one read-back), a kernel profile, and the same jobs with
+    // tfjs's own WebGL convolution kernels instead of Ravine's shaders (src/engine/webglConv.ts),
+    // with its default im2col path and with its experimental packed convolution. (On the H100
+    // on 2026-11-26, before Ravine's shaders, neither WEBGL_EXP_CONV nor WEBGL_CONV_IM2COL=false
+    // beat the defaults.)
     probe: {
       model: 'mnist-cnn-natural',
       size: 101,
       chunks: [256, 1024, 4096, 101 * 101],
       runs: 3,
-      flags: [{ WEBGL_EXP_CONV: true }, { WEBGL_CONV_IM2COL: false }],
+      flags: [{ [WEBGL_CONV_FLAG]: false }, { [WEBGL_CONV_FLAG]: false, WEBGL_EXP_CONV: true }],
       // What a lab user waits for on a real GPU: its preview grid and its default grid.
       labSizes: [PREVIEW_RESOLUTION, DEFAULT_CONFIG.resolution],
     },
