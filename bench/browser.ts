@@ -10,10 +10,11 @@ import { build, preview } from 'vite';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/io/datasetNode';
 import { jobPlan, loadF32, median, MODELS, SAMPLE_INDEX, type ModelId, type PlannedJob, type Row } from './common';
-import { forwardPassesPerUnit, type JobSpec, type KernelTime } from './jobs';
+import { forwardPassesPerUnit, type JobKind, type JobSpec, type KernelTime } from './jobs';
 import type { MetricProfile } from './metricProfile';
 import { chromiumLaunchOptions } from '../e2e/chromium';
 import type { WinogradHelperStats } from '../src/engine/winograd';
+import { WEBGL_CONV_FLAG } from '../src/engine/webglConv';
 
 const PORT = 4342;
 
@@ -26,6 +27,17 @@ export interface BrowserConfigResult {
   peakBytes?: number;
   /** WebGL only: the CNN metric's batched and naive runs profiled per kernel (GPU time, tf.profile). */
   metricProfile?: MetricProfile;
+  /** WebGL only: the CNN's batched surface and metric with Ravine's convolution shaders and with
+   *  tfjs's own kernels (RAVINE_WEBGL_CONV=false), interleaved run by run; seconds per run. */
+  convShaders?: ConvShaderAB[];
+}
+
+export interface ConvShaderAB {
+  model: string;
+  kind: JobKind;
+  size: number;
+  ravine: number[];
+  tfjs: number[];
 }
 
 interface BenchApi {
@@ -35,6 +47,7 @@ interface BenchApi {
   memory(spec: JobSpec): Promise<{ peakBytes: number }>;
   helpers(): Promise<WinogradHelperStats | null>;
   gpuProfile(spec: JobSpec): Promise<{ kernels: KernelTime[]; wallMs: number; timer: { version: number; reliable: boolean } }>;
+  setFlags(flags: Record<string, boolean | number>): Promise<Record<string, boolean | number>>;
 }
 
 /** Calls a method of the page's `window.bench` (the worker's comlink proxy) with plain-data arguments. */
@@ -66,6 +79,7 @@ async function runConfig(
     const agreement: Record<string, number> = {};
     let peakBytes: number | undefined;
     let metricProfile: MetricProfile | undefined;
+    let convShaders: ConvShaderAB[] | undefined;
     const nMax = Math.max(...plan.filter((p) => p.kind !== 'surface').map((p) => p.size), 1);
     for (const id of MODELS) {
       const d1 = Array.from(loadF32(`${id}-d1.npy`));
@@ -116,15 +130,45 @@ async function runConfig(
             log(`${env}: no GPU timer for the metric's kernel profile`);
           }
         }
+        if (backend === 'webgl') convShaders = await convShaderAB(page, id, plan, env, log);
       }
     }
     if (errors.length) log(`page errors: ${errors.join('; ')}`);
     const helpers = await call(page, 'helpers');
     if (helpers) info.winogradHelpers = helpers;
-    return { env, info, rows, agreement, peakBytes, metricProfile };
+    return { env, info, rows, agreement, peakBytes, metricProfile, convShaders };
   } finally {
     await page.close();
   }
+}
+
+/**
+ * The CNN's batched surface and metric (the plan's sizes) with Ravine's WebGL convolution shaders
+ * (src/engine/webglConv.ts) and with tfjs's own kernels, interleaved run by run after a warm-up
+ * of each, the flag restored after every tfjs run.
+ */
+async function convShaderAB(page: Page, model: string, plan: PlannedJob[], env: string, log: (s: string) => void): Promise<ConvShaderAB[]> {
+  const out: ConvShaderAB[] = [];
+  for (const kind of ['surface', 'metric'] as JobKind[]) {
+    const j = plan.find((p) => p.kind === kind && p.mode === 'batched');
+    if (!j) continue;
+    const spec = { kind, mode: 'batched' as const, size: j.size };
+    const ab: ConvShaderAB = { model, kind, size: j.size, ravine: [], tfjs: [] };
+    for (let r = -1; r < j.runs; r++) {
+      const a = await call(page, 'run', spec);
+      const before = await call(page, 'setFlags', { [WEBGL_CONV_FLAG]: false });
+      try {
+        const b = await call(page, 'run', spec);
+        if (r >= 0) ab.tfjs.push(b.seconds);
+      } finally {
+        await call(page, 'setFlags', before);
+      }
+      if (r >= 0) ab.ravine.push(a.seconds);
+    }
+    log(`${env} ${model} ${kind}/batched/${j.size}: Ravine's convolution shaders ${median(ab.ravine).toFixed(3)} s, tfjs's kernels ${median(ab.tfjs).toFixed(3)} s`);
+    out.push(ab);
+  }
+  return out;
 }
 
 /** Builds the page, serves it, runs every configuration; the caller prints and reports. */

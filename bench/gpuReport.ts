@@ -11,6 +11,7 @@ import { fmtS, MODELS, median, type PeerResult } from './common';
 import type { AutoResult, ProbeResult } from './browser/auto';
 import type { LabAutoResult } from './gpu/labAuto';
 import { DEFAULT_CONFIG, PREVIEW_RESOLUTION } from '../src/state/config';
+import { WEBGL_CONV_FLAG } from '../src/engine/webglConv';
 
 interface GpuRecord {
   recorded: string;
@@ -150,7 +151,7 @@ function probeSection(p: ProbeResult, cudaSeconds: number | undefined): string[]
     const at = (chunk: number) => p.chunks.find((c) => c.chunk === chunk);
     const [engine, whole] = [at(1024), at(101 * 101)];
     L.push(
-      `What dominates: the GPU's own work, and within it ${top.name} (${((100 * top.ms) / gpuMs).toFixed(0)} % of the GPU time: ${top.ms.toFixed(1)} ms${cudaSeconds ? ` for work that PyTorch with CUDA finishes, whole job included, in ${fmtS(cudaSeconds)}` : ''}). tfjs's WebGL backend runs a convolution as fragment shaders over textures, which is the cost here; transfers, dispatch and read-backs are the remaining ${(100 - (100 * gpuMs) / p.wallMs).toFixed(0)} % of the wall time` +
+      `What dominates: the GPU's own work, and within it ${top.name} (${((100 * top.ms) / gpuMs).toFixed(0)} % of the GPU time: ${top.ms.toFixed(1)} ms${cudaSeconds ? ` for work that PyTorch with CUDA finishes, whole job included, in ${fmtS(cudaSeconds)}` : ''}). WebGL runs a convolution as a fragment shader over textures, each fragment writing one 2 × 2 block of outputs (for tfjs's kernels and Ravine's alike, compared below), which is the cost here; transfers, dispatch and read-backs are the remaining ${(100 - (100 * gpuMs) / p.wallMs).toFixed(0)} % of the wall time` +
         (engine && whole ? `, and bigger batches amortise part of them: one ${whole.chunk}-point batch takes ${fmtS(median(whole.times))} against ${fmtS(median(engine.times))} in the engine's ${engine.chunk}-point chunks (its 64 MiB budget is sized for integrated GPUs).` : '.'),
       '',
     );
@@ -183,28 +184,48 @@ function labSizesSection(sizes: NonNullable<ProbeResult['labSizes']>): string[] 
   ];
 }
 
-/** tfjs's other WebGL kernel variants against the defaults (the probe's `flags`). */
+/**
+ * The same jobs with other WebGL convolution kernels against the defaults (the probe's `flags`):
+ * tfjs's own kernels instead of Ravine's shaders (`RAVINE_WEBGL_CONV=false`), or, in runs
+ * recorded before those shaders, tfjs's own kernel variants.
+ */
 function flagsSection(variants: NonNullable<ProbeResult['flags']>): string[] {
   const name = (f: Record<string, boolean | number>) => (Object.keys(f).length ? Object.entries(f).map(([k, v]) => `\`${k}=${String(v)}\``).join(', ') : 'defaults');
   const base = variants.find((v) => Object.keys(v.flags).length === 0);
+  const tfjsOwn = (v: (typeof variants)[number]) => v.flags[WEBGL_CONV_FLAG] === false;
+  const versusRavine = variants.some(tfjsOwn);
   const L = [
-    "tfjs's other WebGL convolution kernels, chosen by its environment flags, on the same jobs at the engine's chunk size (CNN surface 101², metric on 100 samples × PGD-20), interleaved run by run after a warm-up each; max |diff| is the surface's loss against the defaults':",
+    versusRavine
+      ? `The same jobs at the engine's chunk size (CNN surface 101², metric on 100 samples × PGD-20) with the convolutions in tfjs's own WebGL kernels (\`${WEBGL_CONV_FLAG}=false\`: im2col and a matrix product, and its input-gradient shader; with \`WEBGL_EXP_CONV=true\`, its experimental packed convolution) instead of Ravine's shaders (the defaults; src/engine/webglConv.ts), interleaved run by run after a warm-up each; max |diff| is the surface's loss against the defaults':`
+      : "tfjs's other WebGL convolution kernels, chosen by its environment flags, on the same jobs at the engine's chunk size (CNN surface 101², metric on 100 samples × PGD-20), interleaved run by run after a warm-up each; max |diff| is the surface's loss against the defaults':",
     '',
-    '| flags | surface (median of 3) | metric (median of 3) | surface vs defaults | max \\|diff\\| |',
-    '| --- | ---: | ---: | ---: | ---: |',
+    '| flags | surface (median of 3) | metric (median of 3) | surface time vs defaults | metric time vs defaults | max \\|diff\\| |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   // A flag that tfjs had read before the probe set it changes nothing: the same kernels run, and
   // the surface comes out identical to the bit. Such a row measures the defaults again.
   const inert = (v: (typeof variants)[number]) => v !== base && v.maxDiff === 0;
+  const vs = (v: (typeof variants)[number], job: 'surface' | 'metric') => (base && v !== base ? median(v[job]) / median(base[job]) : 1);
   for (const v of variants) {
-    const ratio = base && v !== base ? `×${(median(base.surface) / median(v.surface)).toFixed(2)}` : '—';
-    L.push(`| ${name(v.flags)}${inert(v) ? ' (no effect)' : ''} | ${fmtS(median(v.surface))} | ${fmtS(median(v.metric))} | ${ratio} | ${v.maxDiff.toExponential(1)} |`);
+    const cell = (job: 'surface' | 'metric') => (base && v !== base ? `×${vs(v, job).toFixed(2)}` : '—');
+    L.push(`| ${name(v.flags)}${inert(v) ? ' (no effect)' : ''} | ${fmtS(median(v.surface))} | ${fmtS(median(v.metric))} | ${cell('surface')} | ${cell('metric')} | ${v.maxDiff.toExponential(1)} |`);
   }
   const real = variants.filter((v) => v !== base && !inert(v));
-  const best = base && real.length ? Math.max(...real.map((v) => median(base.surface) / median(v.surface))) : 0;
   if (variants.some(inert)) {
     L.push('', `"No effect": ${variants.filter(inert).map((v) => name(v.flags)).join(', ')} gave a surface identical to the defaults' to the bit, so the same kernels ran (most likely tfjs had read the flag before the probe set it); that row measures the defaults again and shows the run-to-run spread.`);
   }
+  if (base && versusRavine) {
+    const tfjs = real.filter(tfjsOwn);
+    const fastest = (job: 'surface' | 'metric') => tfjs.reduce((a, v) => (median(v[job]) < median(a[job]) ? v : a));
+    const [s, m] = [fastest('surface'), fastest('metric')];
+    L.push(
+      '',
+      `Against tfjs's faster kernel on each job, Ravine's shaders take the surface from ${fmtS(median(s.surface))} to ${fmtS(median(base.surface))} (×${vs(s, 'surface').toFixed(2)} faster) and the metric from ${fmtS(median(m.metric))} to ${fmtS(median(base.metric))} (×${vs(m, 'metric').toFixed(2)}), with the surfaces agreeing to ${Math.max(...tfjs.map((v) => v.maxDiff)).toExponential(1)}.`,
+      '',
+    );
+    return L;
+  }
+  const best = base && real.length ? Math.max(...real.map((v) => 1 / vs(v, 'surface'))) : 0;
   L.push(
     '',
     base && real.length && best < 1.2
