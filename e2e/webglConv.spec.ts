@@ -53,6 +53,7 @@ test('WebGL convolution shaders match tfjs’s kernels and leak nothing', async 
     CASES,
   );
   console.log(`renderer: ${renderer}`);
+  expect(results.map((r) => r.name)).toEqual(CASES.map((c) => c.name));
   for (const r of results) {
     console.log(`${r.name}: |diff| fused ${r.fused.toExponential(1)}, plain ${r.plain.toExponential(1)}, input grad ${r.inputGrad.toExponential(1)} (scale ${r.scale.toFixed(1)}); shader ${r.shader}, tfjs ${r.tfjs}`);
     const tolerance = 1e-5 * Math.max(1, r.scale);
