@@ -36,6 +36,11 @@ export interface JobOptions {
    * foreground one (the surface the user is looking at) runs.
    */
   pause?: () => Promise<void>;
+  /**
+   * Surface only: issue the next chunk before reading the last one back (default: on GPU
+   * backends, where kernels run asynchronously; wasm and cpu finish each kernel as it is called).
+   */
+  overlapReadback?: boolean;
 }
 
 /** What a job awaits between chunks: the host's pause hook, or a plain yield. */

@@ -121,6 +121,26 @@ describe('surface on a small CNN', () => {
 });
 
 describe('gridAxis', () => {
+  it('gives the same values when each chunk is issued before the last is read back (as on WebGL), and cleans up on abort', async () => {
+    const model = smallCnn();
+    const c = createClassifier(model);
+    const x = fixedInputs(1, c.inputSize, 3);
+    const spec = { x, label: 2, d1: randomDirection(c.inputSize, 3, 'rademacher'), d2: randomDirection(c.inputSize, 4, 'gaussian'), a: gridAxis(0.3, 9), b: gridAxis(0.3, 9) };
+    const before = tf.memory().numTensors;
+    const plain = await computeSurface(c, spec, { chunkSize: 20, overlapReadback: false });
+    const progress: number[] = [];
+    const overlapped = await computeSurface(c, spec, { chunkSize: 20, overlapReadback: true, onProgress: (p) => progress.push(p.done) });
+    expect(progress).toEqual([20, 40, 60, 80, 81]);
+    for (const key of ['loss', 'margin', 'pred', 'confidence'] as const) expect(Array.from(overlapped[key]), key).toEqual(Array.from(plain[key]));
+    expect(tf.memory().numTensors).toBe(before);
+    // Aborted while a chunk is issued and not yet read back: nothing stays behind.
+    const controller = new AbortController();
+    const run = computeSurface(c, spec, { chunkSize: 10, overlapReadback: true, signal: controller.signal, onProgress: (p) => p.done >= 20 && controller.abort() });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
   it('is symmetric with an exact zero in the middle', () => {
     const a = gridAxis(0.3, 51);
     expect(a[0]).toBeCloseTo(-0.3, 7);

@@ -73,9 +73,11 @@ function validate(classifier: Classifier, spec: SurfaceSpec): void {
 
 /**
  * Evaluates the surface in chunks of grid points (size from the classifier's activation
- * budget, see schedule.ts), reading each chunk back with `await data()` and yielding between
- * chunks. Rejects with an AbortError when `options.signal` fires; no tensors survive the
- * call in any outcome.
+ * budget, see schedule.ts), reading each chunk back with `data()` and yielding between chunks.
+ * On a GPU backend a chunk's read-back is awaited only after the next chunk's work has been
+ * issued, so the GPU computes one chunk while the engine waits for the one before; on wasm and
+ * cpu, whose kernels finish as they are called, each chunk is read back before the next. Rejects with an AbortError when
+ * `options.signal` fires; no tensors survive the call in any outcome.
  */
 export async function computeSurface(classifier: Classifier, spec: SurfaceSpec, options: JobOptions = {}): Promise<SurfaceResult> {
   validate(classifier, spec);
@@ -100,6 +102,21 @@ export async function computeSurface(classifier: Classifier, spec: SurfaceSpec, 
   const d2 = tf.tensor(spec.d2, shape);
   const coefA = new Float32Array(chunk);
   const coefB = new Float32Array(chunk);
+  const overlap = options.overlapReadback ?? !['wasm', 'cpu'].includes(tf.getBackend());
+  /** The chunk issued last, whose values have not been read back yet. */
+  let pending: { start: number; out: tf.Tensor[]; values: Promise<tf.backend_util.BackendValues[]> } | null = null;
+  const collect = async (p: NonNullable<typeof pending>) => {
+    try {
+      const [loss, margin, pred, conf] = await p.values;
+      result.loss.set(loss as Float32Array, p.start);
+      result.margin.set(margin as Float32Array, p.start);
+      result.pred.set(pred as Int32Array, p.start);
+      result.confidence.set(conf as Float32Array, p.start);
+    } finally {
+      tf.dispose(p.out);
+    }
+    options.onProgress?.({ done: Math.min(p.start + chunk, total), total });
+  };
   try {
     for (let start = 0; start < total; start += chunk) {
       throwIfAborted(options.signal);
@@ -113,19 +130,24 @@ export async function computeSurface(classifier: Classifier, spec: SurfaceSpec, 
         const batch = surfaceInputs(x, d1, d2, tf.tensor1d(coefA.subarray(0, n)), tf.tensor1d(coefB.subarray(0, n)), lo, hi);
         return surfaceHead(classifier.logits(batch), spec.label);
       });
-      try {
-        const [loss, margin, pred, conf] = await Promise.all(out.map((t) => t.data()));
-        result.loss.set(loss as Float32Array, start);
-        result.margin.set(margin as Float32Array, start);
-        result.pred.set(pred as Int32Array, start);
-        result.confidence.set(conf as Float32Array, start);
-      } finally {
-        tf.dispose(out);
+      const issued = { start, out, values: Promise.all(out.map((t) => t.data())) };
+      const previous = overlap ? pending : issued;
+      pending = overlap ? issued : null;
+      if (previous) {
+        await collect(previous);
+        await betweenChunks(options);
       }
-      options.onProgress?.({ done: start + n, total });
-      await betweenChunks(options);
     }
+    const last = pending;
+    pending = null;
+    if (last) await collect(last);
   } finally {
+    // Only after an error or an abort: the chunk issued last (its read-back may still be in
+    // flight; tfjs frees a tensor whose read is pending once the read is done).
+    if (pending) {
+      pending.values.catch(() => undefined);
+      tf.dispose(pending.out);
+    }
     tf.dispose([x, d1, d2]);
   }
   result.seconds = (performance.now() - t0) / 1000;
