@@ -25,7 +25,7 @@ import { REPO_ROOT } from '../src/io/datasetNode';
 import { DEFAULT_CONFIG, PREVIEW_RESOLUTION } from '../src/state/config';
 import type { AutoPlan } from './browser/auto';
 import { BENCH_DIR, jobPlan, loadF32, MODELS, SAMPLE_INDEX } from './common';
-import { GPU_LAB_RESULT, GPU_RESULT } from './gpuReport';
+import { GPU_AB_RESULT, GPU_LAB_RESULT, GPU_RESULT } from './gpuReport';
 import { WEBGL_CONV_FLAG } from '../src/engine/webglConv';
 
 const GPU_DIR = join(REPO_ROOT, '.cache', 'gpu');
@@ -181,11 +181,23 @@ function recordLab(dir: string): void {
   writeResult(GPU_LAB_RESULT, { ...runHeader(dir), lab });
 }
 
-const [cmd, arg] = process.argv.slice(2);
+/**
+ * Keeps a before/after comparison of one change on a GPU machine: run.sh output folders of the
+ * page built before the change and after it, alternated on the same machine (comma-separated
+ * lists), and a sentence saying what changed and how the pages were built.
+ */
+function recordAb(change: string, before: string, after: string): void {
+  const load = (dirs: string) => dirs.split(',').map((d) => (readJson(d, 'gpu-result.json') as { configs: unknown[] }).configs[0]);
+  const first = before.split(',')[0];
+  writeResult(GPU_AB_RESULT, { ...runHeader(first), change, before: load(before), after: load(after) });
+}
+
+const [cmd, arg, ...rest] = process.argv.slice(2);
 if (cmd === 'prepare') await prepare();
 else if (cmd === 'record' && arg) record(arg);
 else if (cmd === 'record-lab' && arg) recordLab(arg);
+else if (cmd === 'record-ab' && arg && rest.length === 2) recordAb(arg, rest[0], rest[1]);
 else {
-  console.error('usage: npx tsx bench/gpu.ts prepare | record DIR | record-lab DIR');
+  console.error('usage: npx tsx bench/gpu.ts prepare | record DIR | record-lab DIR | record-ab "WHAT CHANGED" BEFORE_DIR[,DIR…] AFTER_DIR[,DIR…]');
   process.exit(2);
 }

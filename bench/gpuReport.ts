@@ -27,6 +27,47 @@ interface GpuRecord {
 export const GPU_RESULT = join(REPO_ROOT, 'bench', 'results', 'gpu-webgl.json');
 /** Where `npx tsx bench/gpu.ts record-lab` keeps the lab's run on a GPU machine. */
 export const GPU_LAB_RESULT = join(REPO_ROOT, 'bench', 'results', 'gpu-lab.json');
+/** A before/after comparison of one change on a lent GPU (npx tsx bench/gpu.ts record-ab). */
+export const GPU_AB_RESULT = join(REPO_ROOT, 'bench', 'results', 'gpu-ab.json');
+
+interface GpuAb {
+  recorded: string;
+  machine: string;
+  change: string;
+  before: AutoResult['configs'];
+  after: AutoResult['configs'];
+}
+
+/** The recorded before/after comparison: the same surfaces' medians, pooled over the alternated page runs. */
+export function gpuAbSection(file: string): string[] {
+  if (!existsSync(file)) return [];
+  const ab = JSON.parse(readFileSync(file, 'utf8')) as GpuAb;
+  const pool = (side: AutoResult['configs'], pick: (c: AutoResult['configs'][number]) => number[] | undefined) => side.flatMap((c) => pick(c) ?? []);
+  const lines: { label: string; pick: (c: AutoResult['configs'][number]) => number[] | undefined }[] = [];
+  for (const r of ab.before[0]?.rows ?? []) {
+    lines.push({ label: `\`${r.model}\` ${jobLabel(r.kind, r.size)} (${r.mode})`, pick: (c) => c.rows.find((x) => x.model === r.model && x.kind === r.kind && x.mode === r.mode && x.size === r.size)?.times });
+  }
+  for (const ch of ab.before[0]?.probe?.chunks ?? []) {
+    lines.push({ label: `CNN surface 101², chunks of ${ch.chunk}`, pick: (c) => c.probe?.chunks.find((x) => x.chunk === ch.chunk)?.times });
+  }
+  for (const l of ab.before[0]?.probe?.labSizes ?? []) {
+    lines.push({ label: `CNN surface ${l.size}² (the lab's ${l.size === PREVIEW_RESOLUTION ? 'preview' : l.size === DEFAULT_CONFIG.resolution ? 'default' : ''} grid)`, pick: (c) => c.probe?.labSizes?.find((x) => x.size === l.size)?.times });
+  }
+  const L = [
+    `### A later change, before and after, on a lent GPU (${ab.machine.split('\n')[0]}, ${ab.recorded.slice(0, 10)})`,
+    '',
+    `${ab.change} Medians over every timed run of ${ab.before.length} page load(s) before and ${ab.after.length} after, alternated on the same machine:`,
+    '',
+    '| job | before | after | before / after |',
+    '| --- | ---: | ---: | ---: |',
+  ];
+  for (const l of lines) {
+    const [b, a] = [pool(ab.before, l.pick), pool(ab.after, l.pick)];
+    if (b.length && a.length) L.push(`| ${l.label} | ${fmtS(median(b))} | ${fmtS(median(a))} | ×${(median(b) / median(a)).toFixed(2)} |`);
+  }
+  L.push('');
+  return L;
+}
 
 interface GpuLabRecord {
   recorded: string;
@@ -123,6 +164,7 @@ export function gpuSection(file: string): string[] {
     );
   }
   if (webgl.probe) L.push(...probeSection(webgl.probe, cudaSurf));
+  L.push(...gpuAbSection(GPU_AB_RESULT));
   L.push(...gpuLabSection(GPU_LAB_RESULT));
   return L;
 }
