@@ -76,8 +76,9 @@ function validate(classifier: Classifier, spec: SurfaceSpec): void {
  * budget, see schedule.ts), reading each chunk back with `data()` and yielding between chunks.
  * On a GPU backend a chunk's read-back is awaited only after the next chunk's work has been
  * issued, so the GPU computes one chunk while the engine waits for the one before; on wasm and
- * cpu, whose kernels finish as they are called, each chunk is read back before the next. Rejects with an AbortError when
- * `options.signal` fires; no tensors survive the call in any outcome.
+ * cpu, whose kernels finish as they are called, each chunk is read back before the next.
+ * Rejects with an AbortError when `options.signal` fires; no tensors survive the call in any
+ * outcome.
  */
 export async function computeSurface(classifier: Classifier, spec: SurfaceSpec, options: JobOptions = {}): Promise<SurfaceResult> {
   validate(classifier, spec);
