@@ -696,7 +696,6 @@ function ceilingSection(x: ReportInput, surf: Row | undefined, peerSurf: Row | u
   return L;
 }
 
-/** Ravine's wasm kernels against wasm's own (XNNPACK), per CNN layer, from the Node wasm runs (bench/kernels.ts). */
 /** Ravine's WebGL convolution shaders against tfjs's kernels, from the browser run's WebGL configuration. */
 function webglShaderSection(x: ReportInput): string[] {
   const c = x.browser.find((b) => b.convShaders?.length);
@@ -704,7 +703,7 @@ function webglShaderSection(x: ReportInput): string[] {
   const L = [
     `## Ravine's WebGL convolution shaders (${c.env})`,
     '',
-    "On WebGL every convolution of the CNN, forward (with its bias and ReLU) and in the input gradients of PGD and the metric, runs in Ravine's own shaders (src/engine/webglConv.ts) instead of tfjs-backend-webgl's. tfjs runs a convolution as im2col (a texture holding every receptive field) followed by a matrix product, and its input gradient as a shader that walks every filter tap and drops, with a float division and a branch, those the stride skips. Ravine's read tfjs's packed textures directly: each fragment computes 2 pixels × 2 channels, the tap layout is unrolled for the layer when the shader is built, each input texel is fetched once for every tap that uses it, and texels are found from their flat index with one integer division per filter row (tfjs's samplers divide once per fetch, which SwiftShader runs lane by lane). Layers they do not cover (dilation, a horizontal stride above 2, activations other than ReLU, 1 × 1 stride-1 filters, WebGL 1) stay on tfjs's kernels; e2e/webglConv.spec.ts compares the two on the CNN's layers and on edge cases.",
+    "On WebGL every convolution of the CNN, forward (with its bias and ReLU) and in the input gradients of PGD and the metric, runs in Ravine's own shaders (src/engine/webglConv.ts) instead of tfjs-backend-webgl's. tfjs runs a convolution as im2col (a texture holding every receptive field) followed by a matrix product, and its input gradient as a shader that walks every filter tap and drops, with a float division and a branch, those the stride skips. Ravine's read tfjs's packed textures directly: each fragment computes 2 pixels × 2 channels, the tap layout is unrolled for the layer when the shader is built, each input texel is fetched once for every tap that uses it, and texels are found from their flat index with one integer division per filter row (tfjs's samplers divide once per fetch; under SwiftShader, leaving them took the second layer on 100 samples from 59–69 to 43 ms). Layers they do not cover (dilation, a horizontal stride above 2, activations other than ReLU, 1 × 1 stride-1 filters, WebGL 1) stay on tfjs's kernels; e2e/webglConv.spec.ts compares the two on the CNN's layers and on edge cases.",
     '',
     `The CNN's batched jobs with Ravine's shaders and with tfjs's kernels (\`${WEBGL_CONV_FLAG}=false\`), interleaved run by run after a warm-up of each, medians of ${c.convShaders[0].ravine.length}:`,
     '',
@@ -718,6 +717,7 @@ function webglShaderSection(x: ReportInput): string[] {
   return L;
 }
 
+/** Ravine's wasm kernels against wasm's own (XNNPACK), per CNN layer, from the Node wasm runs (bench/kernels.ts). */
 function kernelSection(x: ReportInput): string[] {
   const one = x.nodeResults.find((r) => r.config === 'wasm1' && r.kernelLayers?.length);
   if (!one?.kernelLayers) return [];
