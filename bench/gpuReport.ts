@@ -51,7 +51,8 @@ export function gpuAbSection(file: string): string[] {
     lines.push({ label: `CNN surface 101², chunks of ${ch.chunk}`, pick: (c) => c.probe?.chunks.find((x) => x.chunk === ch.chunk)?.times });
   }
   for (const l of ab.before[0]?.probe?.labSizes ?? []) {
-    lines.push({ label: `CNN surface ${l.size}² (the lab's ${l.size === PREVIEW_RESOLUTION ? 'preview' : l.size === DEFAULT_CONFIG.resolution ? 'default' : ''} grid)`, pick: (c) => c.probe?.labSizes?.find((x) => x.size === l.size)?.times });
+    const role = l.size === PREVIEW_RESOLUTION ? " (the lab's preview grid)" : l.size === DEFAULT_CONFIG.resolution ? " (the lab's default grid)" : '';
+    lines.push({ label: `CNN surface ${l.size}²${role}`, pick: (c) => c.probe?.labSizes?.find((x) => x.size === l.size)?.times });
   }
   const L = [
     `### A later change, before and after, on a lent GPU (${ab.machine.split('\n')[0]}, ${ab.recorded.slice(0, 10)})`,
