@@ -121,6 +121,29 @@ const texelGrid = (name: string) => `
 const texel = (name: string, base: string, off: string) => `texture(${name}, tuv(${base}, ${off}, ${name}Inv))`;
 
 /**
+ * `inCol` (whether a column lies within `width`) and, for each of `texels` texels from the even
+ * column `start`, a mask of which of its two columns do: the halves outside read as zeros.
+ */
+const columnMasks = (start: string, texels: number, width: number) => ({
+  fn: `bool inCol(int c) { return c >= 0 && c < ${width}; }`,
+  decls: Array.from({ length: texels }, (_, t) =>
+    `bvec4 m${t} = bvec4(inCol(${start} + ${2 * t}), inCol(${start} + ${2 * t}), inCol(${start} + ${2 * t + 1}), inCol(${start} + ${2 * t + 1}));`).join('\n      '),
+});
+
+/**
+ * The loop over the summed channels in pairs (a texel holds two), `body` taking the pair index
+ * as a float, then the odd channel left over, if any, on its own (`single`).
+ */
+const channelPairs = (channels: number, body: (pExpr: string, single: boolean) => string) => {
+  const pairs = channels >> 1;
+  return `for (int p = 0; p < ${pairs}; p++) {
+          float fp = float(p);
+          ${body('fp', false)}
+        }
+        ${channels % 2 === 1 ? `{\n          ${body(`${pairs}.0`, true)}\n        }` : ''}`;
+};
+
+/**
  * Forward convolution, y = act(conv(x, w) + bias), as one packed program. Inputs: `x`
  * [B, H, W, Ci], `W` [kh, kw, Ci, Co] and, with `hasBias`, `bias` [Co]; output [B, Ho, Wo, Co].
  *
@@ -140,11 +163,9 @@ function forwardCode(g: ConvGeometry, hasBias: boolean, relu: boolean): string {
   // Column of pixel a's first tap, relative to the even column where the texel walk starts.
   const lead = fmod(-g.padLeft, 2);
   const texels = Math.ceil((lead + sw + kw) / 2);
-  const pairs = ci >> 1;
   const ciT = Math.ceil(ci / 2);
   const coT = Math.ceil(g.outChannels / 2);
   const wT = Math.ceil(g.inWidth / 2);
-  const oddChannel = ci % 2 === 1;
 
   // One half of a texel: `v` is its pixel's 2 channels (or 1 where `single`).
   const tap = (v: string, t: number, e: number, single: boolean): string[] => {
@@ -169,13 +190,10 @@ function forwardCode(g: ConvGeometry, hasBias: boolean, relu: boolean): string {
     }
     return out.join('\n          ');
   };
-  const masks: string[] = [];
-  for (let t = 0; t < texels; t++) {
-    masks.push(`bvec4 m${t} = bvec4(inCol(c0 + ${2 * t}), inCol(c0 + ${2 * t}), inCol(c0 + ${2 * t + 1}), inCol(c0 + ${2 * t + 1}));`);
-  }
+  const masks = columnMasks('c0', texels, g.inWidth);
   return `
     ${ADDRESSING}
-    bool inCol(int c) { return c >= 0 && c < ${g.inWidth}; }
+    ${masks.fn}
     void main() {
       ivec4 o = getOutputCoords();
       int b = o.x; int co = o.w;
@@ -183,18 +201,14 @@ function forwardCode(g: ConvGeometry, hasBias: boolean, relu: boolean): string {
       ${texelGrid('W')}
       int ih0 = o.y * ${g.strideHeight} - ${g.padTop};
       int c0 = o.z * ${sw} - ${g.padLeft} - ${lead};
-      ${masks.join('\n      ')}
+      ${masks.decls}
       vec4 acc = vec4(0.0);
       for (int kh = 0; kh < ${g.filterHeight}; kh++) {
         int ih = ih0 + kh;
         if (ih < 0 || ih >= ${g.inHeight}) continue;
         vec2 xb = tsplit(((b * ${g.inHeight} + ih) * ${wT} + c0 / 2) * ${ciT}, xN);
         vec2 wb = tsplit(kh * ${kw * ciT * coT} + co / 2, WN);
-        for (int p = 0; p < ${pairs}; p++) {
-          float fp = float(p);
-          ${body('fp', false)}
-        }
-        ${oddChannel ? `{\n          ${body(`${pairs}.0`, true)}\n        }` : ''}
+        ${channelPairs(ci, body)}
       }
       ${hasBias ? 'vec4 bv = getBias(co); acc += bv.xyxy;' : ''}
       ${relu ? 'acc *= vec4(greaterThanEqual(acc, vec4(0.0)));' : ''}
@@ -238,11 +252,9 @@ function inputGradCode(g: ConvGeometry): string {
   // Texels fetched from column q0 = iw / sw + offMin rounded down to even: with q0 odd the
   // span reaches one column further.
   const texels = Math.ceil((span + 1) / 2);
-  const pairs = co >> 1;
   const ciT = Math.ceil(g.inChannels / 2);
   const coT = Math.ceil(co / 2);
   const woT = Math.ceil(g.outWidth / 2);
-  const oddChannel = co % 2 === 1;
 
   const body = (pExpr: string, single: boolean): string => {
     const out: string[] = [];
@@ -269,14 +281,11 @@ function inputGradCode(g: ConvGeometry): string {
     }
     return out.join('\n          ');
   };
-  const masks: string[] = [];
-  for (let t = 0; t < texels; t++) {
-    masks.push(`bvec4 m${t} = bvec4(inCol(q0 + ${2 * t}), inCol(q0 + ${2 * t}), inCol(q0 + ${2 * t + 1}), inCol(q0 + ${2 * t + 1}));`);
-  }
+  const masks = columnMasks('q0', texels, g.outWidth);
   const colBase = sw === 2 ? 'o.z / 2' : 'o.z';
   return `
     ${ADDRESSING}
-    bool inCol(int c) { return c >= 0 && c < ${g.outWidth}; }
+    ${masks.fn}
     void main() {
       ivec4 o = getOutputCoords();
       int b = o.x; int ci = o.w;
@@ -285,7 +294,7 @@ function inputGradCode(g: ConvGeometry): string {
       int qa = ${colBase} + ${offMin};
       bool odd = (qa & 1) == 1;
       int q0 = qa - (odd ? 1 : 0);
-      ${masks.join('\n      ')}
+      ${masks.decls}
       vec4 acc = vec4(0.0);
       for (int kh = 0; kh < ${g.filterHeight}; kh++) {
         int num = o.y + ${g.padTop} - kh;
@@ -294,11 +303,7 @@ function inputGradCode(g: ConvGeometry): string {
         if (oh * ${g.strideHeight} != num || oh >= ${g.outHeight}) continue;
         vec2 db = tsplit(((b * ${g.outHeight} + oh) * ${woT} + q0 / 2) * ${coT}, dyN);
         vec2 wb = tsplit((kh * ${kw * ciT} + ci / 2) * ${coT}, WN);
-        for (int p = 0; p < ${pairs}; p++) {
-          float fp = float(p);
-          ${body('fp', false)}
-        }
-        ${oddChannel ? `{\n          ${body(`${pairs}.0`, true)}\n        }` : ''}
+        ${channelPairs(co, body)}
       }
       if (o.z + 1 >= ${g.inWidth}) acc.zw = vec2(0.0);
       if (ci + 1 >= ${g.inChannels}) acc.yw = vec2(0.0);
