@@ -65,17 +65,6 @@ export { surfaceBatch } from './surface';
   v128.store(q + 5 * qs, madd(minusFive, d3, madd(four, d1, d5))); // 4d1 - 5d3 + d5
 }
 
-// Aᵀ of F(4, 3): six vectors at p + i·ps to four at q + i·qs.
-@inline function outputTransform(p: usize, ps: usize, q: usize, qs: usize): void {
-  const m0 = v128.load(p), m1 = v128.load(p + ps), m2 = v128.load(p + 2 * ps);
-  const m3 = v128.load(p + 3 * ps), m4 = v128.load(p + 4 * ps), m5 = v128.load(p + 5 * ps);
-  const a12 = f32x4.add(m1, m2), s12 = f32x4.sub(m1, m2), a34 = f32x4.add(m3, m4), s34 = f32x4.sub(m3, m4);
-  v128.store(q, f32x4.add(f32x4.add(m0, a12), a34)); // m0 + m1 + m2 + m3 + m4
-  v128.store(q + qs, madd(f32x4.splat(2.0), s34, s12)); // m1 - m2 + 2(m3 - m4)
-  v128.store(q + 2 * qs, madd(f32x4.splat(4.0), a34, a12)); // m1 + m2 + 4(m3 + m4)
-  v128.store(q + 3 * qs, madd(f32x4.splat(8.0), s34, f32x4.add(s12, m5))); // m1 - m2 + 8(m3 - m4) + m5
-}
-
 // Bᵀ of F(3, 3) (points 0, 1, −1, 2, ∞) on five vectors read at p + i·ps, written at q + i·qs.
 @inline function inputTransform5(p: usize, ps: usize, q: usize, qs: usize): void {
   const d0 = v128.load(p), d1 = v128.load(p + ps), d2 = v128.load(p + 2 * ps);
@@ -89,14 +78,45 @@ export { surfaceBatch } from './surface';
   v128.store(q + 4 * qs, madd(two, f32x4.sub(d1, d3), f32x4.sub(d4, d2))); // 2d1 - d2 - 2d3 + d4
 }
 
-// Aᵀ of F(3, 3): five vectors at p + i·ps to three at q + i·qs.
-@inline function outputTransform5(p: usize, ps: usize, q: usize, qs: usize): void {
+// A vector stored at q, or with `split` its halves at q and q + rowBytes (two channels per row).
+@inline function storeVector(q: usize, v: v128, split: bool, rowBytes: usize): void {
+  if (split) {
+    v128.store64_lane(q, v, 0);
+    v128.store64_lane(q + rowBytes, v, 1);
+  } else {
+    v128.store(q, v);
+  }
+}
+
+// Aᵀ of F(4, 3) (six: six vectors at p + i·ps to four outputs) or of F(3, 3) (five to three).
+// The outputs go to q + i·qs: as they are, or where `final` with the bias bv added, through a
+// ReLU where `relu`, only the first `count` of them, and split as storeVector does.
+@inline function outputTransform(six: bool, p: usize, ps: usize, q: usize, qs: usize, final: bool, bv: v128,
+                                 relu: bool, count: i32, split: bool, rowBytes: usize): void {
   const m0 = v128.load(p), m1 = v128.load(p + ps), m2 = v128.load(p + 2 * ps);
   const m3 = v128.load(p + 3 * ps), m4 = v128.load(p + 4 * ps);
-  const a12 = f32x4.add(m1, m2);
-  v128.store(q, f32x4.add(f32x4.add(m0, a12), m3)); // m0 + m1 + m2 + m3
-  v128.store(q + qs, madd(f32x4.splat(2.0), m3, f32x4.sub(m1, m2))); // m1 - m2 + 2m3
-  v128.store(q + 2 * qs, madd(f32x4.splat(4.0), m3, f32x4.add(a12, m4))); // m1 + m2 + 4m3 + m4
+  const a12 = f32x4.add(m1, m2), s12 = f32x4.sub(m1, m2);
+  let y0: v128, y1: v128, y2: v128, y3 = f32x4.splat(0);
+  if (six) {
+    const a34 = f32x4.add(m3, m4), s34 = f32x4.sub(m3, m4);
+    y0 = f32x4.add(f32x4.add(m0, a12), a34); // m0 + m1 + m2 + m3 + m4
+    y1 = madd(f32x4.splat(2.0), s34, s12); // m1 - m2 + 2(m3 - m4)
+    y2 = madd(f32x4.splat(4.0), a34, a12); // m1 + m2 + 4(m3 + m4)
+    y3 = madd(f32x4.splat(8.0), s34, f32x4.add(s12, v128.load(p + 5 * ps))); // m1 - m2 + 8(m3 - m4) + m5
+  } else {
+    y0 = f32x4.add(f32x4.add(m0, a12), m3); // m0 + m1 + m2 + m3
+    y1 = madd(f32x4.splat(2.0), m3, s12); // m1 - m2 + 2m3
+    y2 = madd(f32x4.splat(4.0), m3, f32x4.add(a12, m4)); // m1 + m2 + 4m3 + m4
+  }
+  if (final) {
+    y0 = f32x4.add(y0, bv); y1 = f32x4.add(y1, bv); y2 = f32x4.add(y2, bv); y3 = f32x4.add(y3, bv);
+    if (relu) { y0 = reluOf(y0); y1 = reluOf(y1); y2 = reluOf(y2); y3 = reluOf(y3); }
+  }
+  const stores = final ? min(count, six ? 4 : 3) : six ? 4 : 3;
+  storeVector(q, y0, split, rowBytes);
+  if (stores > 1) storeVector(q + qs, y1, split, rowBytes);
+  if (stores > 2) storeVector(q + 2 * qs, y2, split, rowBytes);
+  if (stores > 3) storeVector(q + 3 * qs, y3, split, rowBytes);
 }
 
 // One sample's input into the phase planes (see conv): pixel (row, col) goes to plane row
@@ -174,12 +194,38 @@ function planeFloats(tau: i32, ns: i32, ho: i32, wo: i32, width: i32): i32 {
   return total;
 }
 
+
+// 4 rows × 8 columns of M: (accumulate ? M : 0) + Σ_{k0 ≤ k < k1} V[row][k] U[k][col].
+@inline function micro8(r0: usize, rs: usize, up: usize, us: usize, k0: i32, k1: i32, mp: usize, accumulate: bool): void {
+  let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+  let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+  if (accumulate) {
+    a00 = v128.load(mp); a01 = v128.load(mp, 16); a10 = v128.load(mp + us); a11 = v128.load(mp + us, 16);
+    a20 = v128.load(mp + 2 * us); a21 = v128.load(mp + 2 * us, 16); a30 = v128.load(mp + 3 * us); a31 = v128.load(mp + 3 * us, 16);
+  }
+  const kend = r0 + <usize>k1 * 4;
+  for (let kp = r0 + <usize>k0 * 4; kp < kend; kp += 4) {
+    const u0 = v128.load(up), u1 = v128.load(up, 16);
+    const v0 = v128.load32_splat(kp), v1 = v128.load32_splat(kp + rs);
+    const v2 = v128.load32_splat(kp + 2 * rs), v3 = v128.load32_splat(kp + 3 * rs);
+    a00 = madd(v0, u0, a00); a01 = madd(v0, u1, a01);
+    a10 = madd(v1, u0, a10); a11 = madd(v1, u1, a11);
+    a20 = madd(v2, u0, a20); a21 = madd(v2, u1, a21);
+    a30 = madd(v3, u0, a30); a31 = madd(v3, u1, a31);
+    up += us;
+  }
+  v128.store(mp, a00); v128.store(mp, a01, 16);
+  v128.store(mp + us, a10); v128.store(mp + us, a11, 16);
+  v128.store(mp + 2 * us, a20); v128.store(mp + 2 * us, a21, 16);
+  v128.store(mp + 3 * us, a30); v128.store(mp + 3 * us, a31, 16);
+}
+
 /** Bytes of scratch memory that {@link conv} needs for these sizes (see its layout). */
 export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32, block: i32): i32 {
   const th = (ho + 3) >> 2, tw = (wo + 3) >> 2;
   const k4 = stride * stride * cin;
   const planes = (4 * th + 2) * (4 * tw + 2) * k4;
-  return 4 * (planeFloats(4, block, ho, wo, k4) + planeFloats(4, block, ho, wo, cout) + planes + 2 * 36 * 4 + 12);
+  return 4 * (planeFloats(4, block, ho, wo, k4) + planeFloats(4, block, ho, wo, cout) + planes + 16 + 36 * k4 + 24 * cout);
 }
 
 /**
@@ -207,9 +253,10 @@ export function scratchBytes(ho: i32, wo: i32, cin: i32, cout: i32, stride: i32,
  *                                              and its products are skipped. 0: all of them.
  * Scratch layout (bytes): V, per type with tiles, [points][tb·phases·cin + 16 floats] (tb: the
  * block's tiles of that type rounded up to 4); M likewise with cout; the interleaved phase planes
- * of one sample; two 6×6 vector tiles; per type, where its V and M planes start and their rows
- * (a table of 12 words, set once per block). The 16 spare floats per ξ keep the planes from sharing
- * cache sets (a power-of-two stride between them made the input transform 5× slower).
+ * of one sample; per type, where its V and M planes start and their rows (a table of 12 words
+ * in 16, set once per block); one tile's column transforms on the way in ([6][6][phases·cin]) and
+ * on the way out ([4][6][cout]). The 16 spare floats per ξ keep the planes from sharing cache
+ * sets (a power-of-two stride between them made the input transform 5× slower).
  */
 export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias: usize, cout: i32, stride: i32,
                      pbh: i32, pbw: i32, out: usize, ho: i32, wo: i32, scratch: usize, block: i32, relu: i32,
@@ -223,9 +270,9 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
   const pbuf = mbuf + <usize>planeFloats(4, block, ho, wo, cout) * 4;
   const uh = 4 * th + 2, uw = 4 * tw + 2;
   const prow = <usize>(uw * k4) * 4; // bytes per row of the planes
-  const tmp = pbuf + <usize>uh * prow;
-  const t1 = tmp + 576;
-  const types = t1 + 576; // per type τ: V's start at +4τ, M's at +16 + 4τ, rows at +32 + 4τ
+  const types = pbuf + <usize>uh * prow; // per type τ: V's start at +4τ, M's at +16 + 4τ, rows at +32 + 4τ
+  const tcols = types + 64; // one tile's column transforms on the way in: [i][j][k], 36 · k4 floats
+  const ocols = tcols + <usize>(36 * k4) * 4; // and on the way out: [r][q][c], 24 · cout floats
   const zero = f32x4.splat(0);
   const group = cout / rowSplit; // output channels per row of a split output
   const rowFloats = wo * group; // floats per output row
@@ -257,17 +304,21 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
           const vb = <usize>load<u32>(types + <usize>tau * 4);
           const vps = load<i32>(types + <usize>tau * 4, 32) * k4 + 16;
           const base = pbuf + <usize>(4 * ty) * prow + <usize>(4 * tx * k4) * 4;
-          for (let k = 0; k < k4; k += 4) {
-            // Columns (Bᵀ d), then rows (· B), straight into V's planes: ξ = i·b + j.
-            for (let j = 0; j < b; j++) {
-              if (a == 6) inputTransform(base + <usize>(j * k4 + k) * 4, prow, t1 + <usize>j * 16, 96);
-              else inputTransform5(base + <usize>(j * k4 + k) * 4, prow, t1 + <usize>j * 16, 96);
-            }
-            const dst = vb + <usize>(t * k4 + k) * 4;
-            for (let i = 0; i < a; i++) {
-              if (b == 6) inputTransform(t1 + <usize>i * 96, 16, dst + <usize>(i * 6 * vps) * 4, <usize>vps * 4);
-              else inputTransform5(t1 + <usize>i * 96, 16, dst + <usize>(i * 5 * vps) * 4, <usize>vps * 4);
-            }
+          // Columns (Bᵀ d) into tcols[i][j][k], then rows (· B) into V's planes (ξ = i·b + j),
+          // each over all k with the strides fixed.
+          const kb4 = <usize>k4 * 4, ts = 6 * kb4;
+          for (let j = 0; j < b; j++) {
+            let p = base + <usize>j * kb4, q = tcols + <usize>j * kb4;
+            const pend = p + kb4;
+            if (a == 6) for (; p < pend; p += 16, q += 16) inputTransform(p, prow, q, ts);
+            else for (; p < pend; p += 16, q += 16) inputTransform5(p, prow, q, ts);
+          }
+          const dst = vb + <usize>(t * k4) * 4, vs = <usize>vps * 4;
+          for (let i = 0; i < a; i++) {
+            let p = tcols + <usize>i * ts, q = dst + <usize>(i * b) * vs;
+            const pend = p + kb4;
+            if (b == 6) for (; p < pend; p += 16, q += 16) inputTransform(p, kb4, q, vs);
+            else for (; p < pend; p += 16, q += 16) inputTransform5(p, kb4, q, vs);
           }
         }
       }
@@ -318,29 +369,9 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
             const cEnd = cs ? cb1 : ca1;
             let c0 = cs ? cb0 : ca0;
             for (; c0 + 8 <= cEnd; c0 += 8) {
-              let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
-              let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-              for (let ks = 0; ks < 2; ks++) {
-                const k1 = ks ? kb1 : ka1;
-                let k = ks ? kb0 : ka0;
-                let up = ub + <usize>(k * cout + c0) * 4;
-                for (; k < k1; k++) {
-                  const u0 = v128.load(up), u1 = v128.load(up, 16);
-                  const kp = r0 + <usize>k * 4;
-                  const v0 = v128.load32_splat(kp), v1 = v128.load32_splat(kp + rs);
-                  const v2 = v128.load32_splat(kp + 2 * rs), v3 = v128.load32_splat(kp + 3 * rs);
-                  a00 = madd(v0, u0, a00); a01 = madd(v0, u1, a01);
-                  a10 = madd(v1, u0, a10); a11 = madd(v1, u1, a11);
-                  a20 = madd(v2, u0, a20); a21 = madd(v2, u1, a21);
-                  a30 = madd(v3, u0, a30); a31 = madd(v3, u1, a31);
-                  up += us;
-                }
-              }
               const mp = mr + <usize>c0 * 4;
-              v128.store(mp, a00); v128.store(mp, a01, 16);
-              v128.store(mp + us, a10); v128.store(mp + us, a11, 16);
-              v128.store(mp + 2 * us, a20); v128.store(mp + 2 * us, a21, 16);
-              v128.store(mp + 3 * us, a30); v128.store(mp + 3 * us, a31, 16);
+              micro8(r0, rs, ub + <usize>(ka0 * cout + c0) * 4, us, ka0, ka1, mp, false);
+              if (kb1 > kb0) micro8(r0, rs, ub + <usize>(kb0 * cout + c0) * 4, us, kb0, kb1, mp, true);
             }
             if (c0 < cEnd) { // 4 output channels left in the segment
               let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
@@ -366,7 +397,6 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
       }
     }
     // ---- output transform, bias, activation, store (outputs past the edge are cut) ----
-    const t2 = t1;
     for (let sl = 0; sl < ns; sl++) {
       const os = out + <usize>(s0 + sl) * <usize>(ho * wo * cout) * 4;
       for (let ty = 0; ty < th; ty++) {
@@ -377,35 +407,31 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
           const t = tileRow(tau, sl, ty, tx, n4h, n4w);
           const mb = <usize>load<u32>(types + <usize>tau * 4, 16);
           const mps = load<i32>(types + <usize>tau * 4, 32) * cout + 16;
-          for (let c = 0; c < cout; c += 4) {
-            const bv = v128.load(bias + <usize>c * 4);
-            // Where channel c's vector goes: row group j = c / group, at channel c mod group.
-            const j = c / group, cc = c - j * group;
-            const mp = mb + <usize>(t * cout + c) * 4, xs = <usize>mps * 4;
-            // Columns (Aᵀ m, a − 2 outputs), then rows (· A, b − 2 outputs).
-            for (let q = 0; q < b; q++) {
-              if (a == 6) outputTransform(mp + <usize>q * xs, <usize>b * xs, tmp + <usize>q * 16, 96);
-              else outputTransform5(mp + <usize>q * xs, <usize>b * xs, tmp + <usize>q * 16, 96);
-            }
-            for (let r = 0; r < a - 2; r++) {
-              if (b == 6) outputTransform(tmp + <usize>r * 96, 16, t2 + <usize>r * 64, 16);
-              else outputTransform5(tmp + <usize>r * 96, 16, t2 + <usize>r * 64, 16);
-            }
-            for (let r = 0; r < a - 2; r++) {
-              const oy = 4 * ty + r;
-              if (oy >= ho) break;
-              for (let q = 0; q < b - 2; q++) {
-                const ox = 4 * tx + q;
-                if (ox >= wo) break;
-                let v = f32x4.add(v128.load(t2 + <usize>(r * 4 + q) * 16), bv);
-                if (relu) v = reluOf(v);
-                const o = os + <usize>((oy * rowSplit + j) * rowFloats + ox * group + cc) * 4;
-                if (group != 2) {
-                  v128.store(o, v);
-                } else { // two channels per row: the vector's halves go to rows j and j + 1
-                  v128.store64_lane(o, v, 0);
-                  v128.store64_lane(o + <usize>rowFloats * 4, v, 1);
-                }
+          const xs = <usize>mps * 4, cb = <usize>cout * 4, os4 = <usize>6 * cb;
+          const mt = mb + <usize>(t * cout) * 4;
+          // Columns (Aᵀ m, a − 2 outputs) into ocols[r][q][c], over all c with the strides fixed.
+          for (let q = 0; q < b; q++) {
+            let p = mt + <usize>q * xs, d = ocols + <usize>q * cb;
+            const pend = p + cb;
+            if (a == 6) for (; p < pend; p += 16, d += 16) outputTransform(true, p, <usize>b * xs, d, os4, false, zero, false, 4, false, 0);
+            else for (; p < pend; p += 16, d += 16) outputTransform(false, p, <usize>b * xs, d, os4, false, zero, false, 3, false, 0);
+          }
+          // Rows (· A, b − 2 outputs each), with the bias and activation, straight to the output:
+          // a split output's row group j takes channels j·group to (j + 1)·group, one vector at a time.
+          const outs = min(b - 2, wo - 4 * tx);
+          const gs = <usize>group * 4;
+          for (let r = 0; r < a - 2; r++) {
+            const oy = 4 * ty + r;
+            if (oy >= ho) break;
+            let p = ocols + <usize>r * os4;
+            for (let j = 0; j < rowSplit; j += group == 2 ? 2 : 1) {
+              let o = os + <usize>((oy * rowSplit + j) * rowFloats + 4 * tx * group) * 4;
+              let bp = bias + <usize>(j * group) * 4;
+              const oend = o + gs;
+              for (; o < oend; o += 16, p += 16, bp += 16) {
+                const bv = v128.load(bp);
+                if (b == 6) outputTransform(true, p, cb, o, gs, true, bv, relu != 0, outs, group == 2, <usize>rowFloats * 4);
+                else outputTransform(false, p, cb, o, gs, true, bv, relu != 0, outs, group == 2, <usize>rowFloats * 4);
               }
             }
           }
