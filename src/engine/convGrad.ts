@@ -25,8 +25,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, KernelConfig, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { KL_TO_TARGET, klToTargetOps, linfStepOps, MASKED_MATMUL, reluMasked, SURFACE_BATCH, SURFACE_HEAD, surfaceHeadOps, surfaceInputsOps } from './ops';
-import { directConv, ravineKlToTarget, ravineLinfStep, ravineMatMul, ravineSurfaceBatch, ravineSurfaceHead, rowGroupTaken, winogradConv } from './winograd';
+import { CONV_PAIR, convPairOps, KL_TO_TARGET, klToTargetOps, linfStepOps, MASKED_MATMUL, reluMasked, SURFACE_BATCH, SURFACE_HEAD, surfaceHeadOps, surfaceInputsOps, type PairLayer } from './ops';
+import { directConv, ravineConvPair, ravineKlToTarget, ravineLinfStep, ravineMatMul, ravineSurfaceBatch, ravineSurfaceHead, rowGroupTaken, winogradConv } from './winograd';
 
 /** Padding as `tf.conv2d` accepts it: a mode, one number for all sides, or explicit NHWC pairs. */
 export type Conv2DPad = 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
@@ -770,6 +770,30 @@ function makeSurfaceHeadKernel(): FastKernelConfig {
   });
 }
 
+/** Two convolution layers in one pass on wasm (CONV_PAIR, src/engine/ops.ts); where Ravine's kernels decline, tfjs's fused convolutions. */
+function makeConvPairKernel(): FastKernelConfig {
+  return wasmKernel(CONV_PAIR, undefined, (args) => {
+    const { x, filter1, bias1, filter2, bias2 } = args.inputs as { x: TensorInfo; filter1: TensorInfo; bias1?: TensorInfo; filter2: TensorInfo; bias2?: TensorInfo };
+    const a = args.attrs as unknown as {
+      strides1: [number, number]; pad1: 'same' | 'valid'; activation1: 'relu' | 'linear';
+      strides2: [number, number]; pad2: 'same' | 'valid'; activation2: 'relu' | 'linear';
+    };
+    const out = ravineConvPair(
+      args.backend as Parameters<typeof ravineConvPair>[0],
+      { x, filter: filter1, bias: bias1, strides: a.strides1, pad: a.pad1, activation: a.activation1 },
+      { filter: filter2, bias: bias2, strides: a.strides2, pad: a.pad2, activation: a.activation2 },
+    );
+    if (out) return out;
+    const infos = [x, filter1, filter2, bias1, bias2].filter((t): t is TensorInfo => t !== undefined);
+    return onTensors(infos, (tensors) => {
+      const of = (info: TensorInfo | undefined) => (info ? tensors[infos.indexOf(info)] : undefined);
+      const layer = (filter: TensorInfo, bias: TensorInfo | undefined, strides: [number, number], pad: 'same' | 'valid', activation: 'relu' | 'linear'): PairLayer =>
+        ({ filter: of(filter) as tf.Tensor4D, bias: of(bias) as tf.Tensor1D | undefined, strides, pad, activation });
+      return convPairOps(of(x) as tf.Tensor4D, layer(filter1, bias1, a.strides1, a.pad1, a.activation1), layer(filter2, bias2, a.strides2, a.pad2, a.activation2));
+    });
+  });
+}
+
 /** The metric's objective and its gradient in one pass on wasm (KL_TO_TARGET, src/engine/ops.ts); where Ravine's kernel declines, the ops. */
 function makeKlToTargetKernel(): FastKernelConfig {
   return wasmKernel(KL_TO_TARGET, undefined, (args) => {
@@ -916,6 +940,7 @@ export function registerFastConvGradients(): void {
   if (!isFastKernel(tf.getKernel(SURFACE_BATCH, FAST_BACKEND))) tf.registerKernel(makeSurfaceBatchKernel());
   if (!isFastKernel(tf.getKernel(SURFACE_HEAD, FAST_BACKEND))) tf.registerKernel(makeSurfaceHeadKernel());
   if (!isFastKernel(tf.getKernel(MASKED_MATMUL, FAST_BACKEND))) tf.registerKernel(makeMaskedMatMulKernel());
+  if (!isFastKernel(tf.getKernel(CONV_PAIR, FAST_BACKEND))) tf.registerKernel(makeConvPairKernel());
 }
 
 /**
@@ -927,7 +952,7 @@ export function registerFastConvGradients(): void {
 export function unregisterFastConvGradients(): void {
   const grad = tf.getGradient(tf.Conv2D);
   if (isFastGrad(grad)) tf.registerGradient(grad.original);
-  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, KL_TO_TARGET, SURFACE_BATCH, SURFACE_HEAD, MASKED_MATMUL, ...WRAPPED_KERNELS.map(([n]) => n)]) {
+  for (const name of [tf.Conv2DBackpropFilter, PHASE_CONV, LINF_STEP, KL_TO_TARGET, SURFACE_BATCH, SURFACE_HEAD, MASKED_MATMUL, CONV_PAIR, ...WRAPPED_KERNELS.map(([n]) => n)]) {
     const kernel = tf.getKernel(name, FAST_BACKEND);
     if (isFastKernel(kernel)) {
       tf.unregisterKernel(name, FAST_BACKEND);

@@ -33,7 +33,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInputGrad, pair } from './convGrad';
-import { maskedMatMulTransposeB } from './ops';
+import { CONV_PAIR, convPair, maskedMatMulTransposeB, type PairLayer } from './ops';
 
 /** One layer's part of the forward pass: a batch in, a batch out (tensors owned by the caller). */
 type Step = (x: tf.Tensor) => tf.Tensor;
@@ -91,6 +91,8 @@ function fusedActivation(layer: tf.layers.Layer, linear: boolean): FusedActivati
 interface FusedLayer<W> {
   readWeights: () => W;
   activation: FusedActivation;
+  /** A convolution's layer as {@link convPair} takes it, with the weights it reads now. */
+  convLayer?: () => PairLayer;
   forward: (x: tf.Tensor, w: W) => tf.Tensor;
   backward: (dy: tf.Tensor, mask: tf.Tensor | undefined, x: tf.Tensor, w: W) => tf.Tensor;
 }
@@ -137,6 +139,10 @@ function conv2dLayer(layer: tf.layers.Layer, activation: FusedActivation): Fused
   return {
     readWeights: () => kernelAndBias(layer),
     activation,
+    convLayer: () => {
+      const { kernel, bias } = kernelAndBias(layer);
+      return { filter: kernel as tf.Tensor4D, bias: bias as tf.Tensor1D | undefined, strides, pad, activation };
+    },
     forward: (x, { kernel, bias }) =>
       tf.engine().runKernel(tf.FusedConv2D, { x, filter: kernel, ...(bias ? { bias } : {}) }, {
         strides,
@@ -183,10 +189,12 @@ interface ChainStep {
   step: Step;
   withBackward?: StepWithBackward;
   fused: boolean;
+  /** A convolution layer's weights and attributes, for a pair of them in one kernel (forward only). */
+  convLayer?: () => PairLayer;
 }
 
 function fusedChainStep(fused: FusedLayer<{ kernel: tf.Tensor; bias?: tf.Tensor }>): ChainStep {
-  return { step: inputGradientOp(fused), withBackward: withBackwardOf(fused), fused: true };
+  return { step: inputGradientOp(fused), withBackward: withBackwardOf(fused), fused: true, convLayer: fused.convLayer };
 }
 
 /** How a layer runs in the chain: fused, as a reshape (Flatten), or as itself (recorded, no tape-free form). */
@@ -234,13 +242,21 @@ export function inputGradientChain(layers: tf.layers.Layer[], linearLast: boolea
   }
   if (!steps.some((s) => s.fused)) return undefined;
   const forward = (x: tf.Tensor): tf.Tensor => {
+    // Two convolution layers in a row run as one kernel where the backend has it (wasm: the
+    // first layer's output then stays in the cache, src/engine/winograd.ts ravineConvPair), but
+    // only while nothing records: the pair has no gradient.
+    const pairs = !tf.engine().isTapeOn() && tf.getKernel(CONV_PAIR, tf.getBackend()) !== undefined;
     // Each activation is freed as soon as the next layer has used it (as tfjs-layers does), not
     // at the end: a 1024-point surface chunk would otherwise hold every layer's output at once.
     // Safe while recording too: the tape keeps its own references to what it saved.
     let h = x;
     try {
-      for (const { step } of steps) {
-        const next = tf.tidy(() => step(h));
+      for (let i = 0; i < steps.length; i++) {
+        const { step, convLayer } = steps[i];
+        const second = pairs && i + 1 < steps.length ? steps[i + 1].convLayer : undefined;
+        const input = h;
+        const next = convLayer && second ? tf.tidy(() => convPair(input as tf.Tensor4D, convLayer(), second())) : tf.tidy(() => step(input));
+        if (convLayer && second) i++;
         if (h !== x && next !== h) h.dispose();
         h = next;
       }

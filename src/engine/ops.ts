@@ -94,6 +94,44 @@ export function kernelOrOps<T extends tf.Tensor | tf.Tensor[]>(name: string, inp
 }
 
 /**
+ * The name of the kernel that runs two convolution layers in a row (each a fused convolution with
+ * its bias and activation) in one pass: inputs x, filter1, bias1?, filter2, bias2?; attributes
+ * strides1, pad1, activation1, strides2, pad2, activation2 (NHWC, dilation 1). Registered on wasm
+ * by registerFastConvGradients (src/engine/convGrad.ts), for forward passes that nothing records;
+ * elsewhere {@link convPairOps} runs.
+ */
+export const CONV_PAIR = 'RavineConvPair';
+
+/** One convolution layer of a {@link convPair}: its weights and how it is applied. */
+export interface PairLayer {
+  filter: tf.Tensor4D;
+  bias?: tf.Tensor1D;
+  strides: [number, number];
+  pad: 'same' | 'valid';
+  activation: 'relu' | 'linear';
+}
+
+/** {@link convPair} as tfjs's fused convolutions, one after the other. x owned by the caller; returns a new tensor. */
+export function convPairOps(x: tf.Tensor4D, first: PairLayer, second: PairLayer): tf.Tensor4D {
+  return tf.tidy(() => {
+    const layer = (h: tf.Tensor4D, l: PairLayer) => tf.fused.conv2d({ x: h, filter: l.filter, bias: l.bias, strides: l.strides, pad: l.pad, activation: l.activation });
+    return layer(layer(x, first), second);
+  });
+}
+
+/** Two convolution layers in a row (see {@link CONV_PAIR}); not differentiable. x owned by the caller; returns a new tensor. */
+export function convPair(x: tf.Tensor4D, first: PairLayer, second: PairLayer): tf.Tensor4D {
+  const inputs: tf.NamedTensorMap = { x, filter1: first.filter, filter2: second.filter };
+  if (first.bias) inputs.bias1 = first.bias;
+  if (second.bias) inputs.bias2 = second.bias;
+  const attrs = {
+    strides1: first.strides, pad1: first.pad, activation1: first.activation,
+    strides2: second.strides, pad2: second.pad, activation2: second.activation,
+  } as unknown as tf.NamedAttrMap;
+  return kernelOrOps(CONV_PAIR, inputs, attrs, () => convPairOps(x, first, second));
+}
+
+/**
  * The name of the kernel that builds a loss surface's chunk of inputs in one pass (inputs x, d1,
  * d2 [1, ...shape], a, b [n]; attributes lo, hi; output [n, ...shape]). Registered on wasm by
  * registerFastConvGradients (src/engine/convGrad.ts); elsewhere {@link surfaceInputsOps} runs.

@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableNodeWasmThreads } from '../cli/wasmThreads';
 import { conv2dInputGradViaForward, registerFastConvGradients } from './convGrad';
-import { maskedMatMulTransposeB, surfaceInputs, surfaceInputsOps } from './ops';
+import { convPair, convPairOps, maskedMatMulTransposeB, surfaceInputs, surfaceInputsOps, type PairLayer } from './ops';
 import { fixedValues } from './testSupport';
 import { ravineKernelCalls, setWinogradHelperTestMode, wasmThreadCount, winogradHelpers } from './winograd';
 
@@ -117,6 +117,24 @@ describe('Winograd kernel with helper threads', () => {
       );
       expect(Array.from(last), `${name}: the last sample alone`).toEqual(Array.from(ours.subarray((n - 1) * per)));
     }
+  });
+
+  it('splits two convolution layers in one kernel, with the bits of the layers in turn', async () => {
+    for (let t = 0; t < 100 && winogradHelpers().ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
+    const n = 150; // shares of 16 samples or more, each through both layers 64 at a time
+    const [pairOut, separate, callerOnly] = tf.tidy(() => {
+      const x = tf.tensor4d(fixedValues(n * 28 * 28, 8), [n, 28, 28, 1]).clipByValue(0, 1) as tf.Tensor4D;
+      const first: PairLayer = { filter: tf.tensor4d(fixedValues(5 * 5 * 16, 9, 0.5), [5, 5, 1, 16]), bias: tf.tensor1d(fixedValues(16, 10, 0.1)), strides: [2, 2], pad: 'same', activation: 'relu' };
+      const second: PairLayer = { filter: tf.tensor4d(fixedValues(5 * 5 * 16 * 32, 11, 0.2), [5, 5, 16, 32]), bias: tf.tensor1d(fixedValues(32, 12, 0.1)), strides: [2, 2], pad: 'same', activation: 'relu' };
+      const jobs = winogradHelpers().jobs;
+      const calls = ravineKernelCalls().convPair;
+      const out = convPair(x, first, second).dataSync() as Float32Array;
+      expect(ravineKernelCalls().convPair).toBe(calls + 1);
+      expect(winogradHelpers().jobs, 'the helper took a share').toBe(jobs + 1);
+      return [out, convPairOps(x, first, second).dataSync() as Float32Array, onCallerOnly(() => convPair(x, first, second).dataSync() as Float32Array)];
+    });
+    expect(Array.from(pairOut)).toEqual(Array.from(separate));
+    expect(Array.from(callerOnly), 'the same bits with no share on the helper').toEqual(Array.from(pairOut));
   });
 
   it('splits an input gradient whose ReLU mask and depth-to-space the kernel applies, with the values of one thread', async () => {

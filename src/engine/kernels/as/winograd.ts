@@ -42,7 +42,9 @@
 import { maskedBy, relu as reluOf } from './clamp';
 import { madd } from './madd';
 
-export { direct1, directScratchBytes } from './direct';
+import { direct1, directScratchBytes } from './direct';
+
+export { direct1, directScratchBytes };
 export { gemm, gemmScratchBytes } from './gemm';
 export { linfStep } from './pgd';
 export { surfaceBatch } from './surface';
@@ -440,3 +442,35 @@ export function conv(x: usize, n: i32, h: i32, w: i32, cin: i32, u: usize, bias:
     }
   }
 }
+
+/**
+ * Two convolutions in a row, each with its bias and activation: a one-channel input through
+ * direct1, then its output through conv, a block of `sub` samples at a time, so that the first
+ * layer's output for a block is still in the cache when the second reads it (its tensor for a
+ * whole surface chunk, 12.8 MB for the CNNs, is not). The same kernels on the same values as two
+ * separate calls: the same bits.
+ *   x        [n, h, w, 1]      input
+ *   out      [n, ho, wo, c2]   the second layer's output
+ *   scratch  the first layer's output for `sub` samples, direct1's scratch, then conv's
+ *   params   i32s: h, w, wt1, kh1, kw1, bias1, c1, s1, pbh1, pbw1, h1, w1, relu1 (the first layer,
+ *            as direct1 takes them, with its output h1 × w1), u2, bias2, c2, stride2, pbh2, pbw2,
+ *            ho, wo, relu2, spans2, block (the second, as conv takes them), sub
+ */
+export function convPair(x: usize, n: i32, out: usize, params: usize, scratch: usize): void {
+  const h = load<i32>(params), w = load<i32>(params, 4), wt1 = <usize>load<u32>(params, 8), kh1 = load<i32>(params, 12);
+  const kw1 = load<i32>(params, 16), bias1 = <usize>load<u32>(params, 20), c1 = load<i32>(params, 24), s1 = load<i32>(params, 28);
+  const pbh1 = load<i32>(params, 32), pbw1 = load<i32>(params, 36), h1 = load<i32>(params, 40), w1 = load<i32>(params, 44);
+  const relu1 = load<i32>(params, 48), u2 = <usize>load<u32>(params, 52), bias2 = <usize>load<u32>(params, 56), c2 = load<i32>(params, 60);
+  const stride2 = load<i32>(params, 64), pbh2 = load<i32>(params, 68), pbw2 = load<i32>(params, 72), ho = load<i32>(params, 76);
+  const wo = load<i32>(params, 80), relu2 = load<i32>(params, 84), spans2 = <usize>load<u32>(params, 88), block = load<i32>(params, 92);
+  const sub = load<i32>(params, 96);
+  const mid = scratch;
+  const direct = mid + <usize>(sub * h1 * w1 * c1) * 4;
+  const wino = direct + <usize>directScratchBytes(h1, w1, kh1, kw1, s1);
+  for (let s0 = 0; s0 < n; s0 += sub) {
+    const ns = min(sub, n - s0);
+    direct1(x + <usize>(s0 * h * w) * 4, ns, h, w, wt1, kh1, kw1, bias1, c1, s1, pbh1, pbw1, mid, h1, w1, direct, relu1);
+    conv(mid, ns, h1, w1, c1, u2, bias2, c2, stride2, pbh2, pbw2, out + <usize>(s0 * ho * wo * c2) * 4, ho, wo, wino, block, relu2, 0, 1, spans2);
+  }
+}
+
