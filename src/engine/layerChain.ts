@@ -247,7 +247,7 @@ export function inputGradientChain(layers: tf.layers.Layer[], linearLast: boolea
     // only while nothing records: the pair has no gradient.
     const pairs = !tf.engine().isTapeOn() && tf.getKernel(CONV_PAIR, tf.getBackend()) !== undefined;
     // Each activation is freed as soon as the next layer has used it (as tfjs-layers does), not
-    // at the end: a 1024-point surface chunk would otherwise hold every layer's output at once.
+    // at the end: a 2048-point surface chunk would otherwise hold every layer's output at once.
     // Safe while recording too: the tape keeps its own references to what it saved.
     let h = x;
     try {

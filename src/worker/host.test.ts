@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { MAX_CHUNK } from '../engine/schedule';
 import { gridAxis, type SurfaceSpec } from '../engine/surface';
 import { fixedInputs, fixedValues, smallCnn, useBackend } from '../engine/testSupport';
 import { readdir, readFile } from 'node:fs/promises';
@@ -192,7 +193,7 @@ describe('jobs and the models under them', () => {
     await host.loadModel('A', 'cnn', files);
     const base = memory();
     let chunks = 0;
-    // 201² points in chunks of at most 1,024: 40 chunks, long enough for the load to land mid-way.
+    // 201² points in chunks of at most MAX_CHUNK (2048): 20 chunks, long enough for the load to land mid-way.
     const job = host.surface(1, 'A', spec(201), () => chunks++);
     const reload = host.loadModel('A', 'cnn again', files);
     // Not "Tensor is disposed": the job saw an abort at a chunk boundary, on weights still alive.
@@ -200,7 +201,7 @@ describe('jobs and the models under them', () => {
     const info = await reload;
     expect(info.name).toBe('cnn again');
     expect(chunks).toBeGreaterThan(0);
-    expect(chunks).toBeLessThan(40);
+    expect(chunks).toBeLessThan(Math.ceil((201 * 201) / MAX_CHUNK));
     // Old model disposed, new one (same files) in its place: the same memory as before.
     expect(memory()).toEqual(base);
     const again = await host.surface(2, 'A', spec(11));
