@@ -177,9 +177,9 @@ export function surfaceHeadOps(z: tf.Tensor2D, label: number): [tf.Tensor1D, tf.
 
 /**
  * Cross-entropy, logit margin, predicted class and confidence of every row of logits z [n, K]
- * for one label. On wasm one pass of Ravine's kernel over the logits (in JavaScript, in float64,
- * stored as float32: the cross-entropy and the confidence may differ from the ops' in the last
- * bit, the margin and the class do not), where the ops are about thirty kernel calls per chunk.
+ * for one label. On wasm one pass of Ravine's kernel over the logits (in float64, stored as
+ * float32: the cross-entropy and the confidence may differ from the ops' in the last bit, the
+ * margin and the class do not), where the ops are about thirty kernel calls per chunk.
  */
 export function surfaceHead(z: tf.Tensor2D, label: number): [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D] {
   return kernelOrOps(SURFACE_HEAD, { z }, { label }, () => surfaceHeadOps(z, label)) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];

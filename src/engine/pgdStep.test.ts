@@ -219,6 +219,32 @@ describe("what a loss surface shows at its points, surfaceHead (ops.ts)", () => 
     z.dispose();
   });
 
+  it('gives the bits of the same sums with JavaScript\'s float64 Math.exp and Math.log: logits from −800 to 800, ±∞, an odd class count', () => {
+    for (const k of [7, 10]) {
+      const n = 400;
+      const values = fixedValues(n * k, 43 + k).map((v, i) => v * [1, 30, 800][i % 3]);
+      values[5 * k + 1] = Infinity;
+      values[6 * k + 2] = -Infinity;
+      values[7 * k] = -Infinity;
+      const z = tf.tensor2d(values, [n, k]);
+      const label = 3;
+      const [loss, margin, pred, conf] = surfaceHead(z, label).map((t) => t.dataSync());
+      const f = z.dataSync();
+      let compared = 0;
+      for (let i = 0; i < n; i++) {
+        const row = Array.from(f.subarray(i * k, (i + 1) * k));
+        const best = Math.max(...row);
+        const sum = row.reduce((s, v) => s + Math.exp(v - best), 0);
+        const other = Math.max(...row.filter((_, j) => j !== label));
+        const want = [Math.fround(best + Math.log(sum) - row[label]), Math.fround(row[label] - other), row.indexOf(best), Math.fround(1 / sum)];
+        expect([loss[i], margin[i], pred[i], conf[i]], `row ${i}`).toEqual(want);
+        if (Number.isFinite(want[0])) compared++;
+      }
+      expect(compared, 'most rows finite').toBeGreaterThan(n - 5);
+      z.dispose();
+    }
+  });
+
   it('gives NaN where a logit is NaN, and falls back to the ops for a label outside the classes', () => {
     const z = tf.tensor2d([1, NaN, 3, 0.5, 2, -1], [2, 3]);
     const [loss, , , conf] = surfaceHead(z, 0).map((t) => t.dataSync());

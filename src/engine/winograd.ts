@@ -48,6 +48,7 @@ const KIND_DIRECT = KERNELS.indexOf('direct1');
 const KIND_GEMM = KERNELS.indexOf('gemm');
 const KIND_SURFACE = KERNELS.indexOf('surfaceBatch');
 const KIND_PAIR = KERNELS.indexOf('convPair');
+const KIND_HEAD = KERNELS.indexOf('surfaceHead');
 
 /** What this module uses of tfjs-backend-wasm's BackendWasm and its emscripten module. */
 interface WasmBackendLike {
@@ -75,6 +76,7 @@ interface KernelExports {
   linfStep(x: number, xAdv: number, g: number, out: number, n: number, alpha: number, eps: number, lo: number, hi: number): void;
   surfaceBatch(...args: number[]): void;
   convPair(...args: number[]): void;
+  surfaceHead(...args: number[]): void;
 }
 
 /**
@@ -979,10 +981,12 @@ export function ravineKlToTarget(backend: WasmBackendLike, call: KlToTargetCall)
 /**
  * What a loss surface shows at each point, from its logits z [n, k] and the sample's label: the
  * cross-entropy logsumexp(z) − z_label, the logit margin z_label − max of the others, the first
- * class of largest logit and the confidence (its softmax probability), in one pass over the
- * wasm memory (in JavaScript: a classifier has a few logits a point), in float64, stored as
- * float32 (the class as int32). Null if z is not float32 [n, k] or the label is not one of its
- * classes (the caller runs tfjs ops then).
+ * class of largest logit and the confidence (its softmax probability), in one pass of Ravine's
+ * kernel (kernels/as/surface.ts surfaceHead), in float64, stored as float32 (the class as int32),
+ * its rows shared between the threads. Null if z is not float32 [n, k] or the label is not one of
+ * its classes (the caller runs tfjs ops then). It used to be a loop in JavaScript on the calling
+ * thread: 0.32 ms for 2048 rows of 10 logits against 0.18 ms in the kernel on one thread, the
+ * same bits.
  */
 export function ravineSurfaceHead(backend: WasmBackendLike, z: TensorInfo, label: number): [TensorInfo, TensorInfo, TensorInfo, TensorInfo] | null {
   if (z.shape.length !== 2 || z.dtype !== 'float32') return null;
@@ -990,36 +994,22 @@ export function ravineSurfaceHead(backend: WasmBackendLike, z: TensorInfo, label
   if (!Number.isInteger(label) || label < 0 || label >= k) return null;
   const state = stateFor(backend);
   if (!state) return null;
-  const loss = backend.makeOutput([n], 'float32');
-  const margin = backend.makeOutput([n], 'float32');
-  const pred = backend.makeOutput([n], 'int32');
-  const conf = backend.makeOutput([n], 'float32');
-  const f = new Float32Array(state.memory.buffer);
-  const ints = new Int32Array(state.memory.buffer);
-  const zAt = offsetOf(backend, z) >> 2;
-  const [lAt, mAt, pAt, cAt] = [loss, margin, pred, conf].map((t) => offsetOf(backend, t) >> 2);
-  for (let i = 0; i < n; i++) {
-    const row = zAt + i * k;
-    let best = -Infinity;
-    let arg = 0;
-    let other = -Infinity;
-    for (let j = 0; j < k; j++) {
-      const v = f[row + j];
-      if (v > best) {
-        best = v;
-        arg = j;
-      }
-      if (j !== label && v > other) other = v;
-    }
-    // A NaN logit makes the sum NaN, so the cross-entropy and the confidence, as with the ops.
-    let sum = 0;
-    for (let j = 0; j < k; j++) sum += Math.exp(f[row + j] - best);
-    f[lAt + i] = best + Math.log(sum) - f[row + label];
-    f[mAt + i] = f[row + label] - other;
-    ints[pAt + i] = arg;
-    f[cAt + i] = 1 / sum;
+  const outputs = [backend.makeOutput([n], 'float32'), backend.makeOutput([n], 'float32'), backend.makeOutput([n], 'int32'), backend.makeOutput([n], 'float32')] as const;
+  if (n > 0) {
+    const zPtr = offsetOf(backend, z);
+    const [loss, margin, pred, conf] = outputs.map((t) => offsetOf(backend, t));
+    runSplit(backend, state, {
+      kind: KIND_HEAD,
+      n,
+      block: 1,
+      // 2048 rows of 10 logits took 0.18 ms on one thread, what about 3.7M multiply-adds take in
+      // the other kernels: a logit (an exponential) counts 180.
+      macs: n * k * 180,
+      scratchBytes: 0,
+      args: (start, count) => [zPtr + start * k * 4, count, k, label, loss + start * 4, margin + start * 4, pred + start * 4, conf + start * 4],
+    });
   }
-  return [loss, margin, pred, conf];
+  return [...outputs];
 }
 
 /**

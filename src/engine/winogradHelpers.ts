@@ -41,7 +41,7 @@ export const SAMPLES = 51; // samples (or rows) it computed in them
 /** Where the caller's slot keeps the shared NEXT word of its jobs. */
 export const NEXT_WORD = 63;
 /** The module's kernels, by their KIND number; each takes at most NARGS (20) arguments, the second being the samples (rows) to do. */
-export const KERNELS = ['conv', 'direct1', 'gemm', 'surfaceBatch', 'convPair'] as const;
+export const KERNELS = ['conv', 'direct1', 'gemm', 'surfaceBatch', 'convPair', 'surfaceHead'] as const;
 /** Job numbers wrap within 30 bits, so they stay positive Int32s. */
 export const SEQ_MASK = 0x3fffffff;
 /** The same layout as one object, handed to each helper (helperMain may not import these). */

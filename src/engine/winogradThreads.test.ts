@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableNodeWasmThreads } from '../cli/wasmThreads';
 import { conv2dInputGradViaForward, registerFastConvGradients } from './convGrad';
-import { convPair, convPairOps, maskedMatMulTransposeB, surfaceInputs, surfaceInputsOps, type PairLayer } from './ops';
+import { convPair, convPairOps, maskedMatMulTransposeB, surfaceHead, surfaceInputs, surfaceInputsOps, type PairLayer } from './ops';
 import { fixedValues } from './testSupport';
 import { ravineKernelCalls, setWinogradHelperTestMode, wasmThreadCount, winogradHelpers } from './winograd';
 
@@ -135,6 +135,17 @@ describe('Winograd kernel with helper threads', () => {
     });
     expect(Array.from(pairOut)).toEqual(Array.from(separate));
     expect(Array.from(callerOnly), 'the same bits with no share on the helper').toEqual(Array.from(pairOut));
+  });
+
+  it("splits a loss surface's head (2048 rows of 10 logits), with the bits of one thread", async () => {
+    for (let t = 0; t < 100 && winogradHelpers().ready < 1; t++) await new Promise((r) => setTimeout(r, 20));
+    const z = tf.tensor2d(fixedValues(2048 * 10, 13).map((v) => 15 * v), [2048, 10]);
+    const read = () => tf.tidy(() => surfaceHead(z, 4).map((t) => Array.from(t.dataSync())));
+    const jobs = winogradHelpers().jobs;
+    const split = read();
+    expect(winogradHelpers().jobs, 'the helper took a share').toBe(jobs + 1);
+    expect(onCallerOnly(read), 'the same bits with no share on the helper').toEqual(split);
+    z.dispose();
   });
 
   it('splits an input gradient whose ReLU mask and depth-to-space the kernel applies, with the values of one thread', async () => {

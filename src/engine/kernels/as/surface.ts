@@ -10,6 +10,7 @@
 // to the bit.
 
 import { maxMend, maxOf, minMend, minOf } from './clamp';
+import { expNonPositive, expNonPositive2, logAtLeastOne } from './explog';
 
 /**
  * out [n, size] from x, d1, d2 [size] and the coefficients a, b [n] (all float32); `range` holds
@@ -34,5 +35,46 @@ export function surfaceBatch(out: usize, n: i32, a: usize, b: usize, x: usize, d
       const t: f32 = ai * load<f32>(d1 + at) + bi * load<f32>(d2 + at);
       store<f32>(row + at, min(max(load<f32>(x + at) + t, lo), hi));
     }
+  }
+}
+
+/**
+ * What a loss surface shows at its points, from their logits z [n, k] (float32) and the label:
+ * the cross-entropy log Σ_j exp(z_j) − z_label, the logit margin z_label − max_{j ≠ label} z_j,
+ * the predicted class (the first largest logit) and its softmax probability, each computed in
+ * float64 and stored as float32 (int32 for the class). A NaN logit makes the cross-entropy and the
+ * probability NaN, as the ops' do. Every argument a pointer or a count (see surfaceBatch).
+ */
+export function surfaceHead(z: usize, n: i32, k: i32, label: i32, loss: usize, margin: usize, pred: usize, conf: usize): void {
+  for (let i = 0; i < n; i++) {
+    const row = z + <usize>(i * k) * 4;
+    let best = -Infinity;
+    let arg = 0;
+    let other = -Infinity;
+    for (let j = 0; j < k; j++) {
+      const v = <f64>load<f32>(row + <usize>j * 4);
+      if (v > best) {
+        best = v;
+        arg = j;
+      }
+      if (j != label && v > other) other = v;
+    }
+    // Each term is e^(z_j − max) ≤ 1 and the largest is 1: the sum is at least 1 (or NaN). Two
+    // terms at a time, added in the order of j.
+    let sum = 0.0;
+    const vbest = f64x2.splat(best);
+    let j = 0;
+    for (; j + 2 <= k; j += 2) {
+      const e = expNonPositive2(f64x2.sub(f64x2.promote_low_f32x4(v128.load64_zero(row + <usize>j * 4)), vbest));
+      sum += f64x2.extract_lane(e, 0);
+      sum += f64x2.extract_lane(e, 1);
+    }
+    if (j < k) sum += expNonPositive(<f64>load<f32>(row + <usize>j * 4) - best);
+    const zy = <f64>load<f32>(row + <usize>label * 4);
+    const at = <usize>i * 4;
+    store<f32>(loss + at, <f32>(best + logAtLeastOne(sum) - zy));
+    store<f32>(margin + at, <f32>(zy - other));
+    store<i32>(pred + at, arg);
+    store<f32>(conf + at, <f32>(1 / sum));
   }
 }

@@ -47,7 +47,7 @@ import { direct1, directScratchBytes } from './direct';
 export { direct1, directScratchBytes };
 export { gemm, gemmScratchBytes } from './gemm';
 export { linfStep } from './pgd';
-export { surfaceBatch } from './surface';
+export { surfaceBatch, surfaceHead } from './surface';
 
 // Bᵀ of F(4, 3) on six vectors read at p + i·ps, written at q + i·qs.
 @inline function inputTransform(p: usize, ps: usize, q: usize, qs: usize): void {
