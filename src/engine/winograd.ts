@@ -34,7 +34,7 @@
  * Only what a kernel handles takes its path: NHWC, dilation 1, float32, no activation or ReLU;
  * Winograd: a 5×5 filter at stride 2 or a 3×3 one at stride 1, input and output channels
  * multiples of 4; direct: one input channel, output channels a multiple of 4, equal strides;
- * matrix product: one batch, output columns a multiple of 4. Everything else returns null and the
+ * matrix product: one batch. Everything else returns null and the
  * caller runs tfjs's own kernel (src/engine/convGrad.ts wraps them).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -806,7 +806,7 @@ export interface MatMulCall {
   aMask?: TensorInfo;
 }
 
-/** Whether {@link ravineMatMul} takes this product: float32 [m, k] · [k, n] (or a batch of one), n a multiple of 4. */
+/** Whether {@link ravineMatMul} takes this product: float32 [m, k] · [k, n] (or a batch of one). */
 export function matMulTakes(call: MatMulCall): boolean {
   const { a, b, bias } = call;
   const two = (t: TensorInfo) => t.shape.length === 2 || (t.shape.length === 3 && t.shape[0] === 1);
@@ -814,7 +814,7 @@ export function matMulTakes(call: MatMulCall): boolean {
   const k = a.shape[a.shape.length - 1];
   const n = b.shape[b.shape.length - 1];
   const maskTaken = !call.aMask || float32Like(call.aMask, a);
-  return b.shape[b.shape.length - 2] === k && k > 0 && n % 4 === 0 && n > 0 && maskTaken && epilogueTaken(bias, n, call.activation);
+  return b.shape[b.shape.length - 2] === k && k > 0 && n > 0 && maskTaken && epilogueTaken(bias, n, call.activation);
 }
 
 /**

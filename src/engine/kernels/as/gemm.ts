@@ -62,7 +62,7 @@ const MB: i32 = 64;
   v128.store(c + 3 * cs, a30); v128.store(c + 3 * cs, a31, 16);
 }
 
-/** One row × 4 columns (the edges: rows past the last multiple of 4, the last 4 columns when n is not a multiple of 8). */
+/** One row × 4 columns (the edges: rows past the last multiple of 4, the columns past the last multiple of 8). */
 @inline function tile1x4(a: usize, b: usize, bs: usize, c: usize, k0: i32, k1: i32, init: usize, last: bool, relu: i32): void {
   let acc = v128.load(init);
   let ap = a + <usize>k0 * 4;
@@ -74,6 +74,31 @@ const MB: i32 = 64;
   }
   if (last && relu) acc = reluOf(acc);
   v128.store(c, acc);
+}
+
+/**
+ * One row × `cols` columns, 1 ≤ cols ≤ 3: the last columns when n is not a multiple of 4, read and
+ * written lane by lane (no value of B, the bias or C past the row's end is touched), with the
+ * same multiply-adds as tile1x4.
+ */
+@inline function tile1xFew(a: usize, b: usize, bs: usize, c: usize, k0: i32, k1: i32, init: usize, last: bool, relu: i32, cols: i32): void {
+  let acc = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(init));
+  if (cols > 1) acc = f32x4.replace_lane(acc, 1, load<f32>(init, 4));
+  if (cols > 2) acc = f32x4.replace_lane(acc, 2, load<f32>(init, 8));
+  let ap = a + <usize>k0 * 4;
+  let bp = b + <usize>k0 * bs;
+  for (let k = k0; k < k1; k++) {
+    let bv = f32x4.replace_lane(f32x4.splat(0), 0, load<f32>(bp));
+    if (cols > 1) bv = f32x4.replace_lane(bv, 1, load<f32>(bp, 4));
+    if (cols > 2) bv = f32x4.replace_lane(bv, 2, load<f32>(bp, 8));
+    acc = madd(v128.load32_splat(ap), bv, acc);
+    ap += 4;
+    bp += bs;
+  }
+  if (last && relu) acc = reluOf(acc);
+  store<f32>(c, f32x4.extract_lane(acc, 0));
+  if (cols > 1) store<f32>(c, f32x4.extract_lane(acc, 1), 4);
+  if (cols > 2) store<f32>(c, f32x4.extract_lane(acc, 2), 8);
 }
 
 /**
@@ -158,7 +183,7 @@ export function gemmScratchBytes(m: i32, k: i32, masked: i32): i32 {
 /**
  * c = act((a ⊙ step(mask)) · b + bias).
  *   a        [m, k]      float32, row-major
- *   b        [k, n]      float32, row-major; n a multiple of 4
+ *   b        [k, n]      float32, row-major
  *   bias     [n]         (zeros for none)
  *   c        [m, n]      output
  *   relu                 1: max(·, 0) after the bias
@@ -218,11 +243,22 @@ export function gemm(a: usize, m: i32, k: i32, b: usize, n: i32, bias: usize, c:
             }
           }
         }
+        // Rows past the last multiple of 4, and every row of the columns past the last multiple
+        // of 8: groups of 4 columns, then the 1 to 3 left where n is not a multiple of 4.
+        const cols = min(8, n - j);
         for (; i < i1; i++) {
           const ai = a + <usize>i * as;
           const cij = c + <usize>i * cs + <usize>j * 4;
-          tile1x4(ai, bj, bs, cij, k0, k1, first ? bias + <usize>j * 4 : cij, last, relu);
-          if (wide) tile1x4(ai, bj + 16, bs, cij + 16, k0, k1, first ? bias + <usize>j * 4 + 16 : cij + 16, last, relu);
+          const bij = bias + <usize>j * 4;
+          let q = 0;
+          for (; q + 4 <= cols; q += 4) {
+            const o = <usize>q * 4;
+            tile1x4(ai, bj + o, bs, cij + o, k0, k1, first ? bij + o : cij + o, last, relu);
+          }
+          if (q < cols) {
+            const o = <usize>q * 4;
+            tile1xFew(ai, bj + o, bs, cij + o, k0, k1, first ? bij + o : cij + o, last, relu, cols - q);
+          }
         }
       }
     }
