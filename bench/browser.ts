@@ -87,7 +87,7 @@ async function runConfig(
       await call(page, 'load', id, nMax, SAMPLE_INDEX, d1, d2);
       for (const kind of [...new Set(plan.map((p) => p.kind))]) {
         const jobs = plan.filter((p) => p.kind === kind);
-        for (const j of jobs) await call(page, 'run', { kind: j.kind, mode: j.mode, size: j.warmupSize });
+        for (const j of jobs) for (let w = 0; w < j.warmups; w++) await call(page, 'run', { kind: j.kind, mode: j.mode, size: j.warmupSize });
         const times = jobs.map(() => [] as number[]);
         for (let r = 0; r < Math.max(...jobs.map((j) => j.runs)); r++) {
           for (const [k, j] of jobs.entries()) {

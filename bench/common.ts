@@ -27,7 +27,21 @@ export const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math
 export interface PlannedJob extends JobSpec {
   runs: number;
   warmupSize: number;
+  /** Untimed runs at warmupSize before the timed ones (see BATCHED_WARMUPS). */
+  warmups: number;
 }
+
+/**
+ * Untimed runs of a batched job before its timed ones. One was not enough: V8 moves the kernels'
+ * WebAssembly from its baseline compiler to its optimising one, and tfjs's JavaScript through its
+ * tiers, while they run, and the runs after a single warm-up were still slower. The CNN metric in
+ * Node on one thread, 20 runs in a row: 193 169 153 148 153 153 148 147 140 133 138 … ms (with
+ * V8's --no-liftoff, compiling the WebAssembly optimised from the start: 264 149 147 145 …).
+ * The PyTorch peer gets more before its own timed runs: a warm-up and two timed passes of every
+ * batch size it tries (bench/peer.py best_batch), then a warm-up of the one it keeps. A naive job
+ * runs thousands of small passes, its own warm-up: one.
+ */
+export const BATCHED_WARMUPS = 3;
 
 /**
  * The job lists. Naive jobs of the attacks run on fewer samples than the batched ones (a
@@ -35,7 +49,7 @@ export interface PlannedJob extends JobSpec {
  * Naive warm-ups are small: batch 1 has one shape, so a few units warm every kernel.
  */
 export function jobPlan(profile: 'full' | 'threads' | 'cpu' | 'webgl' | 'gpu' | 'quick', runs: number): PlannedJob[] {
-  const j = (kind: JobKind, mode: JobMode, size: number, warmupSize = size): PlannedJob => ({ kind, mode, size, runs, warmupSize });
+  const j = (kind: JobKind, mode: JobMode, size: number, warmupSize = size): PlannedJob => ({ kind, mode, size, runs, warmupSize, warmups: mode === 'batched' ? BATCHED_WARMUPS : 1 });
   /** A batched job and its naive twin (smaller, with a small warm-up), measured side by side. */
   const pair = (kind: JobKind, batched: number, naive: number, naiveWarmup: number): PlannedJob[] => [j(kind, 'batched', batched), j(kind, 'naive', naive, naiveWarmup)];
   switch (profile) {

@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     const kinds = [...new Set(plan.map((p) => p.kind))];
     for (const kind of kinds) {
       const jobs = plan.filter((p) => p.kind === kind);
-      for (const j of jobs) await runJob(c, input, { ...j, size: j.warmupSize });
+      for (const j of jobs) for (let w = 0; w < j.warmups; w++) await runJob(c, input, { ...j, size: j.warmupSize });
       const times = jobs.map(() => [] as number[]);
       const split = jobs.map(() => [] as number[]);
       const maxRuns = Math.max(...jobs.map((j) => j.runs));

@@ -14,7 +14,7 @@
  *   PyTorch   the peer (bench/peer.py), same weights, inputs, directions and random starts,
  *             only with --peer (installs Debian's python3-torch with apt-get if missing); its
  *             batched jobs run twice (after the Node runs and at the end), the faster kept.
- * Medians of RUNS timed runs after an untimed warm-up; batched and naive interleaved.
+ * Medians of RUNS timed runs after untimed warm-ups (BATCHED_WARMUPS of a batched job); batched and naive interleaved.
  *
  *   npm run bench                       # everything but the peer (~10 min on 2 cores)
  *   npm run bench -- --peer             # with the PyTorch peer
@@ -33,7 +33,7 @@ import { CHUNK_BUDGET_BYTES } from '../src/engine/schedule';
 import { runBrowserBench, type BrowserConfigResult } from './browser';
 import { metricProfileLines } from './metricProfile';
 import { WEBGL_CONV_FLAG } from '../src/engine/webglConv';
-import { BENCH_DIR, ensureBenchDir, fmtBytes, fmtS, type PeerResult, loadF32, machineSummary, maxAbsDiff, median, MODELS, throughput, type ModelId, type Row } from './common';
+import { BATCHED_WARMUPS, BENCH_DIR, ensureBenchDir, fmtBytes, fmtS, type PeerResult, loadF32, machineSummary, maxAbsDiff, median, MODELS, throughput, type ModelId, type Row } from './common';
 import { BENCH_EPS, isKernelEntry, jobLabel, jobUnits, type JobKind } from './jobs';
 import { splitNote } from './splitNote';
 import { runLabBench, type LabResult } from './lab';
@@ -316,7 +316,7 @@ async function main(): Promise<void> {
   const loadAfter = uptime();
   log(`uptime after: ${loadAfter}`);
   const agreement = agreementRows(rows, wasm1?.env ?? '', browser, peer);
-  const input: ReportInput = { command, generatedAt: new Date().toISOString(), machine: machine.text, loadBefore, loadAfter, rows, agreement, nodeResults, wasm1, browser, lab, labIssueGrid, peer, peerEnv, roof };
+  const input: ReportInput = { command, generatedAt: new Date().toISOString(), machine: machine.text, loadBefore, loadAfter, rows, agreement, nodeResults, wasm1, browser, lab, labIssueGrid, peer, peerEnv, roof, batchedWarmups: BATCHED_WARMUPS };
   // Only a full run's figures are what `--report` renders again; a run that leaves parts out
   // keeps its own, so it does not replace them.
   writeFileSync(join(BENCH_DIR, quick ? 'report-input-quick.json' : skip.size > 0 ? 'report-input-partial.json' : 'report-input.json'), JSON.stringify(input));
@@ -353,6 +353,8 @@ interface ReportInput {
   peer: PeerResult | null;
   peerEnv: string;
   roof: RoofSummary | null;
+  /** Untimed runs of each batched job before its timed ones (BATCHED_WARMUPS); absent in runs made with one. */
+  batchedWarmups?: number;
 }
 
 /** The helper threads of Ravine's wasm kernels in one configuration, for the header lines. */
@@ -430,7 +432,8 @@ function report(x: ReportInput, rewrittenAt?: string): string {
       }
     }
   }
-  L.push(`- figures: medians of ${RUNS} timed runs after an untimed warm-up; batched and naive runs interleaved; ε = ${BENCH_EPS} (L∞), PGD-20 with α = 2.5 ε / 20, one random start; FLOPs are nominal (jobs.ts: a forward pass per point, 2 forward passes per gradient step; multiply-add = 2 FLOPs)`);
+  const warmups = x.batchedWarmups ?? 1;
+  L.push(`- figures: medians of ${RUNS} timed runs after ${warmups === 1 ? 'an untimed warm-up' : `untimed warm-ups (${warmups} of a batched job, while V8 tiers its WebAssembly and JavaScript up: bench/common.ts BATCHED_WARMUPS; 1 of a naive one)`}; batched and naive runs interleaved; ε = ${BENCH_EPS} (L∞), PGD-20 with α = 2.5 ε / 20, one random start; FLOPs are nominal (jobs.ts: a forward pass per point, 2 forward passes per gradient step; multiply-add = 2 FLOPs)`);
   L.push('');
 
   // Targets.
