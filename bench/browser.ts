@@ -87,11 +87,11 @@ async function runConfig(
       await call(page, 'load', id, nMax, SAMPLE_INDEX, d1, d2);
       for (const kind of [...new Set(plan.map((p) => p.kind))]) {
         const jobs = plan.filter((p) => p.kind === kind);
-        for (const j of jobs) for (let w = 0; w < j.warmups; w++) await call(page, 'run', { kind: j.kind, mode: j.mode, size: j.warmupSize });
         const times = jobs.map(() => [] as number[]);
-        for (let r = 0; r < Math.max(...jobs.map((j) => j.runs)); r++) {
-          for (const [k, j] of jobs.entries()) {
-            if (r >= j.runs) continue;
+        // Each job's timed runs back to back after its warm-ups (see BATCHED_WARMUPS in bench/common.ts).
+        for (const [k, j] of jobs.entries()) {
+          for (let w = 0; w < j.warmups; w++) await call(page, 'run', { kind: j.kind, mode: j.mode, size: j.warmupSize });
+          for (let r = 0; r < j.runs; r++) {
             const out = await call(page, 'run', { kind: j.kind, mode: j.mode, size: j.size });
             times[k].push(out.seconds);
             if (r === 0 && j.kind === 'surface' && j.mode === 'batched' && out.loss) {

@@ -101,17 +101,15 @@ async function main(): Promise<void> {
     if (config === 'wasm1') dump[id] = await dumpForPeer(id, model, c, input, plan);
     const fpp = forwardFlopsPerSample(model);
     (result.flopsPerSample ??= {})[id] = { nominal: fpp, winograd: winogradFlopsPerSample(model, WINOGRAD_TILE), tile: WINOGRAD_TILE };
-    // Batched and naive of one kind interleave run by run, so load drift hits both alike.
+    // Each job's timed runs back to back after its warm-ups, as the peer's (see BATCHED_WARMUPS in bench/common.ts).
     const kinds = [...new Set(plan.map((p) => p.kind))];
     for (const kind of kinds) {
       const jobs = plan.filter((p) => p.kind === kind);
-      for (const j of jobs) for (let w = 0; w < j.warmups; w++) await runJob(c, input, { ...j, size: j.warmupSize });
       const times = jobs.map(() => [] as number[]);
       const split = jobs.map(() => [] as number[]);
-      const maxRuns = Math.max(...jobs.map((j) => j.runs));
-      for (let r = 0; r < maxRuns; r++) {
-        for (const [k, j] of jobs.entries()) {
-          if (r >= j.runs) continue;
+      for (const [k, j] of jobs.entries()) {
+        for (let w = 0; w < j.warmups; w++) await runJob(c, input, { ...j, size: j.warmupSize });
+        for (let r = 0; r < j.runs; r++) {
           const before = ravineSplitMs();
           const out = await runJob(c, input, j);
           split[k].push(ravineSplitMs() - before);

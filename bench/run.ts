@@ -14,7 +14,7 @@
  *   PyTorch   the peer (bench/peer.py), same weights, inputs, directions and random starts,
  *             only with --peer (installs Debian's python3-torch with apt-get if missing); its
  *             batched jobs run twice (after the Node runs and at the end), the faster kept.
- * Medians of RUNS timed runs after untimed warm-ups (BATCHED_WARMUPS of a batched job); batched and naive interleaved.
+ * Medians of RUNS timed runs after untimed warm-ups (BATCHED_WARMUPS of a batched job), each job's runs back to back.
  *
  *   npm run bench                       # everything but the peer (~10 min on 2 cores)
  *   npm run bench -- --peer             # with the PyTorch peer
@@ -433,7 +433,7 @@ function report(x: ReportInput, rewrittenAt?: string): string {
     }
   }
   const warmups = x.batchedWarmups ?? 1;
-  L.push(`- figures: medians of ${RUNS} timed runs after ${warmups === 1 ? 'an untimed warm-up' : `untimed warm-ups (${warmups} of a batched job, while V8 tiers its WebAssembly and JavaScript up: bench/common.ts BATCHED_WARMUPS; 1 of a naive one)`}; batched and naive runs interleaved; ε = ${BENCH_EPS} (L∞), PGD-20 with α = 2.5 ε / 20, one random start; FLOPs are nominal (jobs.ts: a forward pass per point, 2 forward passes per gradient step; multiply-add = 2 FLOPs)`);
+  L.push(`- figures: medians of ${RUNS} timed runs after ${warmups === 1 ? 'an untimed warm-up' : `untimed warm-ups (${warmups} of a batched job, while V8 tiers its WebAssembly and JavaScript up: bench/common.ts BATCHED_WARMUPS; 1 of a naive one)`}; ${x.batchedWarmups ? "each job's timed runs back to back, as the peer's (alternating with a naive loop, which leaves one core idle for seconds, slowed the next batched run on 2 threads)" : 'batched and naive runs interleaved'}; ε = ${BENCH_EPS} (L∞), PGD-20 with α = 2.5 ε / 20, one random start; FLOPs are nominal (jobs.ts: a forward pass per point, 2 forward passes per gradient step; multiply-add = 2 FLOPs)`);
   L.push('');
 
   // Targets.

@@ -112,11 +112,11 @@ export async function runAuto(bench: Remote<BenchWorkerApi>): Promise<void> {
         await bench.load(m.id, plan.nMax, plan.x0Index, m.d1, m.d2);
         for (const kind of [...new Set(cfg.jobs.map((j) => j.kind))]) {
           const jobs = cfg.jobs.filter((j) => j.kind === kind);
-          for (const j of jobs) for (let w = 0; w < j.warmups; w++) await bench.run({ kind: j.kind, mode: j.mode, size: j.warmupSize });
           const times = jobs.map(() => [] as number[]);
-          for (let r = 0; r < Math.max(...jobs.map((j) => j.runs)); r++) {
-            for (const [k, j] of jobs.entries()) {
-              if (r >= j.runs) continue;
+          // Each job's timed runs back to back after its warm-ups (see BATCHED_WARMUPS in bench/common.ts).
+          for (const [k, j] of jobs.entries()) {
+            for (let w = 0; w < j.warmups; w++) await bench.run({ kind: j.kind, mode: j.mode, size: j.warmupSize });
+            for (let r = 0; r < j.runs; r++) {
               const res = await bench.run({ kind: j.kind, mode: j.mode, size: j.size });
               times[k].push(res.seconds);
               if (r === 0 && j.kind === 'surface' && j.mode === 'batched' && res.loss && m.refLoss && j.size === m.refSize) {
