@@ -15,33 +15,17 @@ const INV_LN2: f64 = 1.44269504088896338700e+00;
 
 /**
  * e^t for t ≤ 0 (NaN for NaN); results below 2^−1022, where t < −708, are flushed to 0 (the head
- * adds them to a sum of at least 1). t = n ln 2 + r with |r| ≤ ln 2 / 2, e^r from its Taylor series
- * to r^12 / 12! (truncation below 2^−53 relative there), times 2^n built from its bits.
+ * adds them to a sum of at least 1). One lane of {@link expNonPositive2}.
  */
 @inline export function expNonPositive(t: f64): f64 {
-  if (t != t) return t;
-  if (t < -708.0) return 0;
-  const n = Math.floor(t * INV_LN2 + 0.5);
-  const r = t - n * LN2_HI - n * LN2_LO;
-  let p: f64 = 1.0 / 479001600.0; // 1/12!
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
-  p = p * r + 1.0;
-  p = p * r + 1.0;
-  return p * reinterpret<f64>((<i64>n + 1023) << 52);
+  return f64x2.extract_lane(expNonPositive2(f64x2.splat(t)), 0);
 }
 
 /**
- * expNonPositive on both lanes of an f64x2, the same arithmetic lane by lane (so the same values):
- * 2^n from the bits of n + 1023 + 2^52, whose low bits hold n + 1023.
+ * e^t for t ≤ 0 on both lanes of an f64x2 (NaN for NaN; results below 2^−1022, where t < −708,
+ * flushed to 0): t = n ln 2 + r with |r| ≤ ln 2 / 2, e^r from its Taylor series to r^12 / 12!
+ * (truncation below 2^−53 relative there), times 2^n built from the bits of n + 1023 + 2^52,
+ * whose low bits hold n + 1023.
  */
 @inline export function expNonPositive2(t: v128): v128 {
   const nan = f64x2.ne(t, t);

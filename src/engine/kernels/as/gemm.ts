@@ -32,6 +32,18 @@ import { madd } from './madd';
 const KB: i32 = 256;
 const MB: i32 = 64;
 
+/** A 4 × 8 tile of C from its eight accumulators (row r in ar0 and ar1), through the ReLU where `relu`. */
+@inline function storeTile4x8(c: usize, cs: usize, a00: v128, a01: v128, a10: v128, a11: v128, a20: v128, a21: v128, a30: v128, a31: v128, relu: bool): void {
+  if (relu) {
+    a00 = reluOf(a00); a01 = reluOf(a01); a10 = reluOf(a10); a11 = reluOf(a11);
+    a20 = reluOf(a20); a21 = reluOf(a21); a30 = reluOf(a30); a31 = reluOf(a31);
+  }
+  v128.store(c, a00); v128.store(c, a01, 16);
+  v128.store(c + cs, a10); v128.store(c + cs, a11, 16);
+  v128.store(c + 2 * cs, a20); v128.store(c + 2 * cs, a21, 16);
+  v128.store(c + 3 * cs, a30); v128.store(c + 3 * cs, a31, 16);
+}
+
 /** One 4-row × 8-column tile: acc = (first ? bias : C) + A[4 rows][k] · B[k][8 cols] summed over k0 ≤ k < k1. */
 @inline function tile4x8(a: usize, as: usize, b: usize, bs: usize, c: usize, cs: usize, k0: i32, k1: i32,
                          init: usize, initStride: usize, last: bool, relu: i32): void {
@@ -52,14 +64,7 @@ const MB: i32 = 64;
     ap += 4;
     bp += bs;
   }
-  if (last && relu) {
-    a00 = reluOf(a00); a01 = reluOf(a01); a10 = reluOf(a10); a11 = reluOf(a11);
-    a20 = reluOf(a20); a21 = reluOf(a21); a30 = reluOf(a30); a31 = reluOf(a31);
-  }
-  v128.store(c, a00); v128.store(c, a01, 16);
-  v128.store(c + cs, a10); v128.store(c + cs, a11, 16);
-  v128.store(c + 2 * cs, a20); v128.store(c + 2 * cs, a21, 16);
-  v128.store(c + 3 * cs, a30); v128.store(c + 3 * cs, a31, 16);
+  storeTile4x8(c, cs, a00, a01, a10, a11, a20, a21, a30, a31, last && relu != 0);
 }
 
 /** One row × 4 columns (the edges: rows past the last multiple of 4, the columns past the last multiple of 8). */
@@ -123,14 +128,7 @@ const MB: i32 = 64;
     a20 = madd(v2, u0, a20); a21 = madd(v2, u1, a21);
     a30 = madd(v3, u0, a30); a31 = madd(v3, u1, a31);
   }
-  if (last && relu) {
-    a00 = reluOf(a00); a01 = reluOf(a01); a10 = reluOf(a10); a11 = reluOf(a11);
-    a20 = reluOf(a20); a21 = reluOf(a21); a30 = reluOf(a30); a31 = reluOf(a31);
-  }
-  v128.store(c, a00); v128.store(c, a01, 16);
-  v128.store(c + cs, a10); v128.store(c + cs, a11, 16);
-  v128.store(c + 2 * cs, a20); v128.store(c + 2 * cs, a21, 16);
-  v128.store(c + 3 * cs, a30); v128.store(c + 3 * cs, a31, 16);
+  storeTile4x8(c, cs, a00, a01, a10, a11, a20, a21, a30, a31, last && relu != 0);
 }
 
 /**
