@@ -5,8 +5,8 @@
 // AssemblyScript's own Math.exp and Math.log read tables from a data segment, and the kernels may
 // carry none (they live in tfjs's memory, kernels.test.ts). The head stores its results as
 // float32, so these need far less than float64's precision: both are within a few units in the
-// last place of float64 over the ranges the head uses (checked against JavaScript's Math.exp and
-// Math.log in src/engine/kernels/kernels.test.ts).
+// last place of float64 over the ranges the head uses, and the head's results are the bits that
+// JavaScript's Math.exp and Math.log give (src/engine/pgdStep.test.ts).
 
 // ln 2 split in two: n · LN2_HI is exact for |n| < 2^11, so r = t − n ln 2 loses nothing.
 const LN2_HI: f64 = 6.93147180369123816490e-01;
