@@ -47,6 +47,10 @@ async function prepare(): Promise<void> {
     return existsSync(f) ? Array.from(loadF32(`wasm1-${id}-surface-batched-101-loss.npy`)) : null;
   };
   const jobs = jobPlan('gpu', 3);
+  // The engine's chunk for the CNN's surface, as the bench's Node run found it (chunkSizeFor).
+  const nodeRun = JSON.parse(readFileSync(join(BENCH_DIR, 'node-wasm1.json'), 'utf8')) as { chunks?: Record<string, { forward: number }> };
+  const engineChunk = nodeRun.chunks?.['mnist-cnn-natural']?.forward;
+  if (!engineChunk) throw new Error('run `npm run bench` first: the plan takes the engine\'s chunk from its Node run');
   const plan: AutoPlan = {
     x0Index: SAMPLE_INDEX,
     nMax: Math.max(...jobs.filter((j) => j.kind !== 'surface').map((j) => j.size)),
@@ -56,8 +60,9 @@ async function prepare(): Promise<void> {
       { backend: 'wasm', threads: true, jobs: jobs.filter((j) => j.mode === 'batched') },
     ],
     models: MODELS.map((id) => ({ id, d1: Array.from(loadF32(`${id}-d1.npy`)), d2: Array.from(loadF32(`${id}-d2.npy`)), refLoss: ref(id), refSize: 101 })),
-    // Where the WebGL time goes: the CNN surface in chunks from a quarter of the engine's 1024
-    // points to the whole grid at once (one read-back), a kernel profile, and the same jobs with
+    // Where the WebGL time goes: the CNN surface in chunks from a quarter of the engine's own
+    // (the bench's Node run records it) to the whole grid at once (one read-back), a kernel
+    // profile at the engine's chunk, and the same jobs with
     // tfjs's own WebGL convolution kernels instead of Ravine's shaders (src/engine/webglConv.ts),
     // with its default im2col path and with its experimental packed convolution. (On the H100
     // on 2026-11-26, before Ravine's shaders, neither WEBGL_EXP_CONV nor WEBGL_CONV_IM2COL=false
@@ -65,7 +70,8 @@ async function prepare(): Promise<void> {
     probe: {
       model: 'mnist-cnn-natural',
       size: 101,
-      chunks: [256, 1024, 4096, 101 * 101],
+      chunks: [...new Set([Math.max(1, Math.floor(engineChunk / 4)), engineChunk, 4096, 101 * 101])].sort((a, b) => a - b),
+      engineChunk,
       runs: 3,
       flags: [{ [WEBGL_CONV_FLAG]: false }, { [WEBGL_CONV_FLAG]: false, WEBGL_EXP_CONV: true }],
       // What a lab user waits for on a real GPU: its preview grid and its default grid.

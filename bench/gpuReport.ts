@@ -156,10 +156,11 @@ export function gpuSection(file: string): string[] {
   const cnn = webgl.rows.find((r) => r.model === 'mnist-cnn-natural' && r.kind === 'surface' && r.mode === 'batched');
   const cudaSurf = g.peerCuda?.models['mnist-cnn-natural']?.['surface/batched/101']?.seconds;
   const span = (v: number[], digits: number) => (v.length ? `${Math.min(...v).toFixed(digits)}–${Math.max(...v).toFixed(digits)}×` : 'n/a');
+  const probe = webgl.probe;
   if (cnn && cudaSurf) {
     L.push(
       `What this says: batched, the WebGL jobs reach ${span(speedups, 0)} the naive loop's throughput on this GPU, but they take ${span(vsCpu, 1)} the time of PyTorch on the same machine's CPU and ${span(vsCuda, 0)} that of PyTorch with CUDA. ` +
-        `The CNN surface took ${cnn.times.map(fmtS).join(', ')} in its three timed runs (interleaved with the naive loop's)${webgl.probe ? `, and ${(webgl.probe.chunks.find((c) => c.chunk === 1024)?.times ?? []).map(fmtS).join(', ')} at the same chunk size in the runs below` : ''}; PyTorch with CUDA did the same work in ${fmtS(cudaSurf)}, so arithmetic is not what costs the time.` +
+        `The CNN surface took ${cnn.times.map(fmtS).join(', ')} in its three timed runs (${webgl.backToBack ? 'back to back after its warm-ups' : "interleaved with the naive loop's"})${probe ? `, and ${(probe.chunks.find((c) => c.chunk === engineChunk(probe))?.times ?? []).map(fmtS).join(', ')} at the same chunk size in the runs below` : ''}; PyTorch with CUDA did the same work in ${fmtS(cudaSurf)}, so arithmetic is not what costs the time.` +
         (webgl.probe ? ' Where it goes instead is measured below.' : " Where it goes inside tfjs's WebGL backend was not profiled in this run."),
       '',
     );
@@ -168,6 +169,11 @@ export function gpuSection(file: string): string[] {
   L.push(...gpuAbSection(GPU_AB_RESULT));
   L.push(...gpuLabSection(GPU_LAB_RESULT));
   return L;
+}
+
+/** The engine's chunk in a probe: recorded since MAX_CHUNK became 2048, and 1024 in the results from before. */
+function engineChunk(p: ProbeResult): number {
+  return p.engineChunk ?? 1024;
 }
 
 /** The probe of the WebGL configuration: the CNN surface by chunk size, and its kernel profile. */
@@ -192,7 +198,7 @@ function probeSection(p: ProbeResult, cudaSeconds: number | undefined): string[]
     );
     const top = timed[0];
     const at = (chunk: number) => p.chunks.find((c) => c.chunk === chunk);
-    const [engine, whole] = [at(1024), at(101 * 101)];
+    const [engine, whole] = [at(engineChunk(p)), at(101 * 101)];
     L.push(
       `What dominates: the GPU's own work, and within it ${top.name} (${((100 * top.ms) / gpuMs).toFixed(0)} % of the GPU time: ${top.ms.toFixed(1)} ms${cudaSeconds ? ` for work that PyTorch with CUDA finishes, whole job included, in ${fmtS(cudaSeconds)}` : ''}). WebGL runs a convolution as a fragment shader over textures, each fragment writing one 2 × 2 block of outputs (for tfjs's kernels and Ravine's alike, compared below), which is the cost here; transfers, dispatch and read-backs are the remaining ${(100 - (100 * gpuMs) / p.wallMs).toFixed(0)} % of the wall time` +
         (engine && whole ? `, and bigger batches amortise part of them: one ${whole.chunk}-point batch takes ${fmtS(median(whole.times))} against ${fmtS(median(engine.times))} in the engine's ${engine.chunk}-point chunks (its 64 MiB budget is sized for integrated GPUs).` : '.'),

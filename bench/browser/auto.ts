@@ -17,12 +17,14 @@ export interface AutoPlan {
   /** Where the time goes, on the WebGL configuration only: one model's batched surface at several
    *  chunk sizes, a kernel profile of it at the engine's own chunk size, and (`flags`) the surface
    *  and the metric under other tfjs flag settings, each against the defaults. */
-  probe?: { model: string; size: number; chunks: number[]; runs: number; flags?: Record<string, boolean | number>[]; labSizes?: number[] };
+  probe?: { model: string; size: number; chunks: number[]; runs: number; flags?: Record<string, boolean | number>[]; labSizes?: number[]; engineChunk: number };
 }
 
 export interface ProbeResult {
   /** Seconds of each timed run of the surface, per chunk size (points per batch). */
   chunks: { chunk: number; times: number[] }[];
+  /** The engine's own chunk for the surface (the plan's); absent in results from before MAX_CHUNK was 2048, whose chunk was 1024. */
+  engineChunk?: number;
   /** tf.profile of one surface at the engine's chunk size: GPU milliseconds per kernel (timer
    *  queries; null where the backend could not time it), and the profiled run's wall time. */
   kernels: { name: string; ms: number | null; calls: number }[];
@@ -44,6 +46,8 @@ export interface AutoResult {
     threads: boolean;
     info: Record<string, unknown>;
     rows: { model: string; kind: JobKind; mode: string; size: number; times: number[] }[];
+    /** Whether each job's timed runs ran back to back after its warm-ups (bench/common.ts BATCHED_WARMUPS); absent in older results, where batched and naive runs alternated. */
+    backToBack?: boolean;
     /** Max |diff| of the batched surface's loss against Node wasm's, per model. */
     agreement: Record<string, number>;
     peakBytes: Record<string, number>;
@@ -72,7 +76,7 @@ async function probe(bench: Remote<BenchWorkerApi>, plan: AutoPlan, p: NonNullab
   for (const l of labSizes) log(`probe ${p.model} surface ${l.size} (lab size): ${l.times.map((t) => t.toFixed(4)).join(' ')} s`);
   const prof = await bench.gpuProfile(spec());
   log(`probe profile: wall ${prof.wallMs.toFixed(1)} ms, timer ${JSON.stringify(prof.timer)}, ${prof.kernels.length} kernels`);
-  if (!p.flags?.length) return { chunks, labSizes, ...prof };
+  if (!p.flags?.length) return { chunks, engineChunk: p.engineChunk, labSizes, ...prof };
   const variants = [{}, ...p.flags].map((flags) => ({ flags, surface: [] as number[], metric: [] as number[], maxDiff: 0 }));
   const metric = { kind: 'metric' as const, mode: 'batched' as const, size: 100 };
   let ref: number[] | undefined;
@@ -96,14 +100,14 @@ async function probe(bench: Remote<BenchWorkerApi>, plan: AutoPlan, p: NonNullab
     }
   }
   for (const v of variants) log(`probe flags ${JSON.stringify(v.flags)}: surface ${v.surface.map((t) => t.toFixed(4)).join(' ')} s, metric ${v.metric.map((t) => t.toFixed(4)).join(' ')} s, max|diff| ${v.maxDiff.toExponential(1)}`);
-  return { chunks, labSizes, ...prof, flags: variants };
+  return { chunks, engineChunk: p.engineChunk, labSizes, ...prof, flags: variants };
 }
 
 export async function runAuto(bench: Remote<BenchWorkerApi>): Promise<void> {
   const plan = (await (await fetch('gpu-plan.json')).json()) as AutoPlan;
   const result: AutoResult = { configs: [] };
   for (const cfg of plan.configs) {
-    const out: AutoResult['configs'][number] = { backend: cfg.backend, threads: cfg.threads, info: {}, rows: [], agreement: {}, peakBytes: {} };
+    const out: AutoResult['configs'][number] = { backend: cfg.backend, threads: cfg.threads, info: {}, rows: [], backToBack: true, agreement: {}, peakBytes: {} };
     result.configs.push(out);
     try {
       out.info = await bench.init(cfg.backend, cfg.threads);
