@@ -37,8 +37,9 @@
 // four output channels on the other: phases·Cin and Cout must be multiples of 4 (at stride 2
 // that allows any Cin).
 
-// The module's other kernels: direct convolutions of one-channel inputs, matrix products, an L∞ PGD step
-// and the inputs of a loss surface's chunk.
+// The module's other kernels: direct convolutions of one-channel inputs, matrix products, an L∞ PGD step,
+// the inputs of a loss surface's chunk and its loss head; and convPair (below), a direct
+// convolution and this one in a row.
 import { maskedBy, relu as reluOf } from './clamp';
 import { madd } from './madd';
 
@@ -195,7 +196,6 @@ function planeFloats(tau: i32, ns: i32, ho: i32, wo: i32, width: i32): i32 {
   }
   return total;
 }
-
 
 // 4 rows × 8 columns of M: (accumulate ? M : 0) + Σ_{k0 ≤ k < k1} V[row][k] U[k][col].
 @inline function micro8(r0: usize, rs: usize, up: usize, us: usize, k0: i32, k1: i32, mp: usize, accumulate: bool): void {
